@@ -1,0 +1,290 @@
+"""Datasets: TensorFlow Playground's 2-D sets, the CS231n spiral, bundled tables and CSV files.
+
+A ``Dataset`` holds raw features ``X`` (n_samples, n_features) and targets ``y``
+(n_samples,): floats for regression, 0/1 for binary, class indices for multi-class.
+"""
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+RESOURCES = Path(__file__).resolve().parent.parent / "resources"
+TABLES = {"house_prices": RESOURCES / "datasets" / "house_prices.csv",
+          "iris": RESOURCES / "datasets" / "iris.csv"}
+TASKS = ("regression", "binary", "multiclass")
+MAX_CLASSES_INFERRED = 10  # an integer target with at most this many values reads as classes
+
+
+class DatasetError(ValueError):
+    """Data that cannot be used, with a message naming the file, line and column."""
+
+
+@dataclass
+class Dataset:
+    X: np.ndarray
+    y: np.ndarray
+    feature_names: list
+    target_name: str = "y"
+    task: str = "binary"
+    class_names: list | None = None
+    name: str = ""
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.class_names) if self.class_names else (2 if self.task == "binary" else 0)
+
+    def subset(self, index) -> "Dataset":
+        return replace(self, X=self.X[index], y=self.y[index])
+
+
+# --- TensorFlow Playground's 2-D sets (same generators, labels 1/−1 mapped to 1/0) ---------
+def _circle(n, noise, rng):
+    radius = 5.0
+    inner = rng.uniform(0, radius * 0.5, n // 2)
+    outer = rng.uniform(radius * 0.7, radius, n - n // 2)
+    r = np.concatenate([inner, outer])
+    angle = rng.uniform(0, 2 * np.pi, n)
+    X = np.column_stack([r * np.sin(angle), r * np.cos(angle)])
+    jitter = rng.uniform(-radius, radius, (n, 2)) * noise
+    y = (np.hypot(*(X + jitter).T) < radius * 0.5).astype(float)  # label from the noisy point
+    return X, y
+
+
+def _xor(n, noise, rng):
+    X = rng.uniform(-5, 5, (n, 2))
+    X += np.where(X > 0, 0.3, -0.3)  # keep points off the axes
+    jitter = rng.uniform(-5, 5, (n, 2)) * noise
+    noisy = X + jitter
+    return X, (noisy[:, 0] * noisy[:, 1] >= 0).astype(float)
+
+
+def _gaussian(n, noise, rng):
+    spread = np.sqrt(0.5 + (4 - 0.5) * noise)  # variance from 0.5 to 4 with noise
+    half = n // 2
+    positive = rng.normal(2, spread, (half, 2))
+    negative = rng.normal(-2, spread, (n - half, 2))
+    return np.vstack([positive, negative]), np.r_[np.ones(half), np.zeros(n - half)]
+
+
+def _spiral(n, noise, rng):
+    half = n // 2
+    parts = []
+    for delta, count in ((0.0, half), (np.pi, n - half)):
+        i = np.arange(count)
+        r = i / count * 5
+        t = 1.75 * i / count * 2 * np.pi + delta
+        parts.append(np.column_stack([r * np.sin(t), r * np.cos(t)]) + rng.uniform(-1, 1, (count, 2)) * noise)
+    return np.vstack(parts), np.r_[np.ones(half), np.zeros(n - half)]
+
+
+def _reg_plane(n, noise, rng):
+    X = rng.uniform(-6, 6, (n, 2))
+    noisy = X + rng.uniform(-6, 6, (n, 2)) * noise
+    return X, np.clip(noisy.sum(axis=1) / 10, -1, 1)  # x + y scaled from [−10, 10] to [−1, 1]
+
+
+def _reg_gauss(n, noise, rng):
+    X = rng.uniform(-6, 6, (n, 2))
+    noisy = X + rng.uniform(-6, 6, (n, 2)) * noise
+    centres = np.array([[-4, 2.5], [0, 2.5], [4, 2.5], [-4, -2.5], [0, -2.5], [4, -2.5]])
+    signs = np.array([1, -1, 1, -1, 1, -1])
+    dist = np.linalg.norm(noisy[:, None, :] - centres[None], axis=2)
+    labels = signs * np.clip(1 - dist / 2, 0, 1)  # each bump falls from 1 to 0 over distance 2
+    return X, labels[np.arange(n), np.abs(labels).argmax(axis=1)]  # the bump strongest in |value|
+
+
+def _spiral3(n, noise, rng):
+    """CS231n's spiral: ``n // 3`` points per class, 3 arms, radius 0 to 1, angle noise 0.2·(1 + noise)."""
+    per_class = max(n // 3, 1)
+    parts, labels = [], []
+    for k in range(3):
+        r = np.linspace(0.0, 1, per_class)
+        t = np.linspace(k * 4, (k + 1) * 4, per_class) + rng.standard_normal(per_class) * 0.2 * (1 + noise)
+        parts.append(np.column_stack([r * np.sin(t), r * np.cos(t)]))
+        labels.append(np.full(per_class, k))
+    return np.vstack(parts), np.concatenate(labels)
+
+
+PLANE_SETS = {  # name: (label, generator, task)
+    "circle": ("Circle", _circle, "binary"),
+    "xor": ("Exclusive or", _xor, "binary"),
+    "gaussian": ("Two Gaussians", _gaussian, "binary"),
+    "spiral": ("Spiral", _spiral, "binary"),
+    "spiral3": ("Spiral, 3 classes (CS231n)", _spiral3, "multiclass"),
+    "reg_plane": ("Plane (regression)", _reg_plane, "regression"),
+    "reg_gauss": ("Gaussians (regression)", _reg_gauss, "regression"),
+}
+
+
+def make_plane(name: str, n_samples: int = 500, noise: float = 0.0, seed=0) -> Dataset:
+    """One of the 2-D sets; ``noise`` from 0 to 0.5 as TensorFlow Playground's 0–50 %."""
+    if name not in PLANE_SETS:
+        raise DatasetError(f"unknown dataset {name!r}; expected one of {', '.join(PLANE_SETS)}")
+    if not 2 <= int(n_samples) <= 1_000_000:
+        raise DatasetError(f"n_samples must be from 2 to 1,000,000, got {n_samples}")
+    if not 0 <= noise <= 1:
+        raise DatasetError(f"noise must be from 0 to 1, got {noise}")
+    label, generate, task = PLANE_SETS[name]
+    X, y = generate(int(n_samples), float(noise), np.random.default_rng(seed))
+    classes = ["class 0", "class 1", "class 2"] if task == "multiclass" else None
+    if task == "multiclass":
+        y = y.astype(np.int64)
+    return Dataset(X, y, ["x1", "x2"], "label" if task != "regression" else "value", task, classes, name)
+
+
+# --- input features for the 2-D sets --------------------------------------------------------
+FEATURES = {  # name: (label, function of x1, x2)
+    "x1": ("X₁", lambda a, b: a),
+    "x2": ("X₂", lambda a, b: b),
+    "x1^2": ("X₁²", lambda a, b: a * a),
+    "x2^2": ("X₂²", lambda a, b: b * b),
+    "x1x2": ("X₁X₂", lambda a, b: a * b),
+    "sin_x1": ("sin(X₁)", lambda a, b: np.sin(a)),
+    "sin_x2": ("sin(X₂)", lambda a, b: np.sin(b)),
+}
+
+
+def feature_map(X, features) -> np.ndarray:
+    """(n_samples, 2) points → (n_samples, len(features)) inputs, e.g. ``["x1", "x2", "x1x2"]``."""
+    unknown = [f for f in features if f not in FEATURES]
+    if unknown or not features:
+        raise DatasetError(f"unknown or no input features {unknown}; expected some of {', '.join(FEATURES)}")
+    return np.column_stack([FEATURES[f][1](X[:, 0], X[:, 1]) for f in features])
+
+
+# --- splitting and scaling ------------------------------------------------------------------
+def train_test_split(data: Dataset, test_fraction: float = 0.5, seed=0) -> tuple[Dataset, Dataset]:
+    """Shuffle with ``seed`` and cut; the test part may be empty (fraction 0)."""
+    if not 0 <= test_fraction < 1:
+        raise DatasetError(f"test fraction must be from 0 to below 1, got {test_fraction}")
+    order = np.random.default_rng(seed).permutation(len(data.X))
+    n_test = int(round(len(order) * test_fraction))
+    return data.subset(order[n_test:]), data.subset(order[:n_test])
+
+
+@dataclass
+class Standardizer:
+    """``(x − mean) / std`` per column, fitted on training data (n_samples, n_columns)."""
+
+    mean: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    std: np.ndarray = field(default_factory=lambda: np.ones(0))
+
+    @classmethod
+    def fit(cls, X) -> "Standardizer":
+        std = X.std(axis=0)
+        return cls(X.mean(axis=0), np.where(std > 0, std, 1.0))  # a constant column stays put
+
+    def transform(self, X):
+        return (X - self.mean) / self.std
+
+    def inverse(self, X):
+        return X * self.std + self.mean
+
+
+# --- tables ---------------------------------------------------------------------------------
+def load_table(name: str) -> Dataset:
+    """A bundled table: 'house_prices' (regression) or 'iris' (3 classes)."""
+    if name not in TABLES:
+        raise DatasetError(f"unknown table {name!r}; expected one of {', '.join(TABLES)}")
+    return load_csv(TABLES[name], name=name)
+
+
+def load_csv(path, target=None, task=None, name=None) -> Dataset:
+    """Read a CSV with a header row. ``target`` defaults to the last column; every other column
+    must be numeric. ``task`` ('regression', 'binary', 'multiclass') is inferred when None."""
+    path = Path(path)
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            text = f.read()
+    except (OSError, UnicodeDecodeError) as error:
+        raise DatasetError(f"cannot read {path.name}: {error}") from None
+    lines = [row for row in csv.reader(text.splitlines(), _dialect(text)) if any(cell.strip() for cell in row)]
+    if not lines:
+        raise DatasetError(f"{path.name} is empty")
+    header = [h.strip() for h in lines[0]]
+    rows = lines[1:]
+    if len(rows) < 2:
+        raise DatasetError(f"{path.name} has {len(rows)} data rows; at least 2 are needed")
+    if len(header) < 2:
+        raise DatasetError(f"{path.name} has one column; it needs at least one feature and a target")
+    if len(set(header)) != len(header):
+        raise DatasetError(f"{path.name} repeats a column name in its header: {header}")
+    target = header[-1] if target is None else str(target)
+    if target not in header:
+        raise DatasetError(f"{path.name} has no column {target!r}; its columns are {', '.join(header)}")
+    for line, row in enumerate(rows, start=2):
+        if len(row) != len(header):
+            raise DatasetError(f"{path.name}, line {line}: {len(row)} cells, but the header has {len(header)}")
+    columns = {h: [row[i].strip() for row in rows] for i, h in enumerate(header)}
+    for h, cells in columns.items():
+        for line, cell in enumerate(cells, start=2):
+            if cell == "" or cell.lower() in ("na", "nan", "null", "?"):
+                raise DatasetError(f"{path.name}, line {line}, column {h!r}: missing value {cell!r}")
+    features = [h for h in header if h != target]
+    X = np.column_stack([_numbers(columns[h], h, path.name) for h in features])
+    y, task, classes = _target(columns[target], target, task, path.name)
+    return Dataset(X, y, features, target, task, classes, name or path.stem)
+
+
+def _dialect(text):
+    try:
+        return csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+    except csv.Error:
+        return csv.excel
+
+
+def _numbers(cells, column, filename):
+    out = np.empty(len(cells))
+    for line, cell in enumerate(cells, start=2):
+        try:
+            out[line - 2] = float(cell)
+        except ValueError:
+            raise DatasetError(f"{filename}, line {line}, column {column!r}: {cell!r} is not a number") from None
+        if not math.isfinite(out[line - 2]):
+            raise DatasetError(f"{filename}, line {line}, column {column!r}: {cell!r} is not a finite number")
+    return out
+
+
+def _target(cells, column, task, filename):
+    """(y, task, class_names) from the target column's cells."""
+    if task is not None and task not in TASKS:
+        raise DatasetError(f"unknown task {task!r}; expected one of {', '.join(TASKS)}")
+    try:
+        values = np.array([float(c) for c in cells])
+        numeric = bool(np.isfinite(values).all())
+    except ValueError:
+        numeric = False
+    if task is None:
+        if not numeric:
+            task = "classes"
+        else:
+            distinct = np.unique(values)
+            looks_like_classes = np.all(distinct == np.round(distinct)) and len(distinct) <= MAX_CLASSES_INFERRED
+            task = "classes" if looks_like_classes else "regression"
+    if task == "regression":
+        if not numeric:
+            bad = next(c for c in cells if not _is_number(c))
+            raise DatasetError(f"{filename}: target {column!r} has {bad!r}, not a number, so it cannot be regressed")
+        return values, "regression", None
+    names = sorted(set(cells), key=lambda c: (float(c), c) if numeric else (0, c))
+    if len(names) < 2:
+        raise DatasetError(f"{filename}: target {column!r} has only one class ({names[0]!r}); nothing to learn")
+    if task == "binary" and len(names) != 2:
+        raise DatasetError(f"{filename}: target {column!r} has {len(names)} classes, not 2")
+    index = {c: i for i, c in enumerate(names)}
+    y = np.array([index[c] for c in cells], dtype=np.int64)
+    if len(names) == 2 and task != "multiclass":
+        return y.astype(float), "binary", names
+    return y, "multiclass", names
+
+
+def _is_number(cell):
+    try:
+        float(cell)
+        return True
+    except ValueError:
+        return False

@@ -1,0 +1,111 @@
+"""Losses, mean-reduced over the batch like PyTorch's defaults.
+
+Each loss gives its value and dJ/dz of the output layer. The cross-entropies
+are fused with their output activation, so their gradient is the stable
+``(prediction − target) / n`` and never divides by a probability.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .activations import Softmax, Sigmoid
+
+
+class Loss:
+    name = ""
+    label = ""
+    output_activation = None  # the activation this loss is fused with, if any
+
+    def check_output(self, activation, units: int) -> None:
+        """Raise ValueError when this loss makes no sense on that output layer."""
+
+    def targets(self, Y, units: int):
+        """Y in the shape this loss compares against the output (n_samples, units)."""
+        Y = np.asarray(Y)
+        return Y.reshape(-1, 1) if Y.ndim == 1 else Y
+
+    def value(self, z, a, Y) -> float:
+        raise NotImplementedError
+
+    def grad_z(self, layer, Y):
+        """dJ/dz of the output layer (n_samples, units)."""
+        raise NotImplementedError
+
+
+class MeanSquaredError(Loss):
+    """mean over samples and outputs of (ŷ − y)², as torch.nn.MSELoss."""
+
+    name, label = "mse", "Mean squared error"
+
+    def check_output(self, activation, units):
+        if activation.name == "softmax" and units == 1:
+            raise ValueError("a softmax over one output is always 1; use sigmoid or linear with loss 'mse'")
+
+    def value(self, z, a, Y):
+        d = a - Y
+        return float(np.mean(d * d))
+
+    def grad_z(self, layer, Y):
+        grad_a = (2.0 / Y.size) * (layer.a - Y)  # dJ/dŷ = 2(ŷ − y)/N
+        return layer.activation.backward(layer.z, layer.a, grad_a)
+
+
+class BinaryCrossEntropy(Loss):
+    """Binary cross-entropy on a sigmoid output, from the logits z (torch's BCEWithLogitsLoss)."""
+
+    name, label, output_activation = "bce", "Binary cross-entropy", Sigmoid
+
+    def check_output(self, activation, units):
+        if activation.name != "sigmoid":
+            raise ValueError(f"loss 'bce' needs a sigmoid output layer, not {activation.name!r}")
+
+    def value(self, z, a, Y):
+        # −[y log σ(z) + (1−y) log(1−σ(z))] = max(z,0) − z·y + log(1 + e^−|z|)
+        return float(np.mean(np.maximum(z, 0.0) - z * Y + np.log1p(np.exp(-np.abs(z)))))
+
+    def grad_z(self, layer, Y):
+        return (layer.a - Y) / Y.size  # (σ(z) − y)/N
+
+
+class CrossEntropy(Loss):
+    """Softmax + categorical cross-entropy (torch's CrossEntropyLoss); integer or one-hot labels."""
+
+    name, label, output_activation = "cross_entropy", "Cross-entropy", Softmax
+
+    def check_output(self, activation, units):
+        if activation.name != "softmax":
+            raise ValueError(f"loss 'cross_entropy' needs a softmax output layer, not {activation.name!r}")
+        if units < 2:
+            raise ValueError("loss 'cross_entropy' needs at least 2 output units (one per class)")
+
+    def targets(self, Y, units):
+        Y = np.asarray(Y)
+        if Y.ndim == 2 and Y.shape[1] == units and units > 1:
+            return Y  # already one-hot (or soft labels)
+        labels = Y.reshape(-1)
+        classes = labels.astype(np.int64)
+        if not np.array_equal(classes, labels) or classes.min(initial=0) < 0 or classes.max(initial=0) >= units:
+            raise ValueError(f"cross_entropy labels must be integers in [0, {units}) or one-hot rows of {units}")
+        return np.eye(units)[classes]
+
+    def value(self, z, a, Y):
+        shifted = z - z.max(axis=1, keepdims=True)
+        log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))  # log softmax, stable
+        return float(-np.sum(Y * log_probs) / len(Y))
+
+    def grad_z(self, layer, Y):
+        return (layer.a - Y) / len(Y)  # (softmax(z) − y)/n
+
+
+LOSSES = {cls.name: cls() for cls in (MeanSquaredError, BinaryCrossEntropy, CrossEntropy)}
+ALIASES = {"mean_squared_error": "mse", "binary_crossentropy": "bce", "categorical_crossentropy": "cross_entropy",
+           "crossentropy": "cross_entropy"}
+
+
+def get(name) -> Loss:
+    if isinstance(name, Loss):
+        return name
+    key = ALIASES.get(str(name).strip().lower(), str(name).strip().lower())
+    if key not in LOSSES:
+        raise ValueError(f"unknown loss {name!r}; expected one of {', '.join(LOSSES)}")
+    return LOSSES[key]

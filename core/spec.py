@@ -1,0 +1,143 @@
+"""Plain specs the app edits and the CLI reads: what to build, how to train, which data.
+
+``DataSpec`` → ``prepare`` → ``Problem`` (arrays ready to train on);
+``NetworkSpec.build(problem)`` → ``Network``; ``TrainingConfig.build(net, problem)`` → ``Trainer``.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+
+import numpy as np
+
+from . import datasets
+from .network import Network
+from .trainer import Trainer
+
+OUTPUT_FOR_TASK = {"regression": ("linear", "mse"), "binary": ("sigmoid", "bce"), "multiclass": ("softmax", "cross_entropy")}
+
+
+@dataclass
+class DataSpec:
+    """Which data: a 2-D set (``source`` in datasets.PLANE_SETS), a bundled table, or 'csv'."""
+
+    source: str = "circle"
+    n_samples: int = 500
+    noise: float = 0.0
+    test_fraction: float = 0.5
+    seed: int = 0
+    features: list = field(default_factory=lambda: ["x1", "x2"])  # 2-D sets only
+    csv_path: str | None = None
+    target: str | None = None
+    task: str | None = None  # None: inferred from the target
+
+    @property
+    def is_plane(self) -> bool:
+        return self.source in datasets.PLANE_SETS
+
+
+@dataclass
+class NetworkSpec:
+    """Hidden layers as ``[units, activation]``; the output layer follows the problem."""
+
+    hidden: list = field(default_factory=lambda: [[4, "tanh"], [2, "tanh"]])
+    output_activation: str | None = None  # None: the problem's natural one
+    seed: int = 0
+    dtype: str = "float64"
+
+    def layers(self, problem: "Problem") -> list[tuple[int, str]]:
+        output = self.output_activation or OUTPUT_FOR_TASK[problem.task][0]
+        return [(int(u), str(a)) for u, a in self.hidden] + [(problem.n_outputs, output)]
+
+    def build(self, problem: "Problem") -> Network:
+        return Network(problem.n_inputs, self.layers(problem), seed=self.seed, dtype=np.dtype(self.dtype))
+
+
+@dataclass
+class TrainingConfig:
+    learning_rate: float = 0.03
+    optimizer: str = "sgd"
+    batch_size: int = 10
+    regularization: str | None = None
+    reg_rate: float = 0.0
+    loss: str | None = None  # None: the problem's natural one
+    seed: int = 0
+
+    def loss_for(self, problem: "Problem") -> str:
+        return self.loss or OUTPUT_FOR_TASK[problem.task][1]
+
+    def build(self, net: Network, problem: "Problem") -> Trainer:
+        return Trainer(net, loss=self.loss_for(problem), optimizer=self.optimizer,
+                       learning_rate=self.learning_rate, batch_size=self.batch_size,
+                       regularization=self.regularization, reg_rate=self.reg_rate, seed=self.seed)
+
+
+@dataclass
+class Problem:
+    """Data ready to train on. Inputs (n, n_inputs); targets (n,) or (n, n_outputs)."""
+
+    X_train: np.ndarray
+    Y_train: np.ndarray
+    X_test: np.ndarray
+    Y_test: np.ndarray
+    task: str
+    input_names: list
+    target_name: str
+    class_names: list | None = None
+    points_train: np.ndarray | None = None  # the raw 2-D points, for drawing (2-D sets only)
+    points_test: np.ndarray | None = None
+    input_scaler: datasets.Standardizer | None = None
+    target_scaler: datasets.Standardizer | None = None  # regression tables: targets are standardised
+
+    @property
+    def n_inputs(self) -> int:
+        return self.X_train.shape[1]
+
+    @property
+    def n_outputs(self) -> int:
+        return len(self.class_names) if self.task == "multiclass" else 1
+
+    @property
+    def is_plane(self) -> bool:
+        return self.points_train is not None
+
+    def to_target_units(self, Y):
+        """Network outputs or targets (n, 1) back in the target's own units."""
+        return self.target_scaler.inverse(Y) if self.target_scaler is not None else Y
+
+
+def prepare(spec: DataSpec) -> Problem:
+    """Generate or load, split, map features (2-D sets) or standardise (tables)."""
+    if spec.is_plane:
+        data = datasets.make_plane(spec.source, spec.n_samples, spec.noise, spec.seed)
+    elif spec.source == "csv":
+        if not spec.csv_path:
+            raise datasets.DatasetError("no CSV file chosen")
+        data = datasets.load_csv(spec.csv_path, spec.target, spec.task)
+    else:
+        data = datasets.load_table(spec.source)
+    train, test = datasets.train_test_split(data, spec.test_fraction, spec.seed)
+    common = dict(task=data.task, target_name=data.target_name, class_names=data.class_names)
+    if spec.is_plane:
+        return Problem(datasets.feature_map(train.X, spec.features), train.y,
+                       datasets.feature_map(test.X, spec.features), test.y,
+                       input_names=list(spec.features), points_train=train.X, points_test=test.X, **common)
+    inputs = datasets.Standardizer.fit(train.X)
+    targets = datasets.Standardizer.fit(train.y.reshape(-1, 1)) if data.task == "regression" else None
+    scale_y = (lambda y: targets.transform(y.reshape(-1, 1))) if targets else (lambda y: y)
+    return Problem(inputs.transform(train.X), scale_y(train.y), inputs.transform(test.X), scale_y(test.y),
+                   input_names=data.feature_names, input_scaler=inputs, target_scaler=targets, **common)
+
+
+def to_dict(spec) -> dict:
+    return asdict(spec)
+
+
+def from_dict(cls, values: dict):
+    """Build a spec from a dict, refusing unknown keys with a clear message."""
+    if not isinstance(values, dict):
+        raise ValueError(f"{cls.__name__} must be an object, got {type(values).__name__}")
+    known = {f.name for f in fields(cls)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ValueError(f"unknown {cls.__name__} settings {unknown}; expected some of {sorted(known)}")
+    return cls(**values)

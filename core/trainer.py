@@ -1,0 +1,228 @@
+"""Mini-batch training: a generator of steps that the CLI, the tests and the app's worker drive."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import optimizers
+from .network import Network
+
+REGULARIZATIONS = (None, "l1", "l2")
+
+
+class DivergenceError(ArithmeticError):
+    """The cost or a weight became NaN or infinite; the network was put back to its last finite weights."""
+
+
+@dataclass
+class History:
+    """One value per epoch. Train figures are the mean over the epoch's batches (as Keras reports)."""
+
+    train_loss: list = field(default_factory=list)
+    test_loss: list = field(default_factory=list)
+    train_accuracy: list = field(default_factory=list)
+    test_accuracy: list = field(default_factory=list)
+
+    def append(self, stats: "EpochStats") -> None:
+        self.train_loss.append(stats.train_loss)
+        self.train_accuracy.append(stats.train_accuracy)
+        if stats.test_loss is not None:
+            self.test_loss.append(stats.test_loss)
+            self.test_accuracy.append(stats.test_accuracy)
+
+
+@dataclass(frozen=True)
+class EpochStats:
+    epoch: int  # 1 for the first finished epoch
+    train_loss: float
+    train_accuracy: float | None = None
+    test_loss: float | None = None
+    test_accuracy: float | None = None
+
+
+class Trainer:
+    """Trains ``net`` by backprop. Hyperparameters are plain attributes that may change between steps."""
+
+    def __init__(self, net: Network, loss="mse", optimizer="sgd", learning_rate=0.03, batch_size=10,
+                 regularization=None, reg_rate=0.0, seed=0):
+        self.net = net
+        self.loss = net.check_loss(loss)
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.regularization = regularization
+        self.reg_rate = reg_rate
+        self.seed = seed
+        self.rng = np.random.default_rng(seed)
+        self.epoch = 0  # finished epochs
+        self.steps = 0  # finished steps
+
+    # --- hyperparameters, validated so an absurd value is refused with a clear message
+    @property
+    def optimizer(self) -> optimizers.Optimizer:
+        return self._optimizer
+
+    @optimizer.setter
+    def optimizer(self, name) -> None:
+        self._optimizer = name if isinstance(name, optimizers.Optimizer) else optimizers.create(name)
+
+    @property
+    def learning_rate(self) -> float:
+        return self._learning_rate
+
+    @learning_rate.setter
+    def learning_rate(self, value) -> None:
+        self._learning_rate = _finite_number(value, "learning_rate", low=0.0, high=1e3, open_low=True)
+
+    @property
+    def batch_size(self) -> int:
+        return self._batch_size
+
+    @batch_size.setter
+    def batch_size(self, value) -> None:
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {value!r}")
+        self._batch_size = int(value)
+
+    @property
+    def regularization(self):
+        return self._regularization
+
+    @regularization.setter
+    def regularization(self, value) -> None:
+        value = None if value in (None, "", "none") else str(value).lower()
+        if value not in REGULARIZATIONS:
+            raise ValueError(f"unknown regularization {value!r}; expected none, 'l1' or 'l2'")
+        self._regularization = value
+
+    @property
+    def reg_rate(self) -> float:
+        return self._reg_rate
+
+    @reg_rate.setter
+    def reg_rate(self, value) -> None:
+        self._reg_rate = _finite_number(value, "reg_rate", low=0.0, high=1e3)
+
+    @property
+    def task(self) -> str:
+        """'binary', 'multiclass' or 'regression', from the loss."""
+        return {"bce": "binary", "cross_entropy": "multiclass"}.get(self.loss.name, "regression")
+
+    # --- training --------------------------------------------------------------
+    def targets(self, Y):
+        """Y as the loss compares it, in the network's dtype (n_samples, n_outputs)."""
+        return self.loss.targets(Y, self.net.n_outputs).astype(self.net.dtype, copy=False)
+
+    def step(self, X, Y) -> float:
+        """One gradient step on a batch already in the network's dtype; returns its data loss."""
+        net, out = self.net, self.net.layers[-1]
+        with np.errstate(over="ignore", invalid="ignore"):  # a diverging run overflows; it is caught just below, so no warning
+            net.forward(X)
+            loss = self.loss.value(out.z, out.a, Y)
+        if not math.isfinite(loss):
+            raise DivergenceError(f"the cost became {loss} at step {self.steps + 1}")
+        net.backward(self.loss.grad_z(out, Y))
+        if self._regularization and self._reg_rate:
+            for layer in net.layers:  # kernels only, never biases
+                penalty_grad = layer.kernel if self._regularization == "l2" else np.sign(layer.kernel)
+                layer.d_kernel += self._reg_rate * penalty_grad
+        grads = [g for layer in net.layers for g in (layer.d_kernel, layer.d_bias)]
+        self._optimizer.update(net.parameters, grads, self._learning_rate)
+        self.steps += 1
+        return loss
+
+    def run(self, X, Y, X_test=None, Y_test=None):
+        """Train forever, yielding after every step: ``None`` mid-epoch, ``EpochStats`` at an epoch's end.
+
+        Stop by no longer iterating. On divergence raises DivergenceError after restoring the
+        weights of the start of the epoch (the last ones known finite).
+        """
+        X = self.net.check_inputs(X)
+        Y = self.targets(Y)
+        if len(X) != len(Y) or len(X) == 0:
+            raise ValueError(f"need as many targets as samples (got {len(X)} samples, {len(Y)} targets)")
+        has_test = X_test is not None and len(X_test) > 0
+        if has_test:
+            X_test, Y_test = self.net.check_inputs(X_test), self.targets(Y_test)
+        n = len(X)
+        while True:
+            backup = self.net.get_weights()
+            order = self.rng.permutation(n)
+            Xs, Ys = X[order], Y[order]  # shuffle once per epoch; batches are then views
+            total = correct = 0.0
+            start = 0
+            try:
+                while start < n:
+                    end = start + self._batch_size
+                    xb, yb = Xs[start:end], Ys[start:end]
+                    total += self.step(xb, yb) * len(xb)
+                    if self.task != "regression":
+                        correct += _correct(self.task, self.net.layers[-1].a, yb)
+                    start = end
+                    if start < n:
+                        yield None
+                if not all(np.isfinite(p).all() for p in self.net.parameters):
+                    raise DivergenceError(f"a weight became NaN or infinite in epoch {self.epoch + 1}")
+            except DivergenceError as error:
+                self.net.set_weights(backup)
+                raise DivergenceError(f"{error}; the cost diverged: lower the learning rate "
+                                      "(weights restored to the last finite values)") from None
+            self.epoch += 1
+            stats = EpochStats(self.epoch, total / n, correct / n if self.task != "regression" else None)
+            if has_test:
+                test_loss, test_acc = self.evaluate(X_test, Y_test)
+                stats = EpochStats(self.epoch, stats.train_loss, stats.train_accuracy, test_loss, test_acc)
+            yield stats
+
+    def train_epoch(self, X, Y, X_test=None, Y_test=None, runner=None) -> EpochStats:
+        """Run steps until the next epoch ends."""
+        for event in runner or self.run(X, Y, X_test, Y_test):
+            if event is not None:
+                return event
+
+    def fit(self, X, Y, epochs: int, X_test=None, Y_test=None, callback=None) -> History:
+        """Train for ``epochs`` epochs; ``callback(stats)`` after each may return True to stop early."""
+        history = History()
+        runner = self.run(X, Y, X_test, Y_test)
+        for _ in range(int(epochs)):
+            stats = self.train_epoch(X, Y, runner=runner)
+            history.append(stats)
+            if callback is not None and callback(stats):
+                break
+        runner.close()
+        return history
+
+    def evaluate(self, X, Y):
+        """(data loss, accuracy or None) on a whole set, without changing anything."""
+        out = self.net.layers[-1]
+        loss = self.net.forward_loss(X, Y, self.loss)
+        acc = None if self.task == "regression" else _correct(self.task, out.a, Y) / len(Y)
+        return loss, acc
+
+    def penalty(self) -> float:
+        """The regularization term, shown beside (never added to) the data loss."""
+        if not self._regularization:
+            return 0.0
+        if self._regularization == "l2":
+            return 0.5 * self._reg_rate * sum(float(np.sum(l.kernel ** 2)) for l in self.net.layers)
+        return self._reg_rate * sum(float(np.sum(np.abs(l.kernel))) for l in self.net.layers)
+
+
+def _correct(task: str, out, Y) -> float:
+    """Count of right answers: threshold 0.5 for binary, argmax for multi-class."""
+    if task == "binary":
+        return float(np.count_nonzero((out > 0.5) == (Y > 0.5)))
+    return float(np.count_nonzero(out.argmax(axis=1) == Y.argmax(axis=1)))
+
+
+def _finite_number(value, what, low, high, open_low=False) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{what} must be a number, got {value!r}") from None
+    if not math.isfinite(number) or number < low or (open_low and number == low) or number > high:
+        bound = f"{'above' if open_low else 'at least'} {low:g} and at most {high:g}"
+        raise ValueError(f"{what} must be {bound}, got {value!r}")
+    return number

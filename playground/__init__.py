@@ -1,0 +1,1 @@
+"""Backprop Playground: the Qt application around core."""

@@ -1,0 +1,97 @@
+import numpy as np
+import pytest
+
+from core import datasets
+from core.datasets import DatasetError
+
+
+@pytest.mark.parametrize("name", list(datasets.PLANE_SETS))
+def test_plane_sets_are_seeded_and_sized(name):
+    a = datasets.make_plane(name, n_samples=200, noise=0.2, seed=3)
+    b = datasets.make_plane(name, n_samples=200, noise=0.2, seed=3)
+    c = datasets.make_plane(name, n_samples=200, noise=0.2, seed=4)
+    assert a.X.shape[1] == 2 and len(a.X) == len(a.y) >= 198
+    np.testing.assert_array_equal(a.X, b.X)
+    assert not np.array_equal(a.X, c.X)
+    if a.task == "binary":
+        assert set(np.unique(a.y)) == {0.0, 1.0}
+    elif a.task == "regression":
+        assert np.abs(a.y).max() <= 1
+
+
+def test_circle_without_noise_is_separable_by_radius():
+    data = datasets.make_plane("circle", 400, noise=0.0, seed=0)
+    radius = np.hypot(*data.X.T)
+    assert np.all((radius < 2.5) == (data.y == 1))
+
+
+def test_feature_map_and_split():
+    X = np.array([[1.0, 2.0], [3.0, 4.0]])
+    out = datasets.feature_map(X, ["x1", "x2", "x1^2", "x2^2", "x1x2", "sin_x1", "sin_x2"])
+    np.testing.assert_allclose(out[1], [3, 4, 9, 16, 12, np.sin(3), np.sin(4)])
+    with pytest.raises(DatasetError, match="unknown or no input features"):
+        datasets.feature_map(X, ["x3"])
+    data = datasets.make_plane("xor", 100, seed=0)
+    train, test = datasets.train_test_split(data, 0.3, seed=0)
+    assert (len(train.X), len(test.X)) == (70, 30)
+
+
+def test_standardizer_uses_training_statistics():
+    scaler = datasets.Standardizer.fit(np.array([[0.0, 5.0], [2.0, 5.0]]))
+    np.testing.assert_allclose(scaler.transform(np.array([[1.0, 5.0]])), [[0.0, 0.0]])
+    np.testing.assert_allclose(scaler.inverse(scaler.transform(np.array([[7.0, 1.0]]))), [[7.0, 1.0]])
+
+
+def test_bundled_tables():
+    house = datasets.load_table("house_prices")
+    assert house.task == "regression" and house.X.shape == (506, 12) and house.target_name == "price"
+    iris = datasets.load_table("iris")
+    assert iris.task == "multiclass" and iris.X.shape == (150, 4) and np.bincount(iris.y).tolist() == [50] * 3
+
+
+def _csv(tmp_path, text, name="data.csv"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_csv_target_choice_and_task_inference(tmp_path):
+    path = _csv(tmp_path, "a,b,size,kind\n1,2,0.5,cat\n3,4,1.5,dog\n5,6,2.25,cat\n")
+    by_kind = datasets.load_csv(path)
+    assert by_kind.task == "binary" and by_kind.class_names == ["cat", "dog"]
+    assert by_kind.feature_names == ["a", "b", "size"] and by_kind.y.tolist() == [0, 1, 0]
+    with pytest.raises(DatasetError, match="column 'kind': 'cat' is not a number"):
+        datasets.load_csv(path, target="size")
+    numbers = _csv(tmp_path, "a,b,size\n1,2,0.5\n3,4,1.5\n5,2,2.25\n", "numbers.csv")
+    assert datasets.load_csv(numbers).task == "regression"
+    assert datasets.load_csv(numbers, target="b").task == "binary"  # few integer values read as classes
+    assert datasets.load_csv(numbers, target="a", task="multiclass").task == "multiclass"
+    assert datasets.load_csv(numbers, target="b", task="regression").task == "regression"
+    semicolons = _csv(tmp_path, "x;y\n1;0\n2;1\n3;0\n", "semi.csv")
+    assert datasets.load_csv(semicolons).task == "binary"
+
+
+@pytest.mark.parametrize("text, target, message", [
+    ("", None, "is empty"),
+    ("a,b\n", None, "0 data rows"),
+    ("a,b\n1,2\n3\n", None, "line 3: 1 cells, but the header has 2"),
+    ("a,b\n1,2\nx,4\n", None, "line 3, column 'a': 'x' is not a number"),
+    ("a,b\n1,2\n,4\n", None, "line 3, column 'a': missing value"),
+    ("a,b\n1,NA\n3,4\n", None, "line 2, column 'b': missing value 'NA'"),
+    ("a,b\n1,1\n3,1\n", None, "only one class"),
+    ("a,b\n1,2\n3,4\n", "price", "no column 'price'; its columns are a, b"),
+    ("a,a\n1,2\n3,4\n", None, "repeats a column name"),
+    ("a,b\n1,inf\n3,4\n", "a", "not a finite number"),
+])
+def test_malformed_csv_files_say_what_is_wrong(tmp_path, text, target, message):
+    with pytest.raises(DatasetError, match=message):
+        datasets.load_csv(_csv(tmp_path, text), target=target)
+
+
+def test_unreadable_and_binary_files(tmp_path):
+    with pytest.raises(DatasetError, match="cannot read"):
+        datasets.load_csv(tmp_path / "missing.csv")
+    binary = tmp_path / "random.csv"
+    binary.write_bytes(bytes(range(256)) * 4)
+    with pytest.raises(DatasetError):
+        datasets.load_csv(binary)

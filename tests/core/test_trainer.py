@@ -1,0 +1,158 @@
+import numpy as np
+import pytest
+
+from core import DivergenceError, Network, Trainer
+
+
+def _circle(seed=0):
+    from core.spec import DataSpec, prepare
+    return prepare(DataSpec(seed=seed))
+
+
+def _fresh(**kwargs):
+    net = Network(2, [(4, "tanh"), (2, "tanh"), (1, "sigmoid")], seed=0)
+    return net, Trainer(net, loss="bce", **kwargs)
+
+
+def test_training_lowers_the_cost_and_reports_each_epoch():
+    p = _circle()
+    _, trainer = _fresh()
+    history = trainer.fit(p.X_train, p.Y_train, epochs=100, X_test=p.X_test, Y_test=p.Y_test)
+    assert len(history.train_loss) == len(history.test_loss) == len(history.test_accuracy) == 100
+    assert history.train_loss[-1] < 0.5 * history.train_loss[0]
+    assert history.test_accuracy[-1] > 0.9
+
+
+def test_same_seeds_reproduce_a_run_exactly():
+    p = _circle()
+    runs = []
+    for _ in range(2):
+        net, trainer = _fresh(seed=5)
+        runs.append((trainer.fit(p.X_train, p.Y_train, epochs=5).train_loss, net.get_weights()[0][0]))
+    assert runs[0][0] == runs[1][0]
+    np.testing.assert_array_equal(runs[0][1], runs[1][1])
+
+
+
+def test_learning_rate_zero_is_refused_and_tiny_rate_freezes_weights():
+    p = _circle()
+    net, trainer = _fresh()
+    with pytest.raises(ValueError, match="learning_rate must be above 0"):
+        trainer.learning_rate = 0.0
+    runner = trainer.run(p.X_train, p.Y_train)
+    next(runner)
+    trainer.learning_rate = 1e-300
+    before = net.get_weights()[0][0]
+    next(runner)
+    np.testing.assert_allclose(net.get_weights()[0][0], before, rtol=0, atol=1e-250)
+    trainer.learning_rate = 1.0
+    next(runner)
+    assert not np.allclose(net.get_weights()[0][0], before)
+
+
+@pytest.mark.parametrize("name, value, message", [
+    ("learning_rate", -1, "learning_rate"), ("learning_rate", float("nan"), "learning_rate"),
+    ("learning_rate", "fast", "must be a number"), ("batch_size", 0, "batch_size"),
+    ("batch_size", 2.5, "batch_size"), ("reg_rate", -0.1, "reg_rate"),
+    ("regularization", "l3", "unknown regularization"), ("optimizer", "rmsprop", "unknown optimizer"),
+])
+def test_absurd_hyperparameters_are_refused(name, value, message):
+    _, trainer = _fresh()
+    with pytest.raises(ValueError, match=message):
+        setattr(trainer, name, value)
+
+
+def test_divergence_raises_and_keeps_the_last_finite_weights():
+    X = np.array([[1.0, 2.0], [3.0, -1.0], [2.0, 2.0]])
+    Y = np.array([[1.0], [-1.0], [0.5]])
+    net = Network(2, [(8, "linear"), (1, "linear")], seed=0)
+    trainer = Trainer(net, loss="mse", learning_rate=0.3, batch_size=1)
+    at_epoch_end = []
+    with pytest.raises(DivergenceError, match="diverged: lower the learning rate"):
+        trainer.fit(X, Y, epochs=1000, callback=lambda stats: at_epoch_end.append(net.get_weights()))
+    assert at_epoch_end, "the run should stay finite for at least one epoch"
+    for (kernel, bias), (kept_kernel, kept_bias) in zip(net.get_weights(), at_epoch_end[-1]):
+        np.testing.assert_array_equal(kernel, kept_kernel)  # back to the start of the diverging epoch
+        np.testing.assert_array_equal(bias, kept_bias)
+
+
+def test_regularization_touches_kernels_only():
+    X = np.random.default_rng(0).normal(size=(8, 2))
+    Y = np.zeros((8, 1))
+    for reg in ("l2", "l1"):
+        net = Network(2, [(3, "tanh"), (1, "linear")], seed=0)
+        kernel, bias = net.layers[0].kernel.copy(), net.layers[0].bias.copy()
+        _, grads = net.loss_and_gradients(X, Y, "mse")
+        d_kernel, d_bias = grads[0][0].copy(), grads[0][1].copy()
+        Trainer(net, "mse", learning_rate=0.1, batch_size=8, regularization=reg, reg_rate=0.5).step(X, Y)
+        penalty = kernel if reg == "l2" else np.sign(kernel)
+        np.testing.assert_allclose(net.layers[0].kernel, kernel - 0.1 * (d_kernel + 0.5 * penalty))
+        np.testing.assert_allclose(net.layers[0].bias, bias - 0.1 * d_bias)
+
+
+def test_penalty_is_reported_apart_from_the_data_loss():
+    net = Network(1, [(1, "linear")], seed=0)
+    net.layers[0].kernel[:] = 2.0
+    assert Trainer(net, "mse", regularization="l2", reg_rate=0.1).penalty() == pytest.approx(0.5 * 0.1 * 4)
+    assert Trainer(net, "mse", regularization="l1", reg_rate=0.1).penalty() == pytest.approx(0.2)
+    assert Trainer(net, "mse").penalty() == 0.0
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
+@pytest.mark.parametrize("reg", [None, "l2"])
+def test_updates_match_pytorch_exactly(optimizer, reg):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    X, labels = rng.normal(size=(12, 3)), rng.integers(0, 3, 12)
+    net = Network(3, [(5, "tanh"), (3, "softmax")], seed=1)
+    model = torch.nn.Sequential(torch.nn.Linear(3, 5), torch.nn.Tanh(), torch.nn.Linear(5, 3)).double()
+    with torch.no_grad():
+        for i, layer in zip((0, 2), net.layers):
+            model[i].weight.copy_(torch.from_numpy(layer.kernel.T))
+            model[i].bias.copy_(torch.from_numpy(layer.bias))
+    decay = 0.01 if reg else 0.0
+    groups = [{"params": [model[0].weight, model[2].weight], "weight_decay": decay},  # kernels only
+              {"params": [model[0].bias, model[2].bias], "weight_decay": 0.0}]
+    opt = {"sgd": lambda g: torch.optim.SGD(g, lr=0.1),
+           "momentum": lambda g: torch.optim.SGD(g, lr=0.1, momentum=0.9),
+           "adam": lambda g: torch.optim.Adam(g, lr=0.1)}[optimizer](groups)
+    trainer = Trainer(net, "cross_entropy", optimizer, learning_rate=0.1, batch_size=12,
+                      regularization=reg, reg_rate=decay)
+    Y = trainer.targets(labels)
+    for _ in range(5):
+        ours = trainer.step(X, Y)
+        opt.zero_grad()
+        theirs = torch.nn.functional.cross_entropy(model(torch.from_numpy(X)), torch.from_numpy(labels))
+        theirs.backward()
+        opt.step()
+        assert ours == pytest.approx(theirs.item(), rel=1e-12)
+    np.testing.assert_allclose(net.layers[0].kernel, model[0].weight.detach().numpy().T, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(net.layers[1].bias, model[2].bias.detach().numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("loss, output, torch_loss", [
+    ("mse", "linear", "mse_loss"), ("bce", "sigmoid", "binary_cross_entropy_with_logits")])
+def test_losses_match_pytorch(loss, output, torch_loss):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(3)
+    X, Y = rng.normal(size=(9, 2)), rng.uniform(0, 1, size=(9, 2))
+    net = Network(2, [(2, output)], seed=0)
+    value, grads = net.loss_and_gradients(X, Y, loss)
+    w = torch.tensor(net.layers[0].kernel, requires_grad=True)
+    z = torch.from_numpy(X) @ w + torch.from_numpy(net.layers[0].bias)
+    expected = getattr(torch.nn.functional, torch_loss)(z, torch.from_numpy(Y))
+    expected.backward()
+    assert value == pytest.approx(expected.item(), rel=1e-12)
+    np.testing.assert_allclose(grads[0][0], w.grad.numpy(), rtol=1e-10)
+
+
+def test_run_yields_per_step_and_epoch_stats_at_epoch_end():
+    p = _circle()
+    _, trainer = _fresh(batch_size=50)
+    events = []
+    for event in trainer.run(p.X_train, p.Y_train, p.X_test, p.Y_test):
+        events.append(event)
+        if event is not None:
+            break
+    assert events[:-1] == [None] * 4  # 250 samples / 50 = 5 steps
+    assert events[-1].epoch == 1 and events[-1].test_loss is not None
