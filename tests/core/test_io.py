@@ -1,0 +1,424 @@
+"""Weights files: round trips, the README's snippets, and hostile files that must raise FormatError only."""
+import ast
+import json
+import pickle
+import re
+import subprocess
+import sys
+import zipfile
+from io import BytesIO
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from core import Network, io
+from core.io import FormatError
+
+ROOT = Path(__file__).resolve().parents[2]
+ARCHITECTURES = [  # (n_inputs, layers)
+    (2, [(8, "tanh"), (1, "sigmoid")]),
+    (3, [(5, "relu"), (4, "linear"), (3, "softmax")]),
+    (4, [(6, "leaky_relu"), (6, "elu"), (2, "linear")]),
+    (1, [(7, "softplus"), (5, "swish"), (1, "tanh")]),
+    (5, [(1, "linear")]),
+]
+LOADABLE = [".npz", ".json", ".safetensors"]
+
+
+def _net(n_inputs=2, layers=((8, "tanh"), (1, "sigmoid")), dtype=np.float64, seed=0):
+    """A network with random, non-zero biases, so a kernel/bias or transpose mix-up shows."""
+    net = Network(n_inputs, list(layers), seed=seed, dtype=dtype)
+    rng = np.random.default_rng(seed + 100)
+    net.set_weights([(k, rng.normal(size=b.shape)) for k, b in net.get_weights()])
+    return net
+
+
+def _needs(suffix):
+    """Skip when the library a format needs is not installed."""
+    pytest.importorskip({".safetensors": "safetensors", ".onnx": "onnx"}.get(suffix, "numpy"))
+
+
+def _inputs(net, n=16):
+    return np.random.default_rng(7).normal(scale=3.0, size=(n, net.n_inputs)).astype(net.dtype)
+
+
+# --- round trips ------------------------------------------------------------------------------
+@pytest.mark.parametrize("suffix", LOADABLE)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("n_inputs, layers", ARCHITECTURES)
+def test_round_trip_predicts_identically(tmp_path, suffix, dtype, n_inputs, layers):
+    net = _net(n_inputs, layers, dtype)
+    path = tmp_path / f"model{suffix}"
+    io.save(net, path)
+    twin = io.load(path)
+    assert (twin.n_inputs, twin.spec, twin.dtype) == (net.n_inputs, net.spec, net.dtype)
+    X = _inputs(net)
+    np.testing.assert_array_equal(twin.predict(X), net.predict(X))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("n_inputs, layers", ARCHITECTURES)
+def test_onnx_runtime_matches_predict(tmp_path, dtype, n_inputs, layers):
+    ort = pytest.importorskip("onnxruntime")
+    onnx = pytest.importorskip("onnx")
+    net = _net(n_inputs, layers, dtype)
+    io.save(net, tmp_path / "model.onnx")
+    model = onnx.load(tmp_path / "model.onnx")
+    assert [(o.domain, o.version) for o in model.opset_import] == [("", io.ONNX_OPSET)]
+    assert model.graph.input[0].type.tensor_type.shape.dim[0].dim_param  # a named, dynamic batch size
+    assert not {"HardSwish", "HardSigmoid"} & {node.op_type for node in model.graph.node}
+    session = ort.InferenceSession(str(tmp_path / "model.onnx"))
+    assert [i.name for i in session.get_inputs()] == ["input"] and [o.name for o in session.get_outputs()] == ["output"]
+    for n in (1, 33):
+        X = _inputs(net, n)
+        np.testing.assert_allclose(session.run(None, {"input": X})[0], net.predict(X), rtol=1e-6, atol=1e-6)
+
+
+def test_onnx_float32_export_of_a_float64_network(tmp_path):
+    ort = pytest.importorskip("onnxruntime")
+    net = _net(4, [(6, "elu"), (6, "softplus"), (3, "softmax")])
+    io.save(net, tmp_path / "model.onnx", onnx_dtype="float32")
+    X = _inputs(net)
+    y = ort.InferenceSession(str(tmp_path / "model.onnx")).run(None, {"input": X.astype(np.float32)})[0]
+    assert y.dtype == np.float32
+    np.testing.assert_allclose(y, net.predict(X), rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("n_inputs, layers", ARCHITECTURES)
+def test_safetensors_is_the_state_dict_of_the_torch_recipe(tmp_path, n_inputs, layers):
+    torch = pytest.importorskip("torch")
+    from safetensors.torch import load_file
+    net = _net(n_inputs, layers)
+    io.save(net, tmp_path / "model.safetensors")
+    model = eval(io.torch_recipe(net), {"torch": torch})
+    model.load_state_dict(load_file(tmp_path / "model.safetensors"))  # strict: same keys and shapes
+    X = _inputs(net)
+    np.testing.assert_allclose(model(torch.from_numpy(X)).detach().numpy(), net.predict(X), rtol=1e-12, atol=1e-12)
+
+
+def test_safetensors_keys_count_activation_modules():
+    net = _net(3, [(4, "tanh"), (5, "linear"), (2, "sigmoid")], dtype=np.float32)
+    assert io.torch_recipe(net) == ("torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Tanh(), "
+                                    "torch.nn.Linear(4, 5), torch.nn.Linear(5, 2), torch.nn.Sigmoid())")
+    from safetensors.numpy import load
+    tensors = load(io._safetensors_bytes(net))
+    assert {k: v.shape for k, v in tensors.items()} == {"0.weight": (4, 3), "0.bias": (4,), "2.weight": (5, 4),
+                                                        "2.bias": (5,), "3.weight": (2, 5), "3.bias": (2,)}
+    np.testing.assert_array_equal(tensors["2.weight"], net.layers[1].kernel.T)
+
+
+def test_json_file_is_readable_and_documented(tmp_path):
+    net = _net(2, [(3, "tanh"), (1, "sigmoid")])
+    io.save(net, tmp_path / "model.json")
+    doc = json.loads((tmp_path / "model.json").read_text())
+    assert (doc["format"], doc["version"], doc["n_inputs"], doc["dtype"]) == (io.FORMAT, 1, 2, "float64")
+    assert [(e["units"], e["activation"]) for e in doc["layers"]] == [(3, "tanh"), (1, "sigmoid")]
+    assert doc["layers"][0]["kernel"] == net.layers[0].kernel.tolist()
+    npz = np.load(_saved(net, ".npz", tmp_path), allow_pickle=False)
+    assert sorted(npz.files) == ["bias_0", "bias_1", "config", "kernel_0", "kernel_1"]
+    assert json.loads(str(npz["config"]))["layers"] == [{"units": 3, "activation": "tanh"},
+                                                       {"units": 1, "activation": "sigmoid"}]
+
+
+# --- the README's snippets --------------------------------------------------------------------
+def _readme_blocks():
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("## Using exported weights elsewhere", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```python\n(.*?)```", section, re.S)
+
+
+def test_readme_shows_a_snippet_per_format():
+    files = sorted(re.search(r'"(model\.\w+)"', block).group(1) for block in _readme_blocks())
+    assert files == ["model.npz", "model.onnx", "model.safetensors"]
+
+
+@pytest.mark.parametrize("block", _readme_blocks(), ids=lambda b: re.search(r'"model(\.\w+)"', b).group(1))
+def test_readme_snippet_gives_the_networks_predictions(tmp_path, monkeypatch, block):
+    for node in ast.walk(ast.parse(block)):  # skip when an optional library is absent
+        for name in getattr(node, "names", []) if isinstance(node, (ast.Import, ast.ImportFrom)) else []:
+            pytest.importorskip(getattr(node, "module", None) or name.name)
+    net = _net(2, [(8, "tanh"), (1, "sigmoid")])
+    if "torch.nn" in block:
+        assert io.torch_recipe(net) in block  # the README shows what the helper prints
+    for suffix in (".npz", ".safetensors", ".onnx"):
+        io.save(net, tmp_path / f"model{suffix}")
+    monkeypatch.chdir(tmp_path)
+    namespace = {}
+    exec(compile(block, "README.md", "exec"), namespace)
+    y = namespace["y"]
+    y = y.detach().numpy() if hasattr(y, "detach") else y
+    assert "[[0.5, -1.0]]" in block
+    np.testing.assert_allclose(y, net.predict([[0.5, -1.0]]), rtol=1e-6, atol=1e-6)
+
+
+# --- hostile files ----------------------------------------------------------------------------
+def _saved(net, suffix, folder) -> Path:
+    path = folder / f"saved{suffix}"
+    io.save(net, path)
+    return path
+
+
+def _npz(**arrays) -> bytes:
+    buffer = BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
+
+
+def _config(n_inputs=2, layers=((3, "tanh"), (1, "sigmoid")), **changes):
+    config = {"format": io.FORMAT, "version": 1, "n_inputs": n_inputs, "dtype": "float64",
+              "layers": [{"units": u, "activation": a} for u, a in layers]}
+    return {**config, **changes}
+
+
+def _json_doc(**changes):
+    doc = io.network_to_dict(_net(2, [(3, "tanh"), (1, "sigmoid")]))
+    doc.update(changes)
+    return json.dumps(doc).encode()
+
+
+def _valid_npz_arrays():
+    return dict(config=np.array(json.dumps(_config())), kernel_0=np.ones((2, 3)), bias_0=np.ones(3),
+                kernel_1=np.ones((3, 1)), bias_1=np.ones(1))
+
+
+def _safetensors(tensors, metadata):
+    from safetensors.numpy import save
+    return save(tensors, metadata=metadata)
+
+
+def _zip(members) -> bytes:
+    buffer = BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def _npy(array) -> bytes:
+    buffer = BytesIO()
+    np.save(buffer, array, allow_pickle=True)
+    return buffer.getvalue()
+
+
+def _layer_json(**layer_changes):
+    doc = io.network_to_dict(_net(2, [(3, "tanh"), (1, "sigmoid")]))
+    doc["layers"][0].update(layer_changes)
+    return json.dumps(doc).encode()
+
+
+HOSTILE = {  # name: (suffix, bytes, what the message must say)
+    "empty npz": (".npz", lambda: b"", "not a valid .npz"),
+    "empty json": (".json", lambda: b"", "not valid JSON"),
+    "empty safetensors": (".safetensors", lambda: b"", "too short"),
+    "json truncated": (".json", lambda: _json_doc()[:-40], "not valid JSON"),
+    "json not an object": (".json", lambda: b"[1, 2]", "must be a JSON object"),
+    "json wrong format": (".json", lambda: _json_doc(format="keras"), "format is 'keras'"),
+    "json newer version": (".json", lambda: _json_doc(version=2), "newer"),
+    "json unknown activation": (".json", lambda: _layer_json(activation="gelu"), "unknown activation 'gelu'"),
+    "json absurd input count": (".json", lambda: _json_doc(n_inputs=10**12), "n_inputs must be an integer from 1"),
+    "json absurd layer size": (".json", lambda: _layer_json(units=10**9), "layer 0 units must be an integer from 1"),
+    "json too many parameters": (".json", lambda: json.dumps(_config(layers=[(100_000, "tanh"), (100_000, "tanh")])).encode(),
+                                 "parameters; the limit"),
+    "json wrong kernel shape": (".json", lambda: _layer_json(kernel=[[1.0, 2.0, 3.0]]), r"kernel_0 has shape \(1, 3\)"),
+    "json ragged kernel": (".json", lambda: _layer_json(kernel=[[1.0, 2.0, 3.0], [1.0]]), "not a rectangular"),
+    "json string weights": (".json", lambda: _layer_json(bias=["1", "2", "3"]), "numbers only"),
+    "json NaN": (".json", lambda: _layer_json(bias=[float("nan"), 0.0, 0.0]), "NaN or infinite"),
+    "json huge number": (".json", lambda: _layer_json(bias=[10**400, 0, 0]), "numbers only"),
+    "json deeply nested": (".json", lambda: b"[" * 200_000 + b"]" * 200_000, "nested too deeply"),
+    "json deeply nested kernel": (".json", lambda: _layer_json(kernel=json.loads("[" * 500 + "]" * 500)), "kernel_0"),
+    "json softmax hidden": (".json", lambda: json.dumps(_config(layers=[(3, "softmax"), (1, "linear")])).encode(),
+                            "softmax is for the output layer only"),
+    "npz truncated": (".npz", lambda: _npz(**_valid_npz_arrays())[:-100], "not a valid .npz"),
+    "npz no config": (".npz", lambda: _npz(kernel_0=np.ones((2, 1)), bias_0=np.ones(1)), "no config"),
+    "npz wrong shape": (".npz", lambda: _npz(**{**_valid_npz_arrays(), "kernel_0": np.ones((3, 2))}),
+                        r"kernel_0 has shape \(3, 2\); the config says \(2, 3\)"),
+    "npz integer weights": (".npz", lambda: _npz(**{**_valid_npz_arrays(), "bias_0": np.ones(3, dtype=int)}),
+                            "float32 or float64 array, got int64"),
+    "npz extra array": (".npz", lambda: _npz(**_valid_npz_arrays(), extra=np.ones(1)), "expected arrays"),
+    "npz object array": (".npz", lambda: _zip(_npy_members(kernel_0=_npy(np.array([[1, 2, 3]] * 2, dtype=object)))),
+                         "Object arrays cannot be loaded"),
+    "npz config not a string": (".npz", lambda: _npz(**{**_valid_npz_arrays(), "config": np.ones(2)}), "JSON string"),
+    "npz too many members": (".npz", lambda: _zip({f"a{i}.npy": b"" for i in range(3000)}), "at most"),
+    "npz zip bomb": (".npz", lambda: _zip(_npy_members(kernel_0=b"\0" * (64 * 2**20))), "unpacks to 67,108,864 bytes"),
+    "npz config bomb": (".npz", lambda: _zip({"config.npy": b" " * (io.MAX_HEADER_BYTES + 1)}), "config unpacks"),
+    "safetensors huge header length": (".safetensors", lambda: (2**63).to_bytes(8, "little") + b"{}", "header length"),
+    "safetensors header past the end": (".safetensors", lambda: (100).to_bytes(8, "little") + b"{}", "header length"),
+    "safetensors without metadata": (".safetensors", lambda: _safetensors({"0.weight": np.ones((1, 2))}, None),
+                                     "no __metadata__"),
+    "safetensors wrong shape": (".safetensors", lambda: _safetensors(
+        {"0.weight": np.ones((2, 3)), "0.bias": np.ones(3), "2.weight": np.ones((1, 3)), "2.bias": np.ones(1)},
+        {"config": json.dumps(_config())}), r"0.weight has shape \[2, 3\]; the config says \[3, 2\]"),
+    "safetensors float16": (".safetensors", lambda: _safetensors(
+        {"0.weight": np.ones((3, 2), np.float16), "0.bias": np.ones(3), "2.weight": np.ones((1, 3)), "2.bias": np.ones(1)},
+        {"config": json.dumps(_config())}), "0.weight must be F32 or F64"),
+    "safetensors wrong names": (".safetensors", lambda: _safetensors(
+        {"0.weight": np.ones((3, 2)), "0.bias": np.ones(3), "1.weight": np.ones((1, 3)), "1.bias": np.ones(1)},
+        {"config": json.dumps(_config())}), "expected tensors"),
+    "safetensors infinite": (".safetensors", lambda: _safetensors(
+        {"0.weight": np.full((3, 2), np.inf), "0.bias": np.ones(3), "2.weight": np.ones((1, 3)), "2.bias": np.ones(1)},
+        {"config": json.dumps(_config())}), "kernel_0 has NaN or infinite"),
+}
+
+
+@pytest.mark.parametrize("name", HOSTILE)
+def test_hostile_file_raises_format_error_saying_what_is_wrong(tmp_path, name):
+    suffix, make, message = HOSTILE[name]
+    _needs(suffix)
+    path = tmp_path / f"bad{suffix}"
+    path.write_bytes(make())
+    with pytest.raises(FormatError, match=message):
+        io.load(path)
+
+
+class _TouchOnUnpickle:
+    """A pickle payload: unpickling it creates ``marker``."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return Path.touch, (Path(self.marker),)
+
+
+def _npy_members(**replaced) -> dict:
+    """The .npy members of a valid .npz, some replaced by raw bytes."""
+    return {f"{name}.npy": replaced.get(name) or _npy(array) for name, array in _valid_npz_arrays().items()}
+
+
+def _pickle_npz(marker) -> bytes:
+    return _zip(_npy_members(kernel_0=_npy(np.array([_TouchOnUnpickle(marker)], dtype=object)),
+                             bias_0=pickle.dumps(_TouchOnUnpickle(marker))))  # a bare pickle, no .npy header
+
+
+def test_pickled_payload_in_npz_is_refused_and_never_run(tmp_path):
+    live = tmp_path / "live-marker"
+    with np.load(BytesIO(_pickle_npz(live)), allow_pickle=True) as npz:
+        npz["kernel_0"]  # the payload works when unpickled
+    assert live.exists()
+    marker = tmp_path / "marker"
+    path = tmp_path / "evil.npz"
+    path.write_bytes(_pickle_npz(marker))
+    with pytest.raises(FormatError, match="pickle|Object arrays"):
+        io.load(path)
+    for member in ("kernel_0", "bias_0"):  # each payload alone, the other slot valid
+        payload = zipfile.ZipFile(BytesIO(_pickle_npz(marker))).read(f"{member}.npy")
+        path.write_bytes(_zip(_npy_members(**{member: payload})))
+        with pytest.raises(FormatError):
+            io.load(path)
+    assert not marker.exists()
+
+
+def test_unknown_suffixes_and_onnx_loading_are_refused(tmp_path):
+    with pytest.raises(FormatError, match="unknown suffix '.h5'"):
+        io.save(_net(), tmp_path / "model.h5")
+    with pytest.raises(FormatError, match="export only"):
+        io.load(tmp_path / "model.onnx")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_oversized_file_is_refused_before_reading(tmp_path, monkeypatch):
+    monkeypatch.setattr(io, "MAX_FILE_BYTES", 100)
+    path = tmp_path / "big.json"
+    path.write_bytes(b" " * 101)
+    with pytest.raises(FormatError, match="larger than"):
+        io.load(path)
+
+
+# --- property tests: mutated and random bytes -------------------------------------------------
+VALID = {suffix: None for suffix in LOADABLE}
+
+
+def _valid_bytes(suffix, folder) -> bytes:
+    if VALID[suffix] is None:
+        VALID[suffix] = _saved(_net(2, [(3, "swish"), (2, "softmax")]), suffix, folder).read_bytes()
+    return VALID[suffix]
+
+
+mutations = st.one_of(
+    st.tuples(st.just("flip"), st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 7)), min_size=1, max_size=8)),
+    st.tuples(st.just("truncate"), st.integers(0, 10**6)),
+    st.tuples(st.just("overwrite"), st.tuples(st.integers(0, 10**6), st.binary(min_size=1, max_size=64))),
+    st.tuples(st.just("random"), st.binary(max_size=2048)),
+)
+
+
+def _mutate(data: bytes, mutation) -> bytes:
+    kind, arg = mutation
+    data = bytearray(data)
+    if kind == "flip":
+        for position, bit in arg:
+            data[position % len(data)] ^= 1 << bit
+    elif kind == "truncate":
+        del data[arg % len(data):]
+    elif kind == "overwrite":
+        start = arg[0] % len(data)
+        data[start:start + len(arg[1])] = arg[1]
+    else:
+        data = bytearray(arg)
+    return bytes(data)
+
+
+@pytest.mark.parametrize("suffix", LOADABLE)
+@settings(max_examples=120, deadline=None)
+@given(mutation=mutations)
+def test_mutated_files_load_or_raise_format_error_only(tmp_path_factory, suffix, mutation):
+    _needs(suffix)
+    folder = tmp_path_factory.getbasetemp()
+    path = folder / f"mutated{suffix}"
+    path.write_bytes(_mutate(_valid_bytes(suffix, folder), mutation))
+    try:
+        net = io.load(path)
+    except FormatError:
+        return
+    assert net.n_inputs == 2 and all(np.isfinite(p).all() for p in net.parameters)
+
+
+# --- writers ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("suffix", io.SAVE_SUFFIXES)
+@pytest.mark.parametrize("failing", ["fsync", "replace"])
+def test_failed_write_keeps_the_old_file_and_leaves_no_temporary(tmp_path, monkeypatch, suffix, failing):
+    _needs(suffix)
+    path = _saved(_net(seed=1), suffix, tmp_path)
+    before = path.read_bytes()
+
+    def fail(*args):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(io.os, failing, fail)
+    with pytest.raises(OSError, match="disk full"):
+        io.save(_net(seed=2), path)
+    assert path.read_bytes() == before
+    assert list(tmp_path.iterdir()) == [path]
+
+
+def test_non_finite_weights_are_not_saved(tmp_path):
+    net = _net()
+    net.layers[0].bias[0] = np.nan
+    with pytest.raises(ValueError, match="bias_0 has NaN"):
+        io.save(net, tmp_path / "model.npz")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_core_io_needs_only_numpy_and_names_the_extra(tmp_path):
+    script = (
+        "import sys\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('safetensors', 'onnx', 'onnxruntime', 'torch', 'tqdm'):\n"
+        "            raise ImportError('No module named ' + name)\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "from core import Network, io\n"
+        "net = Network(2, [(1, 'sigmoid')], seed=0)\n"
+        "io.save(net, 'model.npz'); io.save(net, 'model.json')\n"
+        "for name in ('model.safetensors', 'model.onnx'):\n"
+        "    try:\n"
+        "        io.save(net, name)\n"
+        "    except ImportError as error:\n"
+        "        print(error)\n")
+    result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 2 and all("pip install 'backprop-playground[formats]'" in line for line in lines)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.json", "model.npz"]
