@@ -1,0 +1,189 @@
+"""Project files (.json): what to train on, what to build, how to train, and optionally the result.
+
+Version 1, the current layout::
+
+    {"format": "backprop-playground-project", "version": 1,
+     "data": {DataSpec fields}, "network": {NetworkSpec fields}, "training": {TrainingConfig fields},
+     "weights": a core.io weights document (optional),
+     "history": {"train_loss": [...], "test_loss": [...], "train_accuracy": [...], "test_accuracy": [...]}
+                (optional; accuracies are null for regression)}
+
+A CSV dataset's ``csv_path`` is stored relative to the project file's folder (with ``/``) when the
+file lies inside that folder, so the two can move together; it is made absolute again on loading.
+
+Version 0, the first layout, kept every setting at the top level: the dataset's ``source`` was
+called ``"dataset"`` and one ``"seed"`` served data, weights and shuffling alike. ``migrate``
+upgrades it. Every problem is reported as ``core.io.FormatError``.
+"""
+from __future__ import annotations
+
+import math
+import os
+import reprlib
+import typing
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+
+from . import activations, datasets, io
+from .io import FormatError
+from .losses import LOSSES
+from .network import MAX_UNITS, Network
+from .spec import DataSpec, NetworkSpec, TrainingConfig, from_dict, to_dict
+from .trainer import History, Trainer
+
+FORMAT = "backprop-playground-project"
+VERSION = 1
+SECTIONS = {"data": DataSpec, "network": NetworkSpec, "training": TrainingConfig}
+
+
+@dataclass
+class Project:
+    data: DataSpec = field(default_factory=DataSpec)
+    network: NetworkSpec = field(default_factory=NetworkSpec)
+    training: TrainingConfig = field(default_factory=TrainingConfig)
+    weights: Network | None = None  # the trained network, if the project kept it
+    history: History | None = None
+
+
+def save_project(path, data: DataSpec, network: NetworkSpec, training: TrainingConfig,
+                 net: Network | None = None, history: History | None = None) -> None:
+    """Write a project file atomically. ValueError for non-finite weights or history; OSError."""
+    path = Path(path)
+    if data.csv_path:
+        data = replace(data, csv_path=_relative(data.csv_path, path.parent))
+    doc = {"format": FORMAT, "version": VERSION,
+           "data": to_dict(data), "network": to_dict(network), "training": to_dict(training)}
+    if net is not None:
+        doc["weights"] = io.network_to_dict(net)
+    if history is not None:
+        doc["history"] = asdict(history)
+    io.atomic_write(path, (io.dump_json(doc) + "\n").encode("utf-8"))
+
+
+def load_project(path) -> Project:
+    """Read, migrate and check a project file. FormatError for a bad one; OSError if unreadable."""
+    path = Path(path)
+    try:
+        return _project(migrate(io.parse_json(io.read_file(path), "project")), path.parent)
+    except FormatError as error:
+        raise FormatError(f"{path.name}: {error}") from None
+
+
+def migrate(doc) -> dict:
+    """Upgrade a project document of any known version to the current one (a new dict)."""
+    if not isinstance(doc, dict):
+        raise FormatError(f"a project must be a JSON object, got {type(doc).__name__}")
+    version = io.check_version(doc, FORMAT, VERSION)
+    if version == 0:
+        doc = _from_version_0(doc)
+    return dict(doc)
+
+
+def _from_version_0(doc: dict) -> dict:
+    flat = {key: value for key, value in doc.items() if key not in ("format", "version", "weights", "history")}
+    if "dataset" in flat:
+        flat["source"] = flat.pop("dataset")
+    unknown = sorted(set(flat) - {f.name for cls in SECTIONS.values() for f in fields(cls)})
+    if unknown:
+        raise FormatError(f"unknown version 0 settings {unknown}")
+    # each setting goes to the section that has the field; "seed" is in all three, as it served all three
+    upgraded = {name: {f.name: flat[f.name] for f in fields(cls) if f.name in flat} for name, cls in SECTIONS.items()}
+    extras = {key: doc[key] for key in ("weights", "history") if key in doc}
+    return {"format": FORMAT, "version": 1, **upgraded, **extras}
+
+
+# --- checks -----------------------------------------------------------------------------------
+def _project(doc: dict, folder: Path) -> Project:
+    unknown = sorted(set(doc) - {"format", "version", "weights", "history", *SECTIONS})
+    if unknown:
+        raise FormatError(f"unknown keys {unknown}")
+    data, network, training = (_spec(cls, doc.get(name, {}), name) for name, cls in SECTIONS.items())
+    _check_values(data, network, training)
+    if data.csv_path and not os.path.isabs(data.csv_path):
+        data = replace(data, csv_path=os.path.normpath(folder.absolute() / data.csv_path))
+    weights = None
+    if doc.get("weights") is not None:
+        weights = io.network_from_dict(doc["weights"])
+        hidden = [(int(units), activations.canonical_name(act)) for units, act in network.hidden]
+        if weights.spec[:-1] != hidden or weights.dtype.name != network.dtype:
+            raise FormatError(f"the weights ({weights.spec}, {weights.dtype}) do not match the network's "
+                              f"hidden layers {hidden} and dtype {network.dtype}")
+    history = _history(doc["history"]) if doc.get("history") is not None else None
+    return Project(data, network, training, weights, history)
+
+
+def _spec(cls, values, section: str):
+    """A spec dataclass from its section, each value of its field's JSON type."""
+    try:
+        spec = from_dict(cls, values)
+    except ValueError as error:
+        raise FormatError(f"{section}: {error}") from None
+    for name, hint in typing.get_type_hints(cls).items():
+        value = getattr(spec, name)
+        if not any(_is_a(value, kind) for kind in typing.get_args(hint) or (hint,)):
+            raise FormatError(f"{section}.{name} must be {hint}, got {value!r}")
+    return spec
+
+
+def _is_a(value, kind) -> bool:
+    if kind is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if kind is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return value is None if kind is type(None) else isinstance(value, kind)
+
+
+def _check_values(data: DataSpec, network: NetworkSpec, training: TrainingConfig) -> None:
+    """Names, layer sizes and hyperparameters, so a project that loads can be built and trained."""
+    try:
+        sources = {*datasets.PLANE_SETS, *datasets.TABLES, "csv"}
+        if data.source not in sources:
+            raise ValueError(f"unknown dataset {data.source!r}; expected one of {', '.join(sorted(sources))}")
+        unknown = [f for f in data.features if f not in datasets.FEATURES]
+        if unknown or not data.features:
+            raise ValueError(f"unknown or no input features {unknown}; expected some of {', '.join(datasets.FEATURES)}")
+        if data.task not in (None, *datasets.TASKS):
+            raise ValueError(f"unknown task {data.task!r}; expected one of {', '.join(datasets.TASKS)}")
+        if min(data.seed, network.seed, training.seed) < 0:
+            raise ValueError("seeds must be non-negative")
+        _check_hidden(network)
+        if training.loss not in (None, *LOSSES):
+            raise ValueError(f"unknown loss {training.loss!r}; expected one of {', '.join(LOSSES)}")
+        # the trainer's own checks, on a one-weight stand-in network
+        Trainer(Network(1, [(1, "linear")]), "mse", training.optimizer, training.learning_rate,
+                training.batch_size, training.regularization, training.reg_rate, training.seed)
+    except (ValueError, TypeError) as error:  # TypeError: an unhashable name, such as a list
+        raise FormatError(str(error)) from None
+
+
+def _check_hidden(network: NetworkSpec) -> None:
+    if len(network.hidden) > io.MAX_LAYERS:
+        raise ValueError(f"{len(network.hidden)} hidden layers; the limit is {io.MAX_LAYERS}")
+    for i, layer in enumerate(network.hidden):
+        if not (isinstance(layer, list) and len(layer) == 2 and type(layer[0]) is int
+                and 1 <= layer[0] <= MAX_UNITS and isinstance(layer[1], str)):
+            raise ValueError(f"hidden layer {i} must be [units from 1 to {MAX_UNITS}, activation], got {layer!r}")
+        if activations.canonical_name(layer[1]) == "softmax":
+            raise ValueError(f"hidden layer {i}: softmax is for the output layer only")
+    units = [units for units, _ in network.hidden]
+    if sum(a * b for a, b in zip(units, units[1:])) > io.MAX_PARAMETERS:
+        raise ValueError(f"the hidden layers {units} hold more than {io.MAX_PARAMETERS:,} parameters")
+    if network.output_activation is not None:
+        activations.canonical_name(network.output_activation)
+    if network.dtype not in ("float32", "float64"):
+        raise ValueError(f"dtype must be 'float32' or 'float64', got {network.dtype!r}")
+
+
+def _history(values) -> History:
+    if not isinstance(values, dict) or not set(values) <= {f.name for f in fields(History)}:
+        raise FormatError(f"history must map {[f.name for f in fields(History)]} to lists, got {reprlib.repr(values)}")
+    for name, series in values.items():
+        if not isinstance(series, list) or not all(v is None or _is_a(v, float) for v in series):
+            raise FormatError(f"history.{name} must be a list of finite numbers, got {reprlib.repr(series)}")
+    return History(**values)
+
+
+def _relative(csv_path: str, folder: Path) -> str:
+    """``csv_path`` relative to ``folder`` (with '/') if the file lies inside it, else absolute."""
+    csv_path, folder = Path(csv_path).absolute(), folder.absolute()
+    return csv_path.relative_to(folder).as_posix() if csv_path.is_relative_to(folder) else str(csv_path)

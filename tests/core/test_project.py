@@ -1,0 +1,179 @@
+"""Project files: round trip, CSV paths, migration from version 0, and bad files."""
+import json
+import shutil
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from core import io
+from core.io import FormatError
+from core.project import Project, load_project, migrate, save_project
+from core.spec import DataSpec, NetworkSpec, TrainingConfig, prepare
+from core.trainer import History
+
+
+def _trained(data=None, network=None, training=None, epochs=3):
+    data, network, training = data or DataSpec(n_samples=60), network or NetworkSpec(), training or TrainingConfig()
+    problem = prepare(data)
+    net = network.build(problem)
+    history = training.build(net, problem).fit(problem.X_train, problem.Y_train, epochs, problem.X_test, problem.Y_test)
+    return data, network, training, net, history
+
+
+def test_round_trip_keeps_settings_weights_and_history(tmp_path):
+    data = DataSpec(source="spiral3", n_samples=90, noise=0.2, features=["x1", "x2", "x1x2"], seed=4)
+    network = NetworkSpec(hidden=[[6, "relu"], [5, "swish"]], seed=2, dtype="float32")
+    training = TrainingConfig(learning_rate=0.01, optimizer="adam", batch_size=16, regularization="l2", reg_rate=1e-3)
+    data, network, training, net, history = _trained(data, network, training)
+    save_project(tmp_path / "p.json", data, network, training, net, history)
+    project = load_project(tmp_path / "p.json")
+    assert (project.data, project.network, project.training) == (data, network, training)
+    assert project.history == history and len(project.history.train_loss) == 3
+    X = prepare(data).X_test
+    np.testing.assert_array_equal(project.weights.predict(X), net.predict(X))
+
+
+def test_settings_only_project_has_no_weights_or_history(tmp_path):
+    save_project(tmp_path / "p.json", DataSpec(), NetworkSpec(), TrainingConfig())
+    assert load_project(tmp_path / "p.json") == Project()
+    doc = json.loads((tmp_path / "p.json").read_text())
+    assert (doc["format"], doc["version"]) == ("backprop-playground-project", 1) and "weights" not in doc
+
+
+def test_csv_inside_the_project_folder_is_stored_relative_and_moves_with_it(tmp_path):
+    folder = tmp_path / "work"
+    (folder / "data").mkdir(parents=True)
+    rows = "\n".join(f"{i},{i % 7},{int(i % 7 > 3)}" for i in range(40))
+    (folder / "data" / "table.csv").write_text("a,b,label\n" + rows + "\n")
+    data = DataSpec(source="csv", csv_path=str(folder / "data" / "table.csv"), target="label")
+    save_project(folder / "p.json", data, NetworkSpec(), TrainingConfig())
+    assert json.loads((folder / "p.json").read_text())["data"]["csv_path"] == "data/table.csv"
+    shutil.move(folder, tmp_path / "moved")
+    project = load_project(tmp_path / "moved" / "p.json")
+    assert project.data.csv_path == str(tmp_path / "moved" / "data" / "table.csv")
+    assert prepare(project.data).task == "binary"
+
+
+def test_csv_outside_the_project_folder_is_stored_absolute(tmp_path):
+    (tmp_path / "projects").mkdir()
+    data = DataSpec(source="csv", csv_path=str(tmp_path / "table.csv"))
+    save_project(tmp_path / "projects" / "p.json", data, NetworkSpec(), TrainingConfig())
+    doc = json.loads((tmp_path / "projects" / "p.json").read_text())
+    assert doc["data"]["csv_path"] == str(tmp_path / "table.csv")
+
+
+VERSION_0 = {  # the first layout: flat keys, "dataset" for the source, one seed for everything
+    "format": "backprop-playground-project", "version": 0,
+    "dataset": "xor", "noise": 0.1, "n_samples": 80, "features": ["x1", "x2"],
+    "hidden": [[3, "tanh"]], "learning_rate": 0.1, "optimizer": "momentum", "seed": 7,
+    "history": {"train_loss": [0.7, 0.6], "train_accuracy": [0.5, 0.6], "test_loss": [], "test_accuracy": []},
+}
+
+
+def test_version_0_is_migrated(tmp_path):
+    doc = migrate(VERSION_0)
+    assert doc["version"] == 1 and doc["data"]["source"] == "xor" and doc["training"]["optimizer"] == "momentum"
+    (tmp_path / "old.json").write_text(json.dumps(VERSION_0))
+    project = load_project(tmp_path / "old.json")
+    assert project.data == DataSpec(source="xor", noise=0.1, n_samples=80, seed=7)
+    assert project.network == NetworkSpec(hidden=[[3, "tanh"]], seed=7)
+    assert project.training == TrainingConfig(learning_rate=0.1, optimizer="momentum", seed=7)
+    assert project.history.train_loss == [0.7, 0.6]
+
+
+def test_newer_version_is_refused_clearly(tmp_path):
+    (tmp_path / "new.json").write_text(json.dumps({"format": "backprop-playground-project", "version": 2}))
+    with pytest.raises(FormatError, match="new.json: version 2 was written by a newer Backprop Playground"):
+        load_project(tmp_path / "new.json")
+
+
+def _doc():
+    data, network, training, net, history = _trained(epochs=2)
+    return {"format": "backprop-playground-project", "version": 1, "data": vars(data), "network": vars(network),
+            "training": vars(training), "weights": io.network_to_dict(net), "history": vars(history)}
+
+
+def _with(section, **values):
+    def change(doc):
+        doc[section].update(values)
+    return change
+
+
+BAD = {  # name: (change to a valid document, what the message must say)
+    "unknown top-level key": (lambda d: d.update(extra=1), r"unknown keys \['extra'\]"),
+    "wrong format": (lambda d: d.update(format="other"), "format is 'other'"),
+    "version as text": (lambda d: d.update(version="1"), "version must be a non-negative integer"),
+    "unknown setting": (_with("training", momentum=0.5), r"training: unknown TrainingConfig settings \['momentum'\]"),
+    "wrong type": (_with("data", n_samples="500"), "data.n_samples must be <class 'int'>, got '500'"),
+    "boolean for a number": (_with("training", learning_rate=True), "training.learning_rate must be"),
+    "unknown dataset": (_with("data", source="mnist"), "unknown dataset 'mnist'"),
+    "unknown feature": (_with("data", features=["x3"]), r"unknown or no input features \['x3'\]"),
+    "unknown activation": (_with("network", hidden=[[4, "gelu"]]), "unknown activation 'gelu'"),
+    "absurd layer": (_with("network", hidden=[[10**9, "tanh"]]), "hidden layer 0 must be"),
+    "softmax hidden": (_with("network", hidden=[[4, "softmax"]]), "softmax is for the output layer only"),
+    "unknown optimizer": (_with("training", optimizer="rmsprop"), "unknown optimizer 'rmsprop'"),
+    "negative learning rate": (_with("training", learning_rate=-1.0), "learning_rate must be above 0"),
+    "weights of another shape": (_with("network", hidden=[[5, "tanh"]]), "do not match the network's hidden layers"),
+    "bad weights": (lambda d: d["weights"]["layers"][0].update(bias=[1.0]), r"bias_0 has shape \(1,\)"),
+    "history of text": (lambda d: d["history"].update(train_loss=["low"]), "history.train_loss must be a list"),
+    "section not an object": (lambda d: d.update(data=[1]), "DataSpec must be an object"),
+}
+
+
+@pytest.mark.parametrize("name", BAD)
+def test_bad_project_raises_format_error_saying_what_is_wrong(tmp_path, name):
+    change, message = BAD[name]
+    doc = _doc()
+    change(doc)
+    (tmp_path / "p.json").write_text(json.dumps(doc))
+    with pytest.raises(FormatError, match=message):
+        load_project(tmp_path / "p.json")
+
+
+@pytest.mark.parametrize("text", [b"", b"{", b"\xff\xfe", b"[" * 100_000, b"null"])
+def test_unreadable_text_raises_format_error(tmp_path, text):
+    (tmp_path / "p.json").write_bytes(text)
+    with pytest.raises(FormatError, match="p.json: "):
+        load_project(tmp_path / "p.json")
+
+
+@pytest.fixture(scope="module")
+def saved_project(tmp_path_factory) -> bytes:
+    path = tmp_path_factory.mktemp("valid") / "p.json"
+    save_project(path, *_trained(epochs=1))
+    return path.read_bytes()
+
+
+@settings(max_examples=100, deadline=None)
+@given(position=st.integers(0, 10**6), junk=st.binary(min_size=1, max_size=16))
+def test_corrupted_project_loads_or_raises_format_error_only(tmp_path_factory, saved_project, position, junk):
+    path = tmp_path_factory.getbasetemp() / "corrupt.json"
+    text = bytearray(saved_project)
+    position %= len(text)
+    text[position:position + len(junk)] = junk
+    path.write_bytes(bytes(text))
+    try:
+        load_project(path)
+    except FormatError:
+        pass
+
+
+def test_failed_save_keeps_the_old_project(tmp_path, monkeypatch):
+    save_project(tmp_path / "p.json", DataSpec(), NetworkSpec(), TrainingConfig())
+    before = (tmp_path / "p.json").read_bytes()
+
+    def fail(*args):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(io.os, "replace", fail)
+    with pytest.raises(OSError, match="disk full"):
+        save_project(tmp_path / "p.json", DataSpec(source="xor"), NetworkSpec(), TrainingConfig())
+    assert (tmp_path / "p.json").read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["p.json"]
+
+
+def test_history_with_regression_accuracy_nulls_round_trips(tmp_path):
+    history = History(train_loss=[1.0, 0.5], train_accuracy=[None, None])
+    save_project(tmp_path / "p.json", DataSpec(source="reg_plane"), NetworkSpec(), TrainingConfig(), history=history)
+    assert load_project(tmp_path / "p.json").history == history
