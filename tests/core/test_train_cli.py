@@ -1,0 +1,112 @@
+"""``playground train``: headless training, exports, one-line errors, and no Qt on the way."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from core.project import load_project
+from playground import train
+
+ROOT = Path(__file__).resolve().parents[2]
+# runs playground's command line with Qt and pyqtgraph made unimportable; lists what was loaded
+NO_QT = """\
+import sys
+class Block:
+    def find_spec(self, name, path=None, target=None):
+        if name.split('.')[0] in ('PySide6', 'shiboken6', 'pyqtgraph'):
+            raise ImportError('playground train imported ' + name)
+sys.meta_path.insert(0, Block())
+from playground.cli import main
+code = main()
+assert not [m for m in sys.modules if m.split('.')[0] in ('PySide6', 'shiboken6', 'pyqtgraph', 'playground.app')]
+sys.exit(code)
+"""
+
+
+def _playground(*args, cwd):
+    env = {k: v for k, v in os.environ.items() if k not in ("QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY")}
+    env["PYTHONPATH"] = str(ROOT)
+    return subprocess.run([sys.executable, "-c", NO_QT, *args], cwd=cwd, env=env, capture_output=True, text=True)
+
+
+def test_train_exports_an_onnx_model_without_qt_or_a_display(tmp_path):
+    ort = pytest.importorskip("onnxruntime")
+    result = _playground("train", "--epochs", "5", "--export", "model.onnx", "--save-project", "p.json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert "train loss" in result.stdout and "test  loss" in result.stdout and "accuracy" in result.stdout
+    net = load_project(tmp_path / "p.json").weights
+    X = np.random.default_rng(0).uniform(-5, 5, (20, 2))
+    session = ort.InferenceSession(str(tmp_path / "model.onnx"))
+    np.testing.assert_allclose(session.run(None, {"input": X})[0], net.predict(X), rtol=1e-6, atol=1e-6)
+
+
+def test_divergence_ends_with_one_line_and_a_non_zero_status(tmp_path):
+    result = _playground("train", "--dataset", "house_prices", "--learning-rate", "1000", "--epochs", "20",
+                         "--export", "model.npz", cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert "diverged" in result.stderr and "lower the learning rate" in result.stderr
+    assert not (tmp_path / "model.npz").exists()
+
+
+def test_help_explains_every_option():
+    result = subprocess.run([sys.executable, "-m", "playground", "train", "--help"], cwd=ROOT,
+                            capture_output=True, text=True)
+    assert result.returncode == 0
+    for option in ("--dataset", "--csv", "--target", "--epochs", "--learning-rate", "--optimizer", "--batch-size",
+                   "--seed", "--export", "--save-project", "--quiet", ".safetensors", "exit status"):
+        assert option in result.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--learning-rate", "-1"], "learning_rate must be above 0"),
+    (["--csv", "missing.csv"], "cannot read missing.csv"),
+    (["--dataset", "iris", "--target", "species"], "--target needs a CSV dataset"),
+    (["project.json"], "project.json: the project is not valid JSON"),
+    (["--export", "model.safetensors", "--batch-size", "0"], None),  # argparse: exit status 2
+])
+def test_bad_input_ends_with_one_line_on_stderr(tmp_path, monkeypatch, capsys, args, message):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "project.json").write_text("{ not json")
+    if message is None:
+        with pytest.raises(SystemExit) as exit_info:
+            train.main(args)
+        assert exit_info.value.code == 2
+        return
+    assert train.main(["--epochs", "1", *args]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err
+
+
+def test_csv_training_and_continuing_from_a_saved_project(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 2))
+    rows = [f"{a:.4f},{b:.4f},{2 * a - b:.4f}" for a, b in X]
+    Path("table.csv").write_text("a,b,y\n" + "\n".join(rows) + "\n")
+    assert train.main(["--csv", "table.csv", "--target", "y", "--epochs", "4", "--optimizer", "adam",
+                       "--learning-rate", "0.01", "--seed", "3", "--save-project", "p.json", "--export", "m.json"]) == 0
+    out = capsys.readouterr().out
+    assert "accuracy" not in out and "train loss" in out  # regression: no accuracy
+    project = load_project("p.json")
+    assert project.data.csv_path == str(tmp_path / "table.csv") and project.training.optimizer == "adam"
+    assert project.data.seed == project.network.seed == project.training.seed == 3
+    assert json.loads(Path("m.json").read_text())["n_inputs"] == 2
+    assert train.main(["p.json", "--epochs", "2", "--save-project", "p.json"]) == 0
+    assert len(load_project("p.json").history.train_loss) == 6  # continued: 4 + 2 epochs
+    assert train.main(["p.json", "--epochs", "1", "--dataset", "iris"]) == 1
+    assert "--fresh" in capsys.readouterr().err
+    assert train.main(["p.json", "--epochs", "1", "--dataset", "iris", "--fresh"]) == 0
+
+
+def test_progress_bar_only_on_a_terminal(monkeypatch, capsys):
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    assert train.main(["--epochs", "3", "--dataset", "xor"]) == 0
+    assert "3/3" in capsys.readouterr().out
+    assert train.main(["--epochs", "3", "--dataset", "xor", "--quiet"]) == 0
+    assert "3/3" not in capsys.readouterr().out
