@@ -34,6 +34,7 @@ def _playground(*args, cwd):
 
 
 def test_train_exports_an_onnx_model_without_qt_or_a_display(tmp_path):
+    pytest.importorskip("onnx")
     ort = pytest.importorskip("onnxruntime")
     result = _playground("train", "--epochs", "5", "--export", "model.onnx", "--save-project", "p.json", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
