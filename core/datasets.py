@@ -193,10 +193,13 @@ def load_table(name: str) -> Dataset:
     return load_csv(TABLES[name], name=name)
 
 
-def load_csv(path, target=None, task=None, name=None) -> Dataset:
-    """Read a CSV with a header row. ``target`` defaults to the last column; every other column
-    must be numeric. ``task`` ('regression', 'binary', 'multiclass') is inferred when None."""
-    path = Path(path)
+def load_csv_header(path) -> list:
+    """The column names of a CSV file, to choose the target from."""
+    return _read_rows(Path(path))[0]
+
+
+def _read_rows(path: Path):
+    """(header, data rows) of a CSV file, blank lines dropped; DatasetError if unreadable or empty."""
     try:
         with open(path, newline="", encoding="utf-8-sig") as f:
             text = f.read()
@@ -205,8 +208,14 @@ def load_csv(path, target=None, task=None, name=None) -> Dataset:
     lines = [row for row in csv.reader(text.splitlines(), _dialect(text)) if any(cell.strip() for cell in row)]
     if not lines:
         raise DatasetError(f"{path.name} is empty")
-    header = [h.strip() for h in lines[0]]
-    rows = lines[1:]
+    return [h.strip() for h in lines[0]], lines[1:]
+
+
+def load_csv(path, target=None, task=None, name=None) -> Dataset:
+    """Read a CSV with a header row. ``target`` defaults to the last column; every other column
+    must be numeric. ``task`` ('regression', 'binary', 'multiclass') is inferred when None."""
+    path = Path(path)
+    header, rows = _read_rows(path)
     if len(rows) < 2:
         raise DatasetError(f"{path.name} has {len(rows)} data rows; at least 2 are needed")
     if len(header) < 2:

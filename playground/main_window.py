@@ -1,0 +1,347 @@
+"""The main window: wires the widgets to the training worker.
+
+The window owns the plain specs (DataSpec, NetworkSpec, TrainingConfig). Edits to the data or the
+architecture send the worker a rebuild; hyperparameters go to it live. The worker answers with a
+``ProblemInfo`` per rebuild and a stream of ``Snapshot``s that the views draw.
+"""
+from __future__ import annotations
+
+import copy
+
+from PySide6.QtCore import QSettings, Qt, Signal, Slot
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (QFileDialog, QInputDialog, QLabel, QMainWindow, QMessageBox, QSplitter,
+                               QToolBar, QVBoxLayout, QWidget)
+
+from core import Network, datasets
+from core.spec import DataSpec, NetworkSpec, TrainingConfig
+from playground.widgets.controls import DataControls, TrainingControls
+from playground.widgets.loss_plot import LossPlot
+from playground.widgets.network_diagram import NetworkDiagram
+from playground.widgets.output_view import OutputView
+from playground.worker import WorkerThread
+
+TITLE = "Backprop Playground"
+
+
+class MainWindow(QMainWindow):
+    configure_requested = Signal(object, object, object)
+    play_requested = Signal()
+    pause_requested = Signal()
+    step_requested = Signal()
+    reset_requested = Signal()
+    hyperparameter_requested = Signal(str, object)
+    weights_requested = Signal(object)
+
+    def __init__(self, data: DataSpec | None = None, network: NetworkSpec | None = None,
+                 training: TrainingConfig | None = None):
+        super().__init__()
+        self.setWindowTitle(TITLE)
+        self.data, self.network, self.training = data or DataSpec(), network or NetworkSpec(), training or TrainingConfig()
+        self.info = None  # the ProblemInfo being trained
+        self.snapshot = None  # the latest Snapshot drawn
+        self.generation = 0
+        self.running = False
+
+        self.data_controls = DataControls(self.data)
+        self.training_controls = TrainingControls(self.training)
+        self.diagram = NetworkDiagram()
+        self.output = OutputView()
+        self.loss_plot = LossPlot()
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet("background: #fde8e6; color: #a3261a; padding: 6px; border-radius: 4px;")
+        self.message.hide()
+        self.epoch_label = QLabel("epoch 0")
+        self.epoch_label.setStyleSheet("font-size: 18px; font-weight: 600; padding: 0 12px;")
+        self.epoch_label.setFixedWidth(170)  # fixed: a width that follows the text relayouts the whole window
+        self.speed_label = QLabel("")
+        self.speed_label.setFixedWidth(190)
+        self._build_actions()
+        self._build_layout()
+        self._connect_controls()
+
+        self.worker_thread = WorkerThread()
+        worker = self.worker_thread.worker
+        self.configure_requested.connect(worker.configure)
+        self.play_requested.connect(worker.play)
+        self.pause_requested.connect(worker.pause)
+        self.step_requested.connect(worker.step_epoch)
+        self.reset_requested.connect(worker.reset)
+        self.hyperparameter_requested.connect(worker.set_hyperparameter)
+        self.weights_requested.connect(worker.set_weights)
+        worker.snapshot_ready.connect(self.on_snapshot)
+        worker.problem_ready.connect(self.on_problem)
+        worker.failed.connect(self.on_failed)
+        worker.diverged.connect(self.on_diverged)
+        worker.running_changed.connect(self.on_running_changed)
+        self.resize(1500, 900)
+        self.rebuild()
+
+    # --- building the window -------------------------------------------------------------
+    def _action(self, text, slot, shortcut=None, tip=None, checkable=False):
+        action = QAction(text, self)
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+        action.setToolTip(f"{tip or text} ({QKeySequence(shortcut).toString()})" if shortcut else (tip or text))
+        action.setStatusTip(tip or text)
+        action.setCheckable(checkable)
+        action.triggered.connect(slot)
+        return action
+
+    def _build_actions(self):
+        # Space itself is caught by app.SpaceTogglesPlay so that no focused widget can swallow it
+        self.play_action = self._action("Play\tSpace", self.toggle_play, tip="Train / pause (Space)")
+        self.step_action = self._action("Step", self.step_requested.emit, "Ctrl+Right", "Train one epoch, then pause")
+        self.reset_action = self._action("Reset", self.reset, "Ctrl+R", "Re-initialise the network from its seed")
+        self.open_data_action = self._action("Open data…", self.open_csv, "Ctrl+D", "Train on your own CSV file")
+        self.quit_action = self._action("Quit", self.close, "Ctrl+Q", "Quit Backprop Playground")
+        self.weights_view_action = self._action("Colour by weights", self._toggle_colouring, "Ctrl+W",
+                                                "Colour the diagram by weights instead of gradients", True)
+        self.log_action = self._action("Log-scale cost", self.loss_plot.log_scale.setChecked, "Ctrl+L",
+                                       "Logarithmic cost axis", True)
+        self.test_points_action = self._action("Show test data", self.output.plane.show_test.setChecked, "Ctrl+T",
+                                               "Draw the test points on the output", True)
+        self.add_layer_action = self._action("Add hidden layer", self.add_layer, "Ctrl+=", "Add a hidden layer")
+        self.remove_layer_action = self._action("Remove hidden layer", self.remove_layer, "Ctrl+-",
+                                                "Remove the last hidden layer")
+        menu = self.menuBar()
+        file_menu = menu.addMenu("&File")
+        file_menu.addAction(self.open_data_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+        train_menu = menu.addMenu("&Train")
+        for action in (self.play_action, self.step_action, self.reset_action):
+            train_menu.addAction(action)
+        network_menu = menu.addMenu("&Network")
+        network_menu.addAction(self.add_layer_action)
+        network_menu.addAction(self.remove_layer_action)
+        view_menu = menu.addMenu("&View")
+        for action in (self.weights_view_action, self.log_action, self.test_points_action):
+            view_menu.addAction(action)
+        self.file_menu = file_menu
+
+        toolbar = QToolBar("Training")
+        toolbar.setMovable(False)
+        toolbar.setToolButtonStyle(Qt.ToolButtonTextOnly)
+        for action in (self.play_action, self.step_action, self.reset_action):
+            toolbar.addAction(action)
+        for action in toolbar.actions():
+            toolbar.widgetForAction(action).setFocusPolicy(Qt.NoFocus)
+            toolbar.widgetForAction(action).setMinimumWidth(64)
+        toolbar.addWidget(self.epoch_label)
+        toolbar.addWidget(self.speed_label)
+        toolbar.addWidget(self.training_controls)
+        self.addToolBar(toolbar)
+        self.toolbar = toolbar
+
+    def _build_layout(self):
+        right = QSplitter(Qt.Vertical)
+        right.addWidget(self.output)
+        right.addWidget(self.loss_plot)
+        right.setSizes([500, 350])
+        middle = QWidget()
+        middle_layout = QVBoxLayout(middle)
+        middle_layout.setContentsMargins(0, 0, 0, 0)
+        middle_layout.addWidget(self.message)
+        middle_layout.addWidget(self.diagram, 1)
+        splitter = QSplitter(Qt.Horizontal)
+        splitter.addWidget(self.data_controls)
+        splitter.addWidget(middle)
+        splitter.addWidget(right)
+        splitter.setSizes([240, 760, 500])
+        self.setCentralWidget(splitter)
+
+    def _connect_controls(self):
+        self.data_controls.changed.connect(self.on_data_changed)
+        self.data_controls.csv_requested.connect(self.open_csv)
+        self.training_controls.hyperparameter_changed.connect(self.on_hyperparameter)
+        self.training_controls.rebuild_needed.connect(self.on_seed_or_precision)
+        self.diagram.layer_added.connect(self.add_layer)
+        self.diagram.layer_removed.connect(self.remove_layer)
+        self.diagram.units_changed.connect(self.set_units)
+        self.diagram.activation_changed.connect(self.set_activation)
+        self.diagram.feature_toggled.connect(self.toggle_feature)
+        self.loss_plot.log_scale.toggled.connect(self.log_action.setChecked)
+
+    # --- commands ------------------------------------------------------------------------
+    def rebuild(self):
+        """Send the current specs to the worker (new data or architecture: weights re-initialised)."""
+        self.hide_message()
+        self.configure_requested.emit(copy.deepcopy(self.data), copy.deepcopy(self.network),
+                                      copy.deepcopy(self.training))
+
+    @Slot()
+    def toggle_play(self):
+        if self.running:
+            self.pause_requested.emit()
+        else:
+            self.hide_message()
+            self.play_requested.emit()
+
+    @Slot()
+    def reset(self):
+        self.hide_message()
+        self.reset_requested.emit()
+
+    @Slot()
+    def add_layer(self):
+        units, act = self.network.hidden[-1] if self.network.hidden else (4, "tanh")
+        self.network.hidden.append([units, act])
+        self.rebuild()
+
+    @Slot()
+    def remove_layer(self):
+        if self.network.hidden:
+            self.network.hidden.pop()
+            self.rebuild()
+
+    @Slot(int, int)
+    def set_units(self, layer: int, units: int):
+        self.network.hidden[layer][0] = units
+        self.rebuild()
+
+    @Slot(int, str)
+    def set_activation(self, layer: int, activation: str):
+        self.network.hidden[layer][1] = activation
+        self.rebuild()
+
+    @Slot(str)
+    def toggle_feature(self, key: str):
+        features = list(self.data.features)
+        if key in features:
+            if len(features) == 1:
+                self.show_message("At least one input feature is needed.")
+                return
+            features.remove(key)
+        else:
+            features = [f for f in datasets.FEATURES if f in features or f == key]  # keep the canonical order
+        self.data.features = features
+        self.rebuild()
+
+    @Slot(object)
+    def on_data_changed(self, spec: DataSpec):
+        self.data = copy.deepcopy(spec)
+        self.rebuild()
+
+    @Slot(str, object)
+    def on_hyperparameter(self, name: str, value):
+        setattr(self.training, name, value)
+        self.hyperparameter_requested.emit(name, value)
+
+    @Slot()
+    def on_seed_or_precision(self):
+        seed = self.training_controls.seed.value()
+        self.training.seed = self.network.seed = seed
+        self.network.dtype = self.training_controls.precision.currentData()
+        self.rebuild()
+
+    @Slot()
+    def open_csv(self):
+        path, _ = QFileDialog.getOpenFileName(self, "Open data", "", "CSV files (*.csv *.tsv *.txt);;All files (*)")
+        if path:
+            self.load_csv(path)
+
+    def load_csv(self, path: str, target: str | None = None):
+        """Use a CSV: read its header, let the user choose the target column, then train on it."""
+        try:
+            columns = datasets.load_csv_header(path)
+        except datasets.DatasetError as error:
+            QMessageBox.warning(self, TITLE, str(error))
+            return
+        if target is None:
+            target, ok = QInputDialog.getItem(self, "Target column", "Which column should the network predict?",
+                                              columns, len(columns) - 1, False)
+            if not ok:
+                return
+        self.data = DataSpec(source="csv", csv_path=str(path), target=target,
+                             test_fraction=self.data.test_fraction, seed=self.data.seed)
+        self.rebuild()
+
+    def _toggle_colouring(self, weights: bool):
+        for button in self.diagram.colour_by.buttons():
+            if button.text() == ("weights" if weights else "gradients"):
+                button.setChecked(True)
+
+    def show_message(self, text: str):
+        self.message.setText(text)
+        self.message.show()
+
+    def hide_message(self):
+        self.message.hide()
+
+    # --- what the worker says ------------------------------------------------------------
+    @Slot(object)
+    def on_problem(self, info):
+        self.info = info
+        self.generation = info.generation
+        self.data, self.network, self.training = (copy.deepcopy(s) for s in info.specs)
+        self.data_controls.set_spec(self.data)
+        self.training_controls.set_config(self.training, self.network.dtype)
+        problem = info.problem
+        if problem.is_plane:
+            inputs = [(key, label, key in self.data.features) for key, (label, _) in datasets.FEATURES.items()]
+        else:
+            inputs = [(name, name, True) for name in problem.input_names]
+        units, act = info.network_layers[-1]
+        self.diagram.set_structure(inputs, self.network.hidden, (units, act), info.loss, toggleable=problem.is_plane)
+        self.output.set_problem(info)
+        self.loss_plot.clear()
+        self.loss_plot.show_accuracy(problem.task != "regression")
+        self.test_points_action.setEnabled(problem.is_plane)
+
+    @Slot(object)
+    def on_snapshot(self, snapshot):
+        try:
+            self.draw_snapshot(snapshot)
+        finally:
+            self.worker_thread.worker.view_ready.set()
+
+    def draw_snapshot(self, snapshot):
+        if snapshot.generation < self.generation:
+            return  # from before the latest rebuild
+        if snapshot.generation > self.generation:  # a reset: same problem, fresh weights
+            self.generation = snapshot.generation
+            self.loss_plot.clear()
+        self.snapshot = snapshot
+        self.loss_plot.add_epochs(snapshot.new_epochs)
+        self.diagram.show_snapshot(snapshot)
+        self.output.show_snapshot(snapshot)
+        self.epoch_label.setText(f"epoch {snapshot.epoch:,}")
+        speed = f"{snapshot.steps_per_second:,.0f} steps/s" if snapshot.running else ""
+        penalty = f" · penalty {snapshot.penalty:.3g}" if self.training.regularization else ""
+        self.speed_label.setText(speed + penalty)
+
+    @Slot(str)
+    def on_failed(self, text: str):
+        QMessageBox.warning(self, TITLE, f"That setting cannot be used:\n\n{text}\n\nNothing was changed.")
+        if self.info is not None:  # show the settings still in force again
+            self.on_problem_specs_only()
+
+    def on_problem_specs_only(self):
+        self.data, self.network, self.training = (copy.deepcopy(s) for s in self.info.specs)
+        self.data_controls.set_spec(self.data)
+        self.training_controls.set_config(self.training, self.network.dtype)
+
+    @Slot(str)
+    def on_diverged(self, text: str):
+        self.show_message(f"Training paused: {text}")
+
+    @Slot(bool)
+    def on_running_changed(self, running: bool):
+        self.running = running
+        self.play_action.setText("Pause\tSpace" if running else "Play\tSpace")
+
+    # --- closing -------------------------------------------------------------------------
+    def closeEvent(self, event):
+        self.worker_thread.close()
+        super().closeEvent(event)
+
+    def current_network(self) -> Network | None:
+        """A Network holding the latest weights (a copy; the worker's stays its own)."""
+        if self.snapshot is None or self.info is None:
+            return None
+        net = Network(self.info.problem.n_inputs, self.info.network_layers, seed=self.network.seed,
+                      dtype=self.network.dtype)
+        net.set_weights(self.snapshot.weights)
+        return net

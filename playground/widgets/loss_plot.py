@@ -1,0 +1,145 @@
+"""The cost curve: train and test cost per epoch, live, with accuracy below for classification."""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+from playground.widgets import style
+
+REDRAW_HZ = 10  # a cost curve looks live at 10 frames a second; each frame holds the GIL
+
+
+class GrowingSeries:
+    """An append-only float buffer that doubles its capacity; ``values`` is a view, no copy."""
+
+    def __init__(self, capacity: int = 1024):
+        self._data = np.empty(capacity)
+        self.size = 0
+
+    def extend(self, values) -> None:
+        values = np.asarray(values, dtype=float)
+        needed = self.size + len(values)
+        if needed > len(self._data):
+            grown = np.empty(max(needed, 2 * len(self._data)))
+            grown[: self.size] = self._data[: self.size]
+            self._data = grown
+        self._data[self.size:needed] = values
+        self.size = needed
+
+    @property
+    def values(self) -> np.ndarray:
+        return self._data[: self.size]
+
+    def clear(self) -> None:
+        self.size = 0
+
+
+class LossPlot(QWidget):
+    """``add_epochs(stats)`` appends EpochStats; ``clear()`` starts again."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.series = {key: GrowingSeries() for key in ("epoch", "train", "test", "train_acc", "test_acc")}
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.cost = self.graphics.addPlot(row=0, col=0)
+        self.accuracy = self.graphics.addPlot(row=1, col=0)
+        self.cost.setLabel("left", "cost")
+        self.accuracy.setLabel("left", "accuracy")
+        self.accuracy.setLabel("bottom", "epoch")
+        self.accuracy.setXLink(self.cost)
+        self.accuracy.setYRange(0, 1.02, padding=0)
+        self.graphics.ci.layout.setRowStretchFactor(0, 3)
+        self.curves = {}
+        self.cost.addLegend(offset=(-10, 10))
+        for plot in (self.cost, self.accuracy):
+            # no grid: a grid makes every axis repaint with each new point, which costs more than the curves
+            plot.setClipToView(True)
+            plot.setDownsampling(auto=True, mode="peak")
+            for side in ("left", "bottom"):
+                plot.getAxis(side).enableAutoSIPrefix(False)
+        for key, plot, pen, name in (("train", self.cost, style.TRAIN_PEN, "train"),
+                                     ("test", self.cost, style.TEST_PEN, "test"),
+                                     ("train_acc", self.accuracy, style.TRAIN_PEN, "train"),
+                                     ("test_acc", self.accuracy, style.TEST_PEN, "test")):
+            self.curves[key] = plot.plot(pen=pen, name=name)
+        self.log_scale = QCheckBox("log scale")
+        self.log_scale.setToolTip("Show the cost on a logarithmic axis")
+        self.log_scale.toggled.connect(lambda on: self.cost.setLogMode(y=on))
+        self.readout = QLabel("")
+        self.readout.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)  # new text must not relayout the plots
+        bar = QHBoxLayout()
+        bar.addWidget(self.readout, 1)
+        bar.addWidget(self.log_scale)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(bar)
+        layout.addWidget(self.graphics)
+        self.show_accuracy(True)
+        self.dirty = False
+        self.redraw_timer = QTimer(self)
+        self.redraw_timer.timeout.connect(self._redraw_if_dirty)
+        self.redraw_timer.start(1000 // REDRAW_HZ)
+
+    def show_accuracy(self, visible: bool) -> None:
+        self.accuracy.setVisible(visible)
+        self.cost.setLabel("bottom", None if visible else "epoch")
+
+    def clear(self) -> None:
+        for series in self.series.values():
+            series.clear()
+        self._redraw()
+        self.readout.setText("")
+
+    def add_epochs(self, stats_list) -> None:
+        if not stats_list:
+            return
+        self.series["epoch"].extend([s.epoch for s in stats_list])
+        self.series["train"].extend([s.train_loss for s in stats_list])
+        last = stats_list[-1]
+        if last.test_loss is not None:
+            self.series["test"].extend([s.test_loss for s in stats_list])
+        if last.train_accuracy is not None:
+            self.series["train_acc"].extend([s.train_accuracy for s in stats_list])
+        if last.test_accuracy is not None:
+            self.series["test_acc"].extend([s.test_accuracy for s in stats_list])
+        self.dirty = True
+        self.readout.setText(_readout(last))
+
+    @property
+    def n_points(self) -> int:
+        return self.series["train"].size
+
+    def _redraw_if_dirty(self) -> None:
+        if self.dirty:
+            self._redraw()
+
+    def _redraw(self) -> None:
+        self.dirty = False
+        epochs = self.series["epoch"].values
+        for key, curve in self.curves.items():
+            values = self.series[key].values
+            curve.setData(epochs[: len(values)], values)
+
+
+def _readout(stats) -> str:
+    parts = [f"epoch {stats.epoch:,}", f"train cost {stats.train_loss:.4g}"]
+    if stats.test_loss is not None:
+        parts.append(f"test cost {stats.test_loss:.4g}")
+    if stats.train_accuracy is not None:
+        parts.append(f"train accuracy {stats.train_accuracy:.1%}")
+    if stats.test_accuracy is not None:
+        parts.append(f"test accuracy {stats.test_accuracy:.1%}")
+    return " · ".join(parts)
+
+
+if __name__ == "__main__":
+    from core.trainer import EpochStats
+
+    def feed(plot, tick):
+        epochs = range(tick * 50 + 1, tick * 50 + 51)
+        plot.add_epochs([EpochStats(e, 1 / e ** 0.5, 1 - 1 / e ** 0.3, 1.2 / e ** 0.5, 1 - 1.1 / e ** 0.3)
+                         for e in epochs])
+
+    style.preview(LossPlot, feed)
