@@ -7,13 +7,16 @@ architecture send the worker a rebuild; hyperparameters go to it live. The worke
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, Signal, Slot
+from PySide6.QtCore import QEvent, QObject, QSettings, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QFileDialog, QInputDialog, QLabel, QMainWindow, QMessageBox, QSplitter,
+from PySide6.QtWidgets import (QApplication, QFileDialog, QInputDialog, QLabel, QMainWindow, QMessageBox, QSplitter,
                                QToolBar, QVBoxLayout, QWidget)
 
-from core import Network, datasets
+from core import Network, datasets, io
+from core.io import FormatError
+from core.project import load_project, save_project
 from core.spec import DataSpec, NetworkSpec, TrainingConfig
 from playground.widgets.controls import DataControls, TrainingControls
 from playground.widgets.loss_plot import LossPlot
@@ -22,6 +25,23 @@ from playground.widgets.output_view import OutputView
 from playground.worker import WorkerThread
 
 TITLE = "Backprop Playground"
+RECENT_MAX = 8
+
+
+class SpaceTogglesPlay(QObject):
+    """Space means play/pause wherever the focus is in the main window (a focused button must not eat it)."""
+
+    def __init__(self, window):
+        super().__init__(window)
+        self.window = window
+
+    def eventFilter(self, obj, event):
+        if (event.type() == QEvent.KeyPress and event.key() == Qt.Key_Space
+                and event.modifiers() == Qt.NoModifier and not event.isAutoRepeat()
+                and isinstance(obj, QWidget) and obj.window() is self.window):  # not in dialogs or popups
+            self.window.toggle_play()
+            return True
+        return False
 
 
 class MainWindow(QMainWindow):
@@ -31,7 +51,7 @@ class MainWindow(QMainWindow):
     step_requested = Signal()
     reset_requested = Signal()
     hyperparameter_requested = Signal(str, object)
-    weights_requested = Signal(object)
+    weights_requested = Signal(object, int)
 
     def __init__(self, data: DataSpec | None = None, network: NetworkSpec | None = None,
                  training: TrainingConfig | None = None):
@@ -42,6 +62,9 @@ class MainWindow(QMainWindow):
         self.snapshot = None  # the latest Snapshot drawn
         self.generation = 0
         self.running = False
+        self.project_path = None
+        self.saved_specs = self._specs()  # what "unsaved changes" compares against
+        self.pending_restore = None  # (weights, history) of an opened project, applied once its problem is ready
 
         self.data_controls = DataControls(self.data)
         self.training_controls = TrainingControls(self.training)
@@ -75,6 +98,8 @@ class MainWindow(QMainWindow):
         worker.failed.connect(self.on_failed)
         worker.diverged.connect(self.on_diverged)
         worker.running_changed.connect(self.on_running_changed)
+        self.space_filter = SpaceTogglesPlay(self)
+        QApplication.instance().installEventFilter(self.space_filter)
         self.resize(1500, 900)
         self.rebuild()
 
@@ -95,6 +120,17 @@ class MainWindow(QMainWindow):
         self.step_action = self._action("Step", self.step_requested.emit, "Ctrl+Right", "Train one epoch, then pause")
         self.reset_action = self._action("Reset", self.reset, "Ctrl+R", "Re-initialise the network from its seed")
         self.open_data_action = self._action("Open data…", self.open_csv, "Ctrl+D", "Train on your own CSV file")
+        self.open_project_action = self._action("Open project…", self.ask_open_project, "Ctrl+O",
+                                                "Open a saved project: data, network, settings and weights")
+        self.save_project_action = self._action("Save project", self.save_project, "Ctrl+S",
+                                                "Save data, network, settings, weights and cost history")
+        self.save_project_as_action = self._action("Save project as…", self.save_project_as, "Ctrl+Shift+S",
+                                                   "Save the project under a new name")
+        self.export_action = self._action("Export weights…", self.export_weights, "Ctrl+E",
+                                          "Write the weights for PyTorch (.safetensors), ONNX Runtime (.onnx) "
+                                          "or NumPy (.npz, .json)")
+        self.import_action = self._action("Import weights…", self.import_weights, "Ctrl+I",
+                                          "Load weights from a .safetensors, .npz or .json file")
         self.quit_action = self._action("Quit", self.close, "Ctrl+Q", "Quit Backprop Playground")
         self.weights_view_action = self._action("Colour by weights", self._toggle_colouring, "Ctrl+W",
                                                 "Colour the diagram by weights instead of gradients", True)
@@ -107,7 +143,15 @@ class MainWindow(QMainWindow):
                                                 "Remove the last hidden layer")
         menu = self.menuBar()
         file_menu = menu.addMenu("&File")
+        file_menu.addAction(self.open_project_action)
+        self.recent_menu = file_menu.addMenu("Open recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        file_menu.addAction(self.save_project_action)
+        file_menu.addAction(self.save_project_as_action)
+        file_menu.addSeparator()
         file_menu.addAction(self.open_data_action)
+        file_menu.addAction(self.export_action)
+        file_menu.addAction(self.import_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         train_menu = menu.addMenu("&Train")
@@ -168,6 +212,7 @@ class MainWindow(QMainWindow):
     def rebuild(self):
         """Send the current specs to the worker (new data or architecture: weights re-initialised)."""
         self.hide_message()
+        self._update_title()
         self.configure_requested.emit(copy.deepcopy(self.data), copy.deepcopy(self.network),
                                       copy.deepcopy(self.training))
 
@@ -228,6 +273,7 @@ class MainWindow(QMainWindow):
     def on_hyperparameter(self, name: str, value):
         setattr(self.training, name, value)
         self.hyperparameter_requested.emit(name, value)
+        self._update_title()
 
     @Slot()
     def on_seed_or_precision(self):
@@ -275,9 +321,7 @@ class MainWindow(QMainWindow):
     def on_problem(self, info):
         self.info = info
         self.generation = info.generation
-        self.data, self.network, self.training = (copy.deepcopy(s) for s in info.specs)
-        self.data_controls.set_spec(self.data)
-        self.training_controls.set_config(self.training, self.network.dtype)
+        self._show_specs(*info.specs)
         problem = info.problem
         if problem.is_plane:
             inputs = [(key, label, key in self.data.features) for key, (label, _) in datasets.FEATURES.items()]
@@ -289,6 +333,15 @@ class MainWindow(QMainWindow):
         self.loss_plot.clear()
         self.loss_plot.show_accuracy(problem.task != "regression")
         self.test_points_action.setEnabled(problem.is_plane)
+        if self.pending_restore is not None:
+            weights, history = self.pending_restore
+            self.pending_restore = None
+            epochs = len(history.train_loss) if history is not None else -1
+            if history is not None:
+                self.loss_plot.add_history(history)
+            if weights is not None:
+                self.weights_requested.emit(weights, epochs)
+        self._update_title()
 
     @Slot(object)
     def on_snapshot(self, snapshot):
@@ -314,12 +367,12 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def on_failed(self, text: str):
-        QMessageBox.warning(self, TITLE, f"That setting cannot be used:\n\n{text}\n\nNothing was changed.")
+        self.show_message(f"That setting cannot be used: {text}. Nothing was changed.")
         if self.info is not None:  # show the settings still in force again
-            self.on_problem_specs_only()
+            self._show_specs(*self.info.specs)
 
-    def on_problem_specs_only(self):
-        self.data, self.network, self.training = (copy.deepcopy(s) for s in self.info.specs)
+    def _show_specs(self, data, network, training):
+        self.data, self.network, self.training = (copy.deepcopy(s) for s in (data, network, training))
         self.data_controls.set_spec(self.data)
         self.training_controls.set_config(self.training, self.network.dtype)
 
@@ -334,6 +387,10 @@ class MainWindow(QMainWindow):
 
     # --- closing -------------------------------------------------------------------------
     def closeEvent(self, event):
+        if not self.confirm_discard():
+            event.ignore()
+            return
+        QApplication.instance().removeEventFilter(self.space_filter)
         self.worker_thread.close()
         super().closeEvent(event)
 
@@ -345,3 +402,159 @@ class MainWindow(QMainWindow):
                       dtype=self.network.dtype)
         net.set_weights(self.snapshot.weights)
         return net
+
+    # --- files ---------------------------------------------------------------------------
+    def _specs(self):
+        return copy.deepcopy((self.data, self.network, self.training))
+
+    def is_modified(self) -> bool:
+        """Settings changed since the last save or open (training progress alone does not count)."""
+        return self._specs() != self.saved_specs
+
+    def _update_title(self):
+        name = Path(self.project_path).name if self.project_path else "untitled"
+        self.setWindowTitle(f"{TITLE} — {name}{' *' if self.is_modified() else ''}")
+
+    def confirm_discard(self) -> bool:
+        """Ask before unsaved settings are lost; True to go on."""
+        if not self.is_modified():
+            return True
+        answer = QMessageBox.question(
+            self, TITLE, "The project has unsaved changes. Save them first?",
+            QMessageBox.Save | QMessageBox.Discard | QMessageBox.Cancel, QMessageBox.Save)
+        if answer == QMessageBox.Save:
+            return self.save_project()
+        return answer == QMessageBox.Discard
+
+    @Slot()
+    def ask_open_project(self):
+        if not self.confirm_discard():
+            return
+        path, _ = QFileDialog.getOpenFileName(self, "Open project", self._folder(), "Projects (*.json)")
+        if path:
+            self.open_project(path)
+
+    def open_project(self, path) -> bool:
+        """Load a project file; a bad one shows why and changes nothing."""
+        try:
+            project = load_project(path)
+        except (FormatError, OSError) as error:
+            QMessageBox.warning(self, TITLE, f"Cannot open the project:\n\n{error}")
+            return False
+        self.data, self.network, self.training = project.data, project.network, project.training
+        self.project_path = str(path)
+        self.saved_specs = self._specs()
+        weights = project.weights.get_weights() if project.weights is not None else None
+        self.pending_restore = (weights, project.history)
+        self._remember(path)
+        self.rebuild()
+        return True
+
+    @Slot()
+    def save_project(self) -> bool:
+        if not self.project_path:
+            return self.save_project_as()
+        return self._write_project(self.project_path)
+
+    @Slot()
+    def save_project_as(self) -> bool:
+        path, _ = QFileDialog.getSaveFileName(self, "Save project", self._folder("project.json"), "Projects (*.json)")
+        if not path:
+            return False
+        if not path.lower().endswith(".json"):
+            path += ".json"
+        return self._write_project(path)
+
+    def _write_project(self, path) -> bool:
+        try:
+            save_project(path, self.data, self.network, self.training, self.current_network(),
+                         self.loss_plot.history())
+        except (ValueError, OSError) as error:
+            QMessageBox.warning(self, TITLE, f"Cannot save the project:\n\n{error}")
+            return False
+        self.project_path = str(path)
+        self.saved_specs = self._specs()
+        self._remember(path)
+        self._update_title()
+        self.statusBar().showMessage(f"Saved {Path(path).name}", 5000)
+        return True
+
+    @Slot()
+    def export_weights(self):
+        net = self.current_network()
+        if net is None:
+            return
+        filters = ("PyTorch safetensors (*.safetensors);;ONNX (*.onnx);;NumPy (*.npz);;JSON (*.json)")
+        path, chosen = QFileDialog.getSaveFileName(self, "Export weights", self._folder("model.safetensors"), filters)
+        if not path:
+            return
+        if Path(path).suffix.lower() not in io.SAVE_SUFFIXES:
+            path += "." + chosen.split("*.")[-1].rstrip(")")
+        try:
+            io.save(net, path)
+        except (ValueError, ImportError, OSError) as error:
+            QMessageBox.warning(self, TITLE, f"Cannot export the weights:\n\n{error}")
+            return
+        hint = f" — in PyTorch: {io.torch_recipe(net)}" if path.endswith(".safetensors") else ""
+        self.statusBar().showMessage(f"Exported {Path(path).name}{hint}", 15000)
+
+    @Slot()
+    def import_weights(self):
+        path, _ = QFileDialog.getOpenFileName(self, "Import weights", self._folder(),
+                                              "Weights (*.safetensors *.npz *.json)")
+        if path:
+            self.load_weights(path)
+
+    def load_weights(self, path) -> bool:
+        """Weights into the current network; on another architecture, offer to adopt it."""
+        try:
+            net = io.load(path)
+        except (FormatError, OSError) as error:
+            QMessageBox.warning(self, TITLE, f"Cannot import the weights:\n\n{error}")
+            return False
+        problem, current = self.info.problem, self.info.network_layers
+        if net.n_inputs == problem.n_inputs and net.spec == current and net.dtype == self.network.dtype:
+            self.weights_requested.emit(net.get_weights(), -1)
+            return True
+        if net.n_inputs != problem.n_inputs or net.n_outputs != problem.n_outputs:
+            QMessageBox.warning(self, TITLE, f"{Path(path).name} has {net.n_inputs} inputs and {net.n_outputs} "
+                                f"outputs; the current data needs {problem.n_inputs} and {problem.n_outputs}.")
+            return False
+        answer = QMessageBox.question(
+            self, TITLE, f"{Path(path).name} holds a network {_describe(net.n_inputs, net.spec)}; the current one "
+            f"is {_describe(problem.n_inputs, current)}.\n\nReplace the current network with the file's?")
+        if answer != QMessageBox.Yes:
+            return False
+        self.network.hidden = [[units, act] for units, act in net.spec[:-1]]
+        self.network.output_activation = net.spec[-1][1]
+        self.network.dtype = str(net.dtype)
+        self.pending_restore = (net.get_weights(), None)
+        self.rebuild()
+        return True
+
+    def _folder(self, name: str = "") -> str:
+        folder = Path(self.project_path).parent if self.project_path else Path.cwd()
+        return str(folder / name)
+
+    def _remember(self, path):
+        settings = QSettings()
+        recent = [str(Path(path).resolve())] + [p for p in _recent_list(settings) if p != str(Path(path).resolve())]
+        settings.setValue("recent_projects", recent[:RECENT_MAX])
+
+    def _fill_recent_menu(self):
+        self.recent_menu.clear()
+        for path in _recent_list(QSettings()):
+            action = self.recent_menu.addAction(path)
+            action.triggered.connect(lambda _=False, p=path: self.confirm_discard() and self.open_project(p))
+        self.recent_menu.setEnabled(bool(self.recent_menu.actions()))
+
+
+def _recent_list(settings) -> list:
+    value = settings.value("recent_projects", [])
+    return [value] if isinstance(value, str) else list(value or [])
+
+
+def _describe(n_inputs, layers) -> str:
+    """'2-8-1 (tanh, sigmoid)'."""
+    sizes = "-".join(str(n) for n in [n_inputs] + [units for units, _ in layers])
+    return f"{sizes} ({', '.join(act for _, act in layers)})"

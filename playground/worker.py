@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -114,14 +115,17 @@ class TrainingWorker(QObject):
         self._restart(keep_running=False)
         self._publish(force_output=True)
 
-    @Slot(object)
-    def set_weights(self, weights):
-        """Load weights of the current architecture (from an imported file)."""
+    @Slot(object, int)
+    def set_weights(self, weights, epoch: int):
+        """Load weights of the current architecture (an imported file or an opened project);
+        ``epoch`` ≥ 0 also sets the epoch count the run continues from."""
         try:
             self.net.set_weights(weights)
         except ValueError as error:
-            self.failed.emit(str(error))
+            self.failed.emit(f"the weights do not fit this network ({error})")
             return
+        if epoch >= 0:
+            self.trainer.epoch = epoch
         self._publish(force_output=True)
 
     @Slot()
@@ -271,7 +275,10 @@ def _extent(problem: Problem):
 class WorkerThread:
     """Owns a TrainingWorker on a QThread; ``close`` stops it and joins the thread."""
 
+    instances = weakref.WeakSet()  # so tests can check that no thread outlives its window
+
     def __init__(self):
+        WorkerThread.instances.add(self)
         self.thread = QThread()
         self.thread.setObjectName("training")
         self.worker = TrainingWorker()

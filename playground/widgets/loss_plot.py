@@ -6,6 +6,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from core.trainer import EpochStats, History
 from playground.widgets import style
 
 REDRAW_HZ = 10  # a cost curve looks live at 10 frames a second; each frame holds the GIL
@@ -107,6 +108,21 @@ class LossPlot(QWidget):
         self.dirty = True
         self.readout.setText(_readout(last))
 
+    def add_history(self, history) -> None:
+        """Show a saved run's curves (a core History)."""
+        n = len(history.train_loss)
+        column = lambda values: list(values) if len(values) == n else [None] * n  # absent series: None
+        rows = zip(history.train_loss, column(history.train_accuracy), column(history.test_loss),
+                   column(history.test_accuracy))
+        self.add_epochs([EpochStats(i + 1, *row) for i, row in enumerate(rows)])
+
+    def history(self) -> History:
+        """The curves as a core History, to save with a project (accuracies None for regression)."""
+        values = lambda key, n: self.series[key].values.tolist() if self.series[key].size else [None] * n
+        n_train, n_test = self.series["train"].size, self.series["test"].size
+        return History(values("train", 0), values("test", 0), values("train_acc", n_train),
+                       values("test_acc", n_test))
+
     @property
     def n_points(self) -> int:
         return self.series["train"].size
@@ -135,8 +151,6 @@ def _readout(stats) -> str:
 
 
 if __name__ == "__main__":
-    from core.trainer import EpochStats
-
     def feed(plot, tick):
         epochs = range(tick * 50 + 1, tick * 50 + 51)
         plot.add_epochs([EpochStats(e, 1 / e ** 0.5, 1 - 1 / e ** 0.3, 1.2 / e ** 0.5, 1 - 1.1 / e ** 0.3)

@@ -1,0 +1,59 @@
+import pytest
+from PySide6.QtWidgets import QMessageBox
+
+from playground.worker import WorkerThread
+
+
+class Dialogs:
+    """Stands in for modal message boxes: records what they said and gives the answer a test chose."""
+
+    def __init__(self):
+        self.shown = []
+        self.answer = QMessageBox.Discard
+
+    def warning(self, parent, title, text, *args, **kwargs):
+        self.shown.append(text)
+        return QMessageBox.Ok
+
+    def question(self, parent, title, text, *args, **kwargs):
+        self.shown.append(text)
+        return self.answer
+
+
+@pytest.fixture(autouse=True)
+def dialogs(monkeypatch, tmp_path):
+    """No test may block on a modal dialog; settings (recent files) go to a temporary folder."""
+    from PySide6.QtCore import QSettings
+
+    fake = Dialogs()
+    monkeypatch.setattr(QMessageBox, "warning", fake.warning)
+    monkeypatch.setattr(QMessageBox, "question", fake.question)
+    QSettings.setDefaultFormat(QSettings.IniFormat)
+    QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, str(tmp_path / "settings"))
+    return fake
+
+
+@pytest.fixture(autouse=True)
+def no_thread_left_running():
+    """Fail any test that leaves a training thread running (and stop it, so others are unaffected)."""
+    yield
+    alive = [t for t in list(WorkerThread.instances) if t.thread.isRunning()]
+    for t in alive:
+        t.close()
+    assert not alive, f"{len(alive)} training thread(s) left running"
+
+
+@pytest.fixture
+def window(qtbot):
+    from playground.main_window import MainWindow
+
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitUntil(lambda: win.info is not None and win.snapshot is not None, timeout=5000)
+    yield win
+    win.close()
+
+
+def worker_of(win):
+    return win.worker_thread.worker
