@@ -12,12 +12,13 @@ from pathlib import Path
 from PySide6.QtCore import QEvent, QObject, QSettings, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QApplication, QFileDialog, QInputDialog, QLabel, QMainWindow, QMessageBox, QSplitter,
-                               QToolBar, QVBoxLayout, QWidget)
+                               QTabWidget, QToolBar, QVBoxLayout, QWidget)
 
 from core import Network, datasets, io
 from core.io import FormatError
 from core.project import load_project, save_project
 from core.spec import DataSpec, NetworkSpec, TrainingConfig
+from playground.widgets.chain_rule import ChainRuleView
 from playground.widgets.controls import DataControls, TrainingControls
 from playground.widgets.loss_plot import LossPlot
 from playground.widgets.network_diagram import NetworkDiagram
@@ -71,6 +72,12 @@ class MainWindow(QMainWindow):
         self.diagram = NetworkDiagram()
         self.output = OutputView()
         self.loss_plot = LossPlot()
+        self.chain_rule = ChainRuleView()
+        self.output_tabs = QTabWidget()
+        self.output_tabs.addTab(self.output, "Output")
+        self.output_tabs.addTab(self.chain_rule, "Backprop, step by step")
+        self.output_tabs.setTabToolTip(1, "The chain rule for one training sample, layer by layer")
+        self.output_tabs.tabBar().setFocusPolicy(Qt.NoFocus)
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.message.setStyleSheet("background: #fde8e6; color: #a3261a; padding: 6px; border-radius: 4px;")
@@ -117,6 +124,7 @@ class MainWindow(QMainWindow):
     def _build_actions(self):
         # Space itself is caught by app.SpaceTogglesPlay so that no focused widget can swallow it
         self.play_action = self._action("Play\tSpace", self.toggle_play, tip="Train / pause (Space)")
+        self.play_action.setIconText("Play")  # the toolbar's text; the menu shows the text with its key
         self.step_action = self._action("Step", self.step_requested.emit, "Ctrl+Right", "Train one epoch, then pause")
         self.reset_action = self._action("Reset", self.reset, "Ctrl+R", "Re-initialise the network from its seed")
         self.open_data_action = self._action("Open data…", self.open_csv, "Ctrl+D", "Train on your own CSV file")
@@ -181,7 +189,7 @@ class MainWindow(QMainWindow):
 
     def _build_layout(self):
         right = QSplitter(Qt.Vertical)
-        right.addWidget(self.output)
+        right.addWidget(self.output_tabs)
         right.addWidget(self.loss_plot)
         right.setSizes([500, 350])
         middle = QWidget()
@@ -207,6 +215,8 @@ class MainWindow(QMainWindow):
         self.diagram.activation_changed.connect(self.set_activation)
         self.diagram.feature_toggled.connect(self.toggle_feature)
         self.loss_plot.log_scale.toggled.connect(self.log_action.setChecked)
+        self.output_tabs.currentChanged.connect(lambda _: self._update_chain_rule())
+        self.chain_rule.sample_changed.connect(lambda _: self._update_chain_rule())
 
     # --- commands ------------------------------------------------------------------------
     def rebuild(self):
@@ -330,6 +340,7 @@ class MainWindow(QMainWindow):
         units, act = info.network_layers[-1]
         self.diagram.set_structure(inputs, self.network.hidden, (units, act), info.loss, toggleable=problem.is_plane)
         self.output.set_problem(info)
+        self.chain_rule.set_problem(problem, info.loss)
         self.loss_plot.clear()
         self.loss_plot.show_accuracy(problem.task != "regression")
         self.test_points_action.setEnabled(problem.is_plane)
@@ -360,6 +371,8 @@ class MainWindow(QMainWindow):
         self.loss_plot.add_epochs(snapshot.new_epochs)
         self.diagram.show_snapshot(snapshot)
         self.output.show_snapshot(snapshot)
+        if snapshot.grid is not None or snapshot.predictions is not None:  # at the output view's pace
+            self._update_chain_rule()
         self.epoch_label.setText(f"epoch {snapshot.epoch:,}")
         speed = f"{snapshot.steps_per_second:,.0f} steps/s" if snapshot.running else ""
         penalty = f" · penalty {snapshot.penalty:.3g}" if self.training.regularization else ""
@@ -384,6 +397,11 @@ class MainWindow(QMainWindow):
     def on_running_changed(self, running: bool):
         self.running = running
         self.play_action.setText("Pause\tSpace" if running else "Play\tSpace")
+        self.play_action.setIconText("Pause" if running else "Play")
+
+    def _update_chain_rule(self):
+        if self.output_tabs.currentWidget() is self.chain_rule:  # computed only while shown
+            self.chain_rule.show_network(self.current_network())
 
     # --- closing -------------------------------------------------------------------------
     def closeEvent(self, event):

@@ -250,8 +250,8 @@ class NetworkDiagram(QWidget):
         self.labels = []
         first = self.columns[0]
         for y, name, on in zip(first["ys"], [self.input_names[i] for i in range(len(first["ys"]))], self.active):
-            label = pg.TextItem(name, color="#222" if on else "#aaa", anchor=(1.15, 0.5))
-            label.setPos(first["x"], y)
+            label = pg.TextItem(name, color="#222" if on else "#aaa", anchor=(1.0, 0.5))
+            label.setPos(first["x"] - 0.12, y)  # left of the neuron, clear of its circle
             self.labels.append(label)
         for column in self.columns[1:]:
             if column["total"] > len(column["units"]):

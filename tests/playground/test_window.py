@@ -170,3 +170,14 @@ def test_closing_while_training_stops_and_joins_the_thread(qtbot, window):
     thread = window.worker_thread.thread
     window.close()
     assert not thread.isRunning()
+
+
+def test_the_chain_rule_tab_follows_one_sample_backwards(qtbot, window):
+    window.output_tabs.setCurrentWidget(window.chain_rule)
+    window.chain_rule.sample.setValue(3)
+    text = window.chain_rule.text.toPlainText()
+    for piece in ("Output layer", "Hidden layer 2", "Hidden layer 1", "dJ/dz3 = ŷ − y", "f′(z2) = 1 − tanh²(z)",
+                  "dJ/dW1 = a0ᵀ·dJ/dz1", "dJ/da1 = dJ/dz2·W2ᵀ"):
+        assert piece in text
+    x = window.info.problem.X_train[3]
+    assert f"{x[0]:+.3g}" in text

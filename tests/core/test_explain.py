@@ -1,0 +1,32 @@
+import numpy as np
+import pytest
+
+from core import Network, explain
+
+
+@pytest.mark.parametrize("loss, output, target", [("mse", "linear", [0.3]), ("bce", "sigmoid", [1.0]),
+                                                  ("cross_entropy", "softmax", 2)])
+def test_the_chain_rule_trace_multiplies_out_to_backprop(loss, output, target):
+    n_out = 3 if output == "softmax" else 1
+    net = Network(2, [(4, "tanh"), (3, "relu"), (n_out, output)], seed=0)
+    x = np.array([0.7, -1.2])
+    trace = explain.chain_rule(net, x, target, loss)
+    _, grads = net.loss_and_gradients(x[None], np.atleast_2d(target) if loss != "cross_entropy" else [target], loss)
+    assert [t.d_kernel.shape for t in trace.layers] == [(2, 4), (4, 3), (3, n_out)]
+    for t, (d_kernel, d_bias) in zip(trace.layers, grads):
+        np.testing.assert_allclose(t.d_kernel, d_kernel)
+        np.testing.assert_allclose(t.d_bias, d_bias)
+        np.testing.assert_allclose(t.d_kernel, np.outer(t.a_prev, t.grad_z))  # dJ/dW = a_prevᵀ·dJ/dz
+        if t.local is not None:
+            np.testing.assert_allclose(t.grad_z, t.grad_a * t.local)  # dJ/dz = dJ/da ⊙ f'(z)
+    for lower, upper in zip(trace.layers, trace.layers[1:]):
+        np.testing.assert_allclose(lower.grad_a, upper.grad_a_prev)  # what flows down is the next upstream
+    np.testing.assert_allclose(trace.prediction, net.predict(x)[0])
+
+
+def test_the_trace_leaves_the_network_untouched():
+    net = Network(2, [(3, "tanh"), (1, "sigmoid")], seed=0)
+    net.forward(np.zeros((5, 2)))
+    before = net.layers[0].z.copy()
+    explain.chain_rule(net, [1.0, 2.0], [1.0], "bce")
+    np.testing.assert_array_equal(net.layers[0].z, before)
