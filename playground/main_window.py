@@ -27,6 +27,7 @@ from playground.worker import WorkerThread
 
 TITLE = "Backprop Playground"
 RECENT_MAX = 8
+PRESETS = datasets.RESOURCES / "presets"
 
 
 class SpaceTogglesPlay(QObject):
@@ -165,6 +166,12 @@ class MainWindow(QMainWindow):
         train_menu = menu.addMenu("&Train")
         for action in (self.play_action, self.step_action, self.reset_action):
             train_menu.addAction(action)
+        presets_menu = menu.addMenu("&Presets")
+        for path in sorted(PRESETS.glob("*.json")):
+            action = presets_menu.addAction(path.stem)
+            action.setStatusTip(f"Open the preset '{path.stem}' (settings only; save it under a name of yours)")
+            action.triggered.connect(lambda _=False, p=path: self.confirm_discard() and self.open_project(p, True))
+        self.presets_menu = presets_menu
         network_menu = menu.addMenu("&Network")
         network_menu.addAction(self.add_layer_action)
         network_menu.addAction(self.remove_layer_action)
@@ -452,19 +459,21 @@ class MainWindow(QMainWindow):
         if path:
             self.open_project(path)
 
-    def open_project(self, path) -> bool:
-        """Load a project file; a bad one shows why and changes nothing."""
+    def open_project(self, path, as_template: bool = False) -> bool:
+        """Load a project file; a bad one shows why and changes nothing. A template (a preset)
+        is not the file later saves go to."""
         try:
             project = load_project(path)
         except (FormatError, OSError) as error:
             QMessageBox.warning(self, TITLE, f"Cannot open the project:\n\n{error}")
             return False
         self.data, self.network, self.training = project.data, project.network, project.training
-        self.project_path = str(path)
+        self.project_path = None if as_template else str(path)
         self.saved_specs = self._specs()
         weights = project.weights.get_weights() if project.weights is not None else None
         self.pending_restore = (weights, project.history)
-        self._remember(path)
+        if not as_template:
+            self._remember(path)
         self.rebuild()
         return True
 
