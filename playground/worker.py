@@ -6,6 +6,7 @@ immutable ``Snapshot``s of copied arrays at most ``PUBLISH_HZ`` times a second.
 """
 from __future__ import annotations
 
+import copy
 import threading
 import time
 import weakref
@@ -101,7 +102,8 @@ class TrainingWorker(QObject):
         self.specs = (data, network, training)
         self._restart(keep_running=self.running)
         extent = _extent(problem) if problem.is_plane else None
-        self.problem_ready.emit(ProblemInfo(self.generation, self.specs, problem, net.spec, trainer.loss.name, extent))
+        specs = copy.deepcopy(self.specs)  # the window's copy; live hyperparameter edits change ours
+        self.problem_ready.emit(ProblemInfo(self.generation, specs, problem, net.spec, trainer.loss.name, extent))
         self._publish(force_output=True)
 
     @Slot()

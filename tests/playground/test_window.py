@@ -192,3 +192,37 @@ def test_a_preset_from_the_menu_opens_as_an_untitled_project(qtbot, window):
     assert window.diagram.header_widgets == [] and not window.diagram.remove_layer.isEnabled()
     _play_until_epochs(qtbot, window, 3)
     _pause(qtbot, window)
+
+
+def test_hovering_an_edge_or_a_neuron_tells_its_weight_bias_and_gradient(qtbot, window):
+    _play_until_epochs(qtbot, window, 3)
+    _pause(qtbot, window)
+    diagram, snapshot = window.diagram, window.snapshot
+    box = diagram.box
+    xy = diagram.edge_xy
+    middle = box.mapViewToScene(pg_point((xy["x0"][0] + xy["x1"][0]) / 2, (xy["y0"][0] + xy["y1"][0]) / 2))
+    text = diagram._describe(middle)
+    i, j = int(diagram.edges[0]["src"][0]), int(diagram.edges[0]["dst"][0])
+    assert f"W1[{i + 1}, {j + 1}]" in text and f"{snapshot.weights[0][0][i, j]:+.4g}" in text and "|dJ/dW|" in text
+    output = diagram.columns[-1]
+    centre = box.mapViewToScene(pg_point(output["x"], output["ys"][0]))
+    text = diagram._describe(centre)
+    assert "output, neuron 1" in text and f"{snapshot.weights[-1][1][0]:+.4g}" in text and "|dJ/dz|" in text
+
+
+def test_colour_by_weights_recolours_the_edges(qtbot, window):
+    _play_until_epochs(qtbot, window, 2)
+    _pause(qtbot, window)
+    window.weights_view_action.trigger()
+    assert window.diagram.mode == "weights"
+    drawn = sum(0 if curve.getData()[0] is None else len(curve.getData()[0])
+                for curve in window.diagram.curves.values())
+    assert drawn == 2 * len(window.diagram.edge_xy["x0"])  # every edge drawn once, as a pair of points
+    assert window.diagram.colour_bar.axis.labelText == "weight"
+    window.weights_view_action.trigger()
+    assert window.diagram.mode == "gradients" and "dJ/dW" in window.diagram.colour_bar.axis.labelText
+
+
+def pg_point(x, y):
+    import pyqtgraph as pg
+    return pg.Point(x, y)
