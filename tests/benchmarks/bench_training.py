@@ -4,10 +4,13 @@
     python tests/benchmarks/bench_training.py [--quick] [--json out.json] [--sections 1,2,3,4,5]
 
 Times depend on the machine, so every figure that has a target is a RATIO of two
-things measured in the same run, in alternating rounds (A, B, B, A, A, B, ...) so
-that a slow spell of the machine hits both sides alike; the ratio is taken per
-pair of rounds and the median pair is reported. Nothing here is a test: pytest
-never collects this file, and no test asserts a time.
+things measured in the same run, in alternating rounds (A B, B A, A B, ...; three
+variants rotate their order) so that a slow spell of the machine hits every side
+alike; the ratio is taken per round and the median is reported. CPU time that other
+processes used during each section is reported too: above 0.2 cores the figures are
+flagged as noisy. Nothing here is a test: pytest never collects this file (and
+tests/core/test_benchmark_loop.py checks, without timing anything, that the NumPy
+loop does the Trainer's maths).
 
 Sections
   1. core's Trainer (driven through ``Trainer.run``, the generator the app uses)
@@ -227,6 +230,32 @@ def machine_info() -> dict:
             "env": {k: v for k, v in os.environ.items()
                     if k.startswith(("OPENBLAS_", "OMP_", "MKL_")) or k == "QT_QPA_PLATFORM"}}
     return info
+
+
+class OtherLoad:
+    """CPU cores busy with other processes while a section ran (Linux /proc), to flag a noisy run."""
+
+    def __init__(self):
+        self.start = self._sample()
+
+    @staticmethod
+    def _sample():
+        try:
+            with open("/proc/stat") as stat:
+                fields = [int(v) for v in stat.readline().split()[1:]]
+            busy = sum(fields) - fields[3] - fields[4]  # all but idle and iowait
+            times = os.times()
+            ours = times.user + times.system + times.children_user + times.children_system
+            return time.perf_counter(), busy / os.sysconf("SC_CLK_TCK"), ours
+        except (OSError, ValueError, IndexError):
+            return None
+
+    def cores(self) -> float | None:
+        end = self._sample()
+        if self.start is None or end is None:
+            return None
+        (t0, busy0, ours0), (t1, busy1, ours1) = self.start, end
+        return max(0.0, ((busy1 - busy0) - (ours1 - ours0)) / max(t1 - t0, 1e-9))
 
 
 # --- timing helpers -----------------------------------------------------------------------------
@@ -834,6 +863,14 @@ def check(targets: list, name: str, value, op: str, bound: float, spec: str = ".
     targets.append({"target": f"{name} {op} {bound:g}", "value": value, "met": met, "shown": fmt(value, spec)})
 
 
+def note_load(results: dict, section: str, load: OtherLoad) -> None:
+    cores = load.cores()
+    results.setdefault("other_load_cores", {})[section] = cores
+    if cores is not None and cores > 0.2:
+        print(f"   ! other processes kept {cores:.1f} of the CPU cores busy during this section: "
+              "its figures are noisy, run it again on a quiet machine\n")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="a smoke run of under a minute")
@@ -872,6 +909,7 @@ def main(argv=None) -> int:
         {"small": 0.4, "playground_max": 0.4, "large": 1.0}
 
     if 1 in sections:
+        load = OtherLoad()
         rows, out = [], []
         for case in CASES:
             r = bench_numpy(case, rounds, round_s[case.key])
@@ -886,8 +924,10 @@ def main(argv=None) -> int:
         print(table(rows, ["case", "NumPy loop", "Trainer", "ratio (range)", "ratio, no test set"]) + "\n")
         check(targets, "trainer/numpy small", out[0]["ratio"], ">=", 0.8)
         check(targets, "trainer/numpy large", out[2]["ratio"], ">=", 0.9)
+        note_load(results, "trainer_vs_numpy", load)
 
     if 2 in sections:
+        load = OtherLoad()
         if torch is None:
             print("2. PyTorch is not installed: section skipped (pip install torch==2.13.0 for it)\n")
             results["sections"]["trainer_vs_torch"] = None
@@ -904,8 +944,10 @@ def main(argv=None) -> int:
             print(f"\n2. Trainer vs PyTorch {torch.__version__} CPU ({out[0]['torch_threads']} threads), steps/s")
             print(table(rows, ["case", "PyTorch", "Trainer", "ratio (range)"]) + "\n")
             check(targets, "trainer/torch small", out[0]["ratio"], ">=", 5)
+        note_load(results, "trainer_vs_torch", load)
 
     if 3 in sections:
+        load = OtherLoad()
         r = bench_window(pairs=2 if quick else 4, round_seconds=1.0 if quick else 2.5)
         results["sections"]["window"] = r
         share = lambda v: "—" if v is None else f"{v:.0%}"
@@ -920,8 +962,10 @@ def main(argv=None) -> int:
               f"{share(r['ui_thread_cpu_share'])}, worker {share(r['worker_thread_cpu_share'])}\n")
         check(targets, "window/headless", r["ratio"], ">=", 0.8)
         check(targets, "UI stall max ms", r["ui_stall_max_ms"], "<=", 50, ".1f")
+        note_load(results, "window", load)
 
     if 4 in sections:
+        load = OtherLoad()
         frames = 10 if quick else 40
         diagrams = [bench_diagram((64, 64, 64), frames), bench_diagram((256, 256, 256), frames)]
         plot = bench_loss_plot(100_000, 6 if quick else 20)
@@ -933,19 +977,24 @@ def main(argv=None) -> int:
                      f"{plot['max_ms']:.1f}", f"{plot['paint_only_ms']:.1f}", "—"])
         print(table(rows, ["frame", "median ms", "max ms", "paint alone", "show_snapshot alone"]) + "\n")
         check(targets, "recolour 2-64-64-64-1 median ms", diagrams[0]["median_ms"], "<", 16, ".1f")
+        note_load(results, "drawing", load)
 
     if 5 in sections:
+        load = OtherLoad()
         epochs, batch = (3_000, 50) if quick else (40_000, 50)
         r = bench_memory_subprocess(epochs, batch)
         results["sections"]["memory"] = r
         print(f"5. Memory: the default network through the worker, {r['epochs']:,} epochs ({r['steps']:,} steps, "
               f"batch {r['batch_size']}, {r['snapshots']:,} snapshots) into a live cost plot, in "
               f"{r['seconds']:.0f} s")
+        marks = r["rss_marks_mb"]
         print(table([["peak RSS", f"{r['peak_rss_mb']:.0f} MB"],
+                     ["RSS at the start, at the end", f"{marks[0][1]:.1f} MB, {marks[-1][1]:.1f} MB"],
                      ["RSS growth per 10k epochs", f"{r['growth_mb_per_10k_epochs']:+.2f} MB"],
                      ["  of which the plot's history", f"{r['history_mb_per_10k_epochs']:.2f} MB"],
                      ["  beyond the history", f"{r['growth_beyond_history_mb_per_10k_epochs']:+.2f} MB"]],
                     ["measure", "value"]) + "\n")
+        note_load(results, "memory", load)
 
     results["seconds"] = time.perf_counter() - t_start
     if targets:
