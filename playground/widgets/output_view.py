@@ -157,7 +157,7 @@ if __name__ == "__main__":
     from playground.worker import GRID, ProblemInfo, _extent
 
     problem = prepare(DataSpec(source="spiral", noise=0.1))
-    info = ProblemInfo(problem, [], "bce", _extent(problem))
+    info = ProblemInfo(0, (), problem, [], "bce", _extent(problem))
 
     def feed(view, tick):
         if tick == 0:
