@@ -24,7 +24,7 @@ class Network:
         spec = [(_positive_int(units, "units"), activations.canonical_name(act)) for units, act in layers]
         if not spec:
             raise ValueError("a network needs at least one layer (the output layer)")
-        for units, act in spec[:-1]:
+        for _, act in spec[:-1]:
             if act == "softmax":
                 raise ValueError("softmax is for the output layer only")
         self.seed = seed

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
-from core import DivergenceError, Network
+from core import DivergenceError
 from core import datasets
 from core.spec import DataSpec, NetworkSpec, Problem, TrainingConfig, prepare
 

@@ -138,7 +138,7 @@ class NetworkDiagram(QWidget):
 
         self.curves = {}
         for bucket in range(COLOUR_BUCKETS):
-            for w, width in enumerate(WIDTHS):
+            for w in range(len(WIDTHS)):
                 curve = pg.PlotCurveItem(connect="pairs")
                 curve.setZValue(w)  # thick edges over thin ones
                 self.box.addItem(curve)

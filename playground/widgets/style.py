@@ -1,5 +1,4 @@
 """Colours and pyqtgraph settings shared by the views (light, readable at a projector)."""
-import numpy as np
 import pyqtgraph as pg
 
 pg.setConfigOptions(background="w", foreground="#333", antialias=False)

@@ -3,13 +3,12 @@ import ast
 import json
 import pickle
 import re
-import subprocess
-import sys
 import zipfile
 from io import BytesIO
 from pathlib import Path
 
 import numpy as np
+from blocked_imports import run_without
 import pytest
 from hypothesis import given, settings, strategies as st
 
@@ -402,22 +401,15 @@ def test_non_finite_weights_are_not_saved(tmp_path):
 
 
 def test_core_io_needs_only_numpy_and_names_the_extra(tmp_path):
-    script = (
-        "import sys\n"
-        "class Block:\n"
-        "    def find_spec(self, name, path=None, target=None):\n"
-        "        if name.split('.')[0] in ('safetensors', 'onnx', 'onnxruntime', 'torch', 'tqdm'):\n"
-        "            raise ImportError('No module named ' + name)\n"
-        "sys.meta_path.insert(0, Block())\n"
-        "from core import Network, io\n"
-        "net = Network(2, [(1, 'sigmoid')], seed=0)\n"
-        "io.save(net, 'model.npz'); io.save(net, 'model.json')\n"
-        "for name in ('model.safetensors', 'model.onnx'):\n"
-        "    try:\n"
-        "        io.save(net, name)\n"
-        "    except ImportError as error:\n"
-        "        print(error)\n")
-    result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True)
+    body = ("from core import Network, io\n"
+            "net = Network(2, [(1, 'sigmoid')], seed=0)\n"
+            "io.save(net, 'model.npz'); io.save(net, 'model.json')\n"
+            "for name in ('model.safetensors', 'model.onnx'):\n"
+            "    try:\n"
+            "        io.save(net, name)\n"
+            "    except ImportError as error:\n"
+            "        print(error)\n")
+    result = run_without(("safetensors", "onnx", "onnxruntime", "torch", "tqdm"), body, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert len(lines) == 2 and all("pip install 'backprop-playground[formats]'" in line for line in lines)
