@@ -10,6 +10,7 @@ from . import optimizers
 from .network import Network
 
 REGULARIZATIONS = (None, "l1", "l2")
+TASKS = {"bce": "binary", "cross_entropy": "multiclass"}
 
 
 class DivergenceError(ArithmeticError):
@@ -49,6 +50,7 @@ class Trainer:
                  regularization=None, reg_rate=0.0, seed=0):
         self.net = net
         self.loss = net.check_loss(loss)
+        self.task = TASKS.get(self.loss.name, "regression")  # how accuracy is scored, if at all
         self.optimizer = optimizer
         self.learning_rate = learning_rate
         self.batch_size = batch_size
@@ -105,10 +107,6 @@ class Trainer:
     def reg_rate(self, value) -> None:
         self._reg_rate = _finite_number(value, "reg_rate", low=0.0, high=1e3)
 
-    @property
-    def task(self) -> str:
-        """'binary', 'multiclass' or 'regression', from the loss."""
-        return {"bce": "binary", "cross_entropy": "multiclass"}.get(self.loss.name, "regression")
 
     # --- training --------------------------------------------------------------
     def targets(self, Y):
@@ -118,9 +116,8 @@ class Trainer:
     def step(self, X, Y) -> float:
         """One gradient step on a batch already in the network's dtype; returns its data loss."""
         net, out = self.net, self.net.layers[-1]
-        with np.errstate(over="ignore", invalid="ignore"):  # a diverging run overflows; it is caught just below, so no warning
-            net.forward(X)
-            loss = self.loss.value(out.z, out.a, Y)
+        net.forward(X)
+        loss = self.loss.value(out.z, out.a, Y)
         if not math.isfinite(loss):
             raise DivergenceError(f"the cost became {loss} at step {self.steps + 1}")
         net.backward(self.loss.grad_z(out, Y))
@@ -147,19 +144,21 @@ class Trainer:
         if has_test:
             X_test, Y_test = self.net.check_inputs(X_test), self.targets(Y_test)
         n = len(X)
+        classify = self.task != "regression"
         while True:
             backup = self.net.get_weights()
             order = self.rng.permutation(n)
             Xs, Ys = X[order], Y[order]  # shuffle once per epoch; batches are then views
-            total = correct = 0.0
+            outputs = np.empty_like(Ys) if classify else None  # scored once per epoch, not per step
+            total = 0.0
             start = 0
             try:
                 while start < n:
                     end = start + self._batch_size
                     xb, yb = Xs[start:end], Ys[start:end]
                     total += self.step(xb, yb) * len(xb)
-                    if self.task != "regression":
-                        correct += _correct(self.task, self.net.layers[-1].a, yb)
+                    if classify:
+                        outputs[start:end] = self.net.layers[-1].a
                     start = end
                     if start < n:
                         yield None
@@ -170,7 +169,7 @@ class Trainer:
                 raise DivergenceError(f"{error}; the cost diverged: lower the learning rate "
                                       "(weights restored to the last finite values)") from None
             self.epoch += 1
-            stats = EpochStats(self.epoch, total / n, correct / n if self.task != "regression" else None)
+            stats = EpochStats(self.epoch, total / n, _correct(self.task, outputs, Ys) / n if classify else None)
             if has_test:
                 test_loss, test_acc = self.evaluate(X_test, Y_test)
                 stats = EpochStats(self.epoch, stats.train_loss, stats.train_accuracy, test_loss, test_acc)
@@ -186,11 +185,12 @@ class Trainer:
         """Train for ``epochs`` epochs; ``callback(stats)`` after each may return True to stop early."""
         history = History()
         runner = self.run(X, Y, X_test, Y_test)
-        for _ in range(int(epochs)):
-            stats = self.train_epoch(X, Y, runner=runner)
-            history.append(stats)
-            if callback is not None and callback(stats):
-                break
+        with np.errstate(over="ignore", invalid="ignore"):  # a diverging run overflows; DivergenceError says so
+            for _ in range(int(epochs)):
+                stats = self.train_epoch(X, Y, runner=runner)
+                history.append(stats)
+                if callback is not None and callback(stats):
+                    break
         runner.close()
         return history
 

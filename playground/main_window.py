@@ -9,10 +9,10 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, QSettings, Qt, Signal, Slot
+from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QApplication, QFileDialog, QInputDialog, QLabel, QMainWindow, QMessageBox, QSplitter,
-                               QTabWidget, QToolBar, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractSpinBox, QComboBox, QFileDialog, QInputDialog, QLabel, QLineEdit, QMainWindow,
+                               QMessageBox, QSplitter, QTabWidget, QToolBar, QVBoxLayout, QWidget)
 
 from core import Network, datasets, io
 from core.io import FormatError
@@ -30,18 +30,16 @@ RECENT_MAX = 8
 PRESETS = datasets.RESOURCES / "presets"
 
 
-class SpaceTogglesPlay(QObject):
-    """Space means play/pause wherever the focus is in the main window (a focused button must not eat it)."""
+class SpaceStaysPlay(QObject):
+    """Installed on the number fields, which would take Space as typing: it goes to Play/Pause instead.
 
-    def __init__(self, window):
-        super().__init__(window)
-        self.window = window
+    Only on those few widgets: a filter on the whole application would run Python for every Qt
+    event, and each such call waits for the GIL that training holds."""
 
     def eventFilter(self, obj, event):
-        if (event.type() == QEvent.KeyPress and event.key() == Qt.Key_Space
-                and event.modifiers() == Qt.NoModifier and not event.isAutoRepeat()
-                and isinstance(obj, QWidget) and obj.window() is self.window):  # not in dialogs or popups
-            self.window.toggle_play()
+        if (event.type() == QEvent.ShortcutOverride and event.key() == Qt.Key_Space
+                and event.modifiers() == Qt.NoModifier):
+            event.ignore()  # not overridden: the Space shortcut fires
             return True
         return False
 
@@ -106,8 +104,8 @@ class MainWindow(QMainWindow):
         worker.failed.connect(self.on_failed)
         worker.diverged.connect(self.on_diverged)
         worker.running_changed.connect(self.on_running_changed)
-        self.space_filter = SpaceTogglesPlay(self)
-        QApplication.instance().installEventFilter(self.space_filter)
+        self.space_filter = SpaceStaysPlay(self)
+        self._let_space_play()
         self.resize(1500, 900)
         self.rebuild()
 
@@ -123,9 +121,7 @@ class MainWindow(QMainWindow):
         return action
 
     def _build_actions(self):
-        # Space itself is caught by app.SpaceTogglesPlay so that no focused widget can swallow it
-        self.play_action = self._action("Play\tSpace", self.toggle_play, tip="Train / pause (Space)")
-        self.play_action.setIconText("Play")  # the toolbar's text; the menu shows the text with its key
+        self.play_action = self._action("Play", self.toggle_play, "Space", "Train / pause")
         self.step_action = self._action("Step", self.step_requested.emit, "Ctrl+Right", "Train one epoch, then pause")
         self.reset_action = self._action("Reset", self.reset, "Ctrl+R", "Re-initialise the network from its seed")
         self.open_data_action = self._action("Open data…", self.open_csv, "Ctrl+D", "Train on your own CSV file")
@@ -348,6 +344,7 @@ class MainWindow(QMainWindow):
         self.diagram.set_structure(inputs, self.network.hidden, (units, act), info.loss, toggleable=problem.is_plane)
         self.output.set_problem(info)
         self.chain_rule.set_problem(problem, info.loss)
+        self._let_space_play()  # the diagram has new number fields
         self.loss_plot.clear()
         self.loss_plot.show_accuracy(problem.task != "regression")
         self.test_points_action.setEnabled(problem.is_plane)
@@ -366,7 +363,12 @@ class MainWindow(QMainWindow):
         try:
             self.draw_snapshot(snapshot)
         finally:
-            self.worker_thread.worker.view_ready.set()
+            # the paint runs from the event loop after this slot; tell the worker once it is done
+            QTimer.singleShot(0, self._after_paint)
+
+    @Slot()
+    def _after_paint(self):
+        QTimer.singleShot(0, self.worker_thread.worker.view_ready.set)
 
     def draw_snapshot(self, snapshot):
         if snapshot.generation < self.generation:
@@ -376,6 +378,7 @@ class MainWindow(QMainWindow):
             self.loss_plot.clear()
         self.snapshot = snapshot
         self.loss_plot.add_epochs(snapshot.new_epochs)
+        self.loss_plot.redraw_if_due(force=not snapshot.running)
         self.diagram.show_snapshot(snapshot)
         self.output.show_snapshot(snapshot)
         if snapshot.grid is not None or snapshot.predictions is not None:  # at the output view's pace
@@ -403,8 +406,11 @@ class MainWindow(QMainWindow):
     @Slot(bool)
     def on_running_changed(self, running: bool):
         self.running = running
-        self.play_action.setText("Pause\tSpace" if running else "Play\tSpace")
-        self.play_action.setIconText("Pause" if running else "Play")
+        self.play_action.setText("Pause" if running else "Play")
+
+    def _let_space_play(self):
+        for field in self.findChildren(QAbstractSpinBox) + self.findChildren(QComboBox) + self.findChildren(QLineEdit):
+            field.installEventFilter(self.space_filter)  # installing twice keeps one
 
     def _update_chain_rule(self):
         if self.output_tabs.currentWidget() is self.chain_rule:  # computed only while shown
@@ -415,7 +421,6 @@ class MainWindow(QMainWindow):
         if not self.confirm_discard():
             event.ignore()
             return
-        QApplication.instance().removeEventFilter(self.space_filter)
         self.worker_thread.close()
         super().closeEvent(event)
 

@@ -19,9 +19,10 @@ from core import DivergenceError
 from core import datasets
 from core.spec import DataSpec, NetworkSpec, Problem, TrainingConfig, prepare
 
-PUBLISH_HZ = 30
+PUBLISH_HZ = 20  # each frame costs the trainer its paint time (see FRAME_WAIT)
 OUTPUT_HZ = 10  # the decision boundary costs a forward pass over a grid: refresh it less often
 SLICE_SECONDS = 0.015
+FRAME_WAIT = 0.03  # the longest training waits for the window to paint a frame
 GRID = 64  # heatmap resolution (GRID × GRID points)
 SMOOTHING = 0.3  # weight of the newest gradient in the running average the diagram shows
 
@@ -76,8 +77,9 @@ class TrainingWorker(QObject):
         self.last_publish = self.last_output = 0.0
         self.rate_window = (time.perf_counter(), 0)
         self.steps_per_second = 0.0
-        # Set by the window when it has drawn the last snapshot: never queue snapshots faster
-        # than the views draw them, or the UI thread falls behind for good.
+        # Set by the window once it has drawn and painted the last snapshot. Until then the worker
+        # waits (up to FRAME_WAIT) instead of training: both threads need the GIL, and a UI thread
+        # that has to win it back for each of its many Qt calls would stall for hundreds of ms.
         self.view_ready = threading.Event()
         self.view_ready.set()
 
@@ -191,19 +193,21 @@ class TrainingWorker(QObject):
     def _train_slice(self):
         if not self.running:
             return
+        self.view_ready.wait(FRAME_WAIT)  # releases the GIL while the window paints
         now = time.perf_counter()
         deadline = now + SLICE_SECONDS
         runner = self.runner
         try:
-            while now < deadline:
-                event = next(runner)
-                if event is not None:
-                    self.pending_epochs.append(event)
-                    if self.until_epoch_end:
-                        self.until_epoch_end = False
-                        self._set_running(False)
-                        break
-                now = time.perf_counter()
+            with np.errstate(over="ignore", invalid="ignore"):  # a diverging run is reported, not warned
+                while now < deadline:
+                    event = next(runner)
+                    if event is not None:
+                        self.pending_epochs.append(event)
+                        if self.until_epoch_end:
+                            self.until_epoch_end = False
+                            self._set_running(False)
+                            break
+                    now = time.perf_counter()
         except DivergenceError as error:
             self.runner = self.trainer.run(self.problem.X_train, self.problem.Y_train,
                                            self.problem.X_test, self.problem.Y_test)

@@ -1,15 +1,16 @@
 """The network diagram: build the network by clicking, and see its gradients (or weights) in colour.
 
-Columns are the inputs, the hidden layers and the output. Edges are drawn as a few batched
-``connect='pairs'`` curves, one per (colour, width) bucket, so recolouring costs a handful of
-``setData`` calls however many edges there are. Layers wider than ``MAX_SHOWN`` are drawn as an
+Columns are the inputs, the hidden layers and the output. Edges are bucketed by (colour, width);
+each bucket is one ``connect='pairs'`` path and all of them are drawn by a single item, so a frame
+costs one Python paint call however many edges there are (while training holds the GIL, every
+Python call of the UI thread has to wait for it). Layers wider than ``MAX_SHOWN`` are drawn as an
 evenly spaced sample of their neurons with a count.
 """
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtWidgets import (QButtonGroup, QComboBox, QHBoxLayout, QLabel, QPushButton, QRadioButton,
                                QSpinBox, QToolTip, QVBoxLayout, QWidget)
 
@@ -82,6 +83,28 @@ class LayerHeader(QWidget):
             self.units_changed.emit(self.index, units)
 
 
+class EdgeLines(pg.GraphicsObject):
+    """Every edge in one item: ``strokes[(width class, colour bucket)] = (pen, path)``, thin under thick."""
+
+    def __init__(self):
+        super().__init__()
+        self.strokes = {}
+        self.bounds = QRectF()
+
+    def set_bounds(self, rect: QRectF) -> None:
+        self.prepareGeometryChange()
+        self.bounds = rect
+
+    def boundingRect(self) -> QRectF:
+        return self.bounds
+
+    def paint(self, painter, *args):
+        for key in sorted(self.strokes):
+            pen, path = self.strokes[key]
+            painter.setPen(pen)
+            painter.drawPath(path)
+
+
 class NetworkDiagram(QWidget):
     """``set_structure`` when the architecture changes; ``show_snapshot`` to recolour."""
 
@@ -136,13 +159,8 @@ class NetworkDiagram(QWidget):
                                           width=14)
         self.bar_view.addItem(self.colour_bar)
 
-        self.curves = {}
-        for bucket in range(COLOUR_BUCKETS):
-            for w in range(len(WIDTHS)):
-                curve = pg.PlotCurveItem(connect="pairs")
-                curve.setZValue(w)  # thick edges over thin ones
-                self.box.addItem(curve)
-                self.curves[bucket, w] = curve
+        self.edge_lines = EdgeLines()
+        self.box.addItem(self.edge_lines)
         self._set_edge_pens()
         self.pens = {"on": pg.mkPen("#444", width=1.2), "off": pg.mkPen("#bbb", width=1.2)}
         self.brushes = {"input": pg.mkBrush(*style.BLUE), "off": pg.mkBrush(235, 235, 235)}
@@ -230,6 +248,7 @@ class NetworkDiagram(QWidget):
             self.columns.append(dict(x=c + 0.5, ys=ys, units=units, total=n))
         self.tallest = tallest
         self.box.setRange(xRange=(0, len(unit_counts)), yRange=(-tallest / 2 - 0.6, tallest / 2), padding=0)
+        self.edge_lines.set_bounds(QRectF(0, -tallest / 2 - 0.6, len(unit_counts), tallest + 0.6))
 
     def _layout_edges(self):
         self.edges = []
@@ -285,8 +304,9 @@ class NetworkDiagram(QWidget):
     def _set_edge_pens(self):
         cmap = style.GRADIENT if self.mode == "gradients" else style.DIVERGING
         colours = cmap.map(np.linspace(0, 1, COLOUR_BUCKETS), mode="byte")
-        for (bucket, w), curve in self.curves.items():
-            curve.setPen(pg.mkPen(tuple(colours[bucket][:3]) + (220,), width=WIDTHS[w]))
+        # opaque pens: Qt draws them much faster than translucent ones
+        self.edge_pens = {(b, w): pg.mkPen(tuple(colours[b][:3]), width=width)
+                          for b in range(COLOUR_BUCKETS) for w, width in enumerate(WIDTHS)}
         self.colour_bar.setColorMap(cmap)
 
     def _edge_values(self):
@@ -324,17 +344,18 @@ class NetworkDiagram(QWidget):
         order = np.argsort(key, kind="stable")
         bounds = np.searchsorted(key[order], np.arange(COLOUR_BUCKETS * len(WIDTHS) + 1))
         xy = self.edge_xy
-        for (b, w), curve in self.curves.items():
+        for (b, w), pen in self.edge_pens.items():
             k = b * len(WIDTHS) + w
             chosen = order[bounds[k]:bounds[k + 1]]
             if np.array_equal(chosen, self.drawn.get((b, w))):
-                continue  # same edges in this bucket as last frame: nothing to redraw
+                continue  # same edges in this bucket as last frame: nothing to rebuild
             self.drawn[b, w] = chosen
             xs = np.empty(2 * len(chosen))
             ys = np.empty(2 * len(chosen))
             xs[0::2], xs[1::2] = xy["x0"][chosen], xy["x1"][chosen]
             ys[0::2], ys[1::2] = xy["y0"][chosen], xy["y1"][chosen]
-            curve.setData(xs, ys)
+            self.edge_lines.strokes[w, b] = (pen, pg.arrayToQPath(xs, ys, connect="pairs"))
+        self.edge_lines.update()
         self._colour_nodes()
 
     def _place_nodes(self):

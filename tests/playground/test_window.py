@@ -136,12 +136,15 @@ def test_step_trains_exactly_one_epoch(qtbot, window):
 
 
 def test_space_toggles_play_even_when_a_control_has_focus(qtbot, window):
-    spin = window.data_controls.samples
-    spin.setFocus()
-    qtbot.keyClick(spin, Qt.Key_Space)
-    qtbot.waitUntil(lambda: window.running, timeout=WAIT)
-    qtbot.keyClick(spin, Qt.Key_Space)
-    qtbot.waitUntil(lambda: not window.running, timeout=WAIT)
+    fields = [window.data_controls.samples, window.training_controls.learning_rate.lineEdit(),
+              window.diagram.header_widgets[0].count, window.chain_rule.text]
+    for field in fields:
+        field.setFocus()
+        qtbot.keyClick(field, Qt.Key_Space)
+        qtbot.waitUntil(lambda: window.running, timeout=WAIT)
+        qtbot.keyClick(field, Qt.Key_Space)
+        qtbot.waitUntil(lambda: not window.running, timeout=WAIT)
+    assert window.training_controls.learning_rate.currentText() == "0.03"  # no space typed into it
 
 
 def test_a_table_shows_predicted_against_actual(qtbot, window):
@@ -215,9 +218,11 @@ def test_colour_by_weights_recolours_the_edges(qtbot, window):
     _pause(qtbot, window)
     window.weights_view_action.trigger()
     assert window.diagram.mode == "weights"
-    drawn = sum(0 if curve.getData()[0] is None else len(curve.getData()[0])
-                for curve in window.diagram.curves.values())
-    assert drawn == 2 * len(window.diagram.edge_xy["x0"])  # every edge drawn once, as a pair of points
+    strokes = window.diagram.edge_lines.strokes
+    drawn = sum(path.elementCount() for _, path in strokes.values())
+    assert drawn == 2 * len(window.diagram.edge_xy["x0"])  # every edge drawn once: a move and a line
+    diverging = {pen.color().getRgb()[:3] for pen, path in strokes.values() if path.elementCount()}
+    assert diverging <= {pen.color().getRgb()[:3] for pen in window.diagram.edge_pens.values()}
     assert window.diagram.colour_bar.axis.labelText == "weight"
     window.weights_view_action.trigger()
     assert window.diagram.mode == "gradients" and "dJ/dW" in window.diagram.colour_bar.axis.labelText
