@@ -68,7 +68,7 @@ class LossPlot(QWidget):
             self.curves[key] = plot.plot(pen=pen, name=name)
         self.log_scale = QCheckBox("log scale")
         self.log_scale.setToolTip("Show the cost on a logarithmic axis")
-        self.log_scale.toggled.connect(lambda on: self.cost.setLogMode(y=on))
+        self.log_scale.toggled.connect(self._set_log_scale)
         self.readout = QLabel("")
         self.readout.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)  # new text must not relayout the plots
         bar = QHBoxLayout()
@@ -81,6 +81,11 @@ class LossPlot(QWidget):
         self.show_accuracy(True)
         self.dirty = False
         self.last_redraw = 0.0
+        # Ranges grow in steps instead of following every point: a moving range regenerates the
+        # axes, which costs more than drawing the curves.
+        for plot in (self.cost, self.accuracy):
+            plot.disableAutoRange()
+        self.x_bound = self.y_bound = 0.0
 
     def show_accuracy(self, visible: bool) -> None:
         self.accuracy.setVisible(visible)
@@ -139,16 +144,38 @@ class LossPlot(QWidget):
         for key, curve in self.curves.items():
             values = self.series[key].values
             curve.setData(epochs[: len(values)], values)
+        self._grow_ranges()
+
+    def _grow_ranges(self) -> None:
+        last = float(self.series["epoch"].values[-1]) if self.n_points else 0.0
+        if last > self.x_bound or self.x_bound > 4 * max(last, 10):  # grown past, or data was cleared
+            self.x_bound = max(10.0, 1.5 * last)
+            self.cost.setXRange(0, self.x_bound, padding=0)
+        if self.log_scale.isChecked():
+            return  # the log axis follows the data (see _set_log_scale)
+        costs = [self.series[k].values for k in ("train", "test") if self.series[k].size]
+        top = max((float(np.nanmax(c)) for c in costs), default=1.0)
+        if top > self.y_bound or (not self.n_points):
+            self.y_bound = 1.1 * top if np.isfinite(top) and top > 0 else 1.0
+            self.cost.setYRange(0, self.y_bound, padding=0)
+
+    def _set_log_scale(self, on: bool) -> None:
+        self.cost.setLogMode(y=on)
+        if on:
+            self.cost.enableAutoRange(y=True)
+        else:
+            self.cost.disableAutoRange()
+            self.y_bound = 0.0
+            self._grow_ranges()
 
 
 def _readout(stats) -> str:
-    parts = [f"epoch {stats.epoch:,}", f"train cost {stats.train_loss:.4g}"]
+    """'train cost 0.0123 (99.2 %) · test cost 0.0141 (98.8 %)': short enough for a narrow panel."""
+    def part(name, cost, accuracy):
+        return f"{name} cost {cost:.3g}" + (f" ({accuracy:.1%})" if accuracy is not None else "")
+    parts = [part("train", stats.train_loss, stats.train_accuracy)]
     if stats.test_loss is not None:
-        parts.append(f"test cost {stats.test_loss:.4g}")
-    if stats.train_accuracy is not None:
-        parts.append(f"train accuracy {stats.train_accuracy:.1%}")
-    if stats.test_accuracy is not None:
-        parts.append(f"test accuracy {stats.test_accuracy:.1%}")
+        parts.append(part("test", stats.test_loss, stats.test_accuracy))
     return " · ".join(parts)
 
 

@@ -748,7 +748,7 @@ def bench_loss_plot(epochs: int, frames: int) -> dict:
 
     def frame(e):
         plot.add_epochs([stats(e)])
-        plot._redraw_if_dirty()  # what its redraw timer calls
+        plot.redraw_if_due(force=True)  # what the window calls with each snapshot
 
     times = [paint_frame(lambda: frame(epochs + i + 1), viewport, paints) for i in range(frames)]
     painting = paint_only(viewport)
