@@ -19,8 +19,8 @@ from core import DivergenceError
 from core import datasets
 from core.spec import DataSpec, NetworkSpec, Problem, TrainingConfig, prepare
 
-PUBLISH_HZ = 20  # each frame costs the trainer its paint time (see FRAME_WAIT)
-OUTPUT_HZ = 10  # the decision boundary costs a forward pass over a grid: refresh it less often
+PUBLISH_HZ = 15  # each frame costs the trainer its paint time (see FRAME_WAIT); 15 looks fluid
+OUTPUT_HZ = 6  # the decision boundary costs a forward pass over a grid and moves slowly
 SLICE_SECONDS = 0.015
 FRAME_WAIT = 0.03  # the longest training waits for the window to paint a frame
 GRID = 64  # heatmap resolution (GRID × GRID points)

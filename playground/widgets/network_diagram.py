@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, Signal
-from PySide6.QtWidgets import (QButtonGroup, QComboBox, QHBoxLayout, QLabel, QPushButton, QRadioButton,
+from PySide6.QtGui import QTransform
+from PySide6.QtWidgets import (QButtonGroup, QComboBox, QGraphicsItem, QGraphicsSimpleTextItem, QHBoxLayout, QLabel, QPushButton, QRadioButton,
                                QSpinBox, QToolTip, QVBoxLayout, QWidget)
 
 from core import activations
@@ -81,6 +82,18 @@ class LayerHeader(QWidget):
         if units != self.units:
             self.units = units
             self.units_changed.emit(self.index, units)
+
+
+def _label(text: str, colour: str, x: float, y: float, anchor) -> QGraphicsSimpleTextItem:
+    """Text at view point (x, y), ``anchor`` its fraction to put there; drawn by Qt alone (no Python
+    paint call, which would wait for the GIL while training runs)."""
+    item = QGraphicsSimpleTextItem(text)
+    item.setBrush(pg.mkBrush(colour))
+    item.setFlag(QGraphicsItem.ItemIgnoresTransformations)  # constant size in pixels
+    bounds = item.boundingRect()
+    item.setTransform(QTransform.fromTranslate(-anchor[0] * bounds.width(), -anchor[1] * bounds.height()))
+    item.setPos(x, y)
+    return item
 
 
 class EdgeLines(pg.GraphicsObject):
@@ -245,7 +258,7 @@ class NetworkDiagram(QWidget):
                 units = np.where(self.active, rows, -1)[shown]
             else:
                 units = shown
-            self.columns.append(dict(x=c + 0.5, ys=ys, units=units, total=n))
+            self.columns.append(dict(x=c + 0.5, ys=ys, units=units, total=n, shown=shown))
         self.tallest = tallest
         self.box.setRange(xRange=(0, len(unit_counts)), yRange=(-tallest / 2 - 0.6, tallest / 2), padding=0)
         self.edge_lines.set_bounds(QRectF(0, -tallest / 2 - 0.6, len(unit_counts), tallest + 0.6))
@@ -266,18 +279,11 @@ class NetworkDiagram(QWidget):
     def _draw_labels(self):
         for label in self.labels:
             self.box.removeItem(label)
-        self.labels = []
         first = self.columns[0]
-        for y, name, on in zip(first["ys"], [self.input_names[i] for i in range(len(first["ys"]))], self.active):
-            label = pg.TextItem(name, color="#222" if on else "#aaa", anchor=(1.0, 0.5))
-            label.setPos(first["x"] - 0.12, y)  # left of the neuron, clear of its circle
-            self.labels.append(label)
-        for column in self.columns[1:]:
-            if column["total"] > len(column["units"]):
-                label = pg.TextItem(f"{len(column['units'])} of {column['total']} shown", color="#555",
-                                    anchor=(0.5, 0))
-                label.setPos(column["x"], column["ys"][-1] - 0.4)
-                self.labels.append(label)
+        self.labels = [_label(self.input_names[i], "#222" if self.active[i] else "#aaa", first["x"] - 0.12, y, (1, 0.5))
+                       for i, y in zip(first["shown"], first["ys"])]  # left of each input neuron
+        self.labels += [_label(f"{len(c['units'])} of {c['total']} shown", "#555", c["x"], c["ys"][-1] - 0.4, (0.5, 0))
+                        for c in self.columns if c["total"] > len(c["units"])]
         for label in self.labels:
             self.box.addItem(label)
 
@@ -344,22 +350,26 @@ class NetworkDiagram(QWidget):
         order = np.argsort(key, kind="stable")
         bounds = np.searchsorted(key[order], np.arange(COLOUR_BUCKETS * len(WIDTHS) + 1))
         xy = self.edge_xy
+        changed = False
         for (b, w), pen in self.edge_pens.items():
             k = b * len(WIDTHS) + w
             chosen = order[bounds[k]:bounds[k + 1]]
             if np.array_equal(chosen, self.drawn.get((b, w))):
                 continue  # same edges in this bucket as last frame: nothing to rebuild
             self.drawn[b, w] = chosen
+            changed = True
             xs = np.empty(2 * len(chosen))
             ys = np.empty(2 * len(chosen))
             xs[0::2], xs[1::2] = xy["x0"][chosen], xy["x1"][chosen]
             ys[0::2], ys[1::2] = xy["y0"][chosen], xy["y1"][chosen]
             self.edge_lines.strokes[w, b] = (pen, pg.arrayToQPath(xs, ys, connect="pairs"))
-        self.edge_lines.update()
+        if changed:  # repaint only when some edge changed colour: each paint costs the trainer time
+            self.edge_lines.update()
         self._colour_nodes()
 
     def _place_nodes(self):
         """Positions, outlines and sizes of the neurons; colours come from ``_colour_nodes``."""
+        self.node_colours = None
         xs, ys, pens, data = [], [], [], []
         for c, column in enumerate(self.columns):
             for j, (y, unit) in enumerate(zip(column["ys"], column["units"])):
@@ -377,7 +387,10 @@ class NetworkDiagram(QWidget):
         for positions in self._node_values():
             buckets = np.minimum((positions * COLOUR_BUCKETS).astype(int), COLOUR_BUCKETS - 1)
             brushes.extend(self.brushes[self.mode, b] for b in buckets)
-        self.nodes.setBrush(brushes)
+        key = tuple(map(id, brushes))  # brushes come from a cache, so equal colours are the same object
+        if key != self.node_colours:
+            self.node_colours = key
+            self.nodes.setBrush(brushes)
 
     def resizeEvent(self, event):
         super().resizeEvent(event)
