@@ -189,6 +189,14 @@ class MainWindow(QMainWindow):
         toolbar.addWidget(self.training_controls)
         self.addToolBar(toolbar)
         self.toolbar = toolbar
+        files = QToolBar("Files")
+        files.setMovable(False)
+        files.setToolButtonStyle(Qt.ToolButtonTextOnly)
+        for action in (self.open_project_action, self.save_project_action, self.open_data_action,
+                       self.export_action, self.import_action):
+            files.addAction(action)
+            files.widgetForAction(action).setFocusPolicy(Qt.NoFocus)
+        self.addToolBar(Qt.BottomToolBarArea, files)
 
     def _build_layout(self):
         right = QSplitter(Qt.Vertical)
