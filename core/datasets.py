@@ -194,8 +194,17 @@ def load_table(name: str) -> Dataset:
 
 
 def load_csv_header(path) -> list:
-    """The column names of a CSV file, to choose the target from."""
-    return _read_rows(Path(path))[0]
+    """The column names of a CSV file, to choose the target from (reads its first lines only)."""
+    path = Path(path)
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            head = f.read(64 * 1024)
+    except (OSError, UnicodeDecodeError) as error:
+        raise DatasetError(f"cannot read {path.name}: {error}") from None
+    rows = [row for row in csv.reader(head.splitlines()[:1], _dialect(head)) if any(c.strip() for c in row)]
+    if not rows:
+        raise DatasetError(f"{path.name} is empty")
+    return [h.strip() for h in rows[0]]
 
 
 def _read_rows(path: Path):

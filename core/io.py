@@ -144,6 +144,7 @@ def atomic_write(path, data: bytes) -> None:
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.chmod(tmp, _mode_for(path))  # mkstemp makes it owner-only; the file should not be
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
@@ -152,6 +153,16 @@ def atomic_write(path, data: bytes) -> None:
     except BaseException:
         os.unlink(tmp)
         raise
+
+
+def _mode_for(path: Path) -> int:
+    """The mode of the file being replaced, or what a plain ``open`` would give a new one."""
+    try:
+        return path.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def read_file(path) -> bytes:

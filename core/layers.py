@@ -13,16 +13,22 @@ class Dense:
     ``d_bias`` and ``grad_z`` (dJ/dz, (n_samples, units)) and returns dJ/da_prev.
     """
 
-    def __init__(self, n_in: int, units: int, activation: str = "linear", rng=None, dtype=np.float64):
+    def __init__(self, n_in: int, units: int, activation: str = "linear", rng=None, dtype=np.float64,
+                 kernel=None, bias=None):
+        """Seeded random weights from ``rng``, or copies of the given ``kernel`` and ``bias``."""
         self.activation = activations.get(activation)
-        rng = np.random.default_rng(rng)
-        fan = n_in / 2 if self.activation.he_init else (n_in + units) / 2
-        limit = np.sqrt(3.0 / fan)  # He uniform √(6/n_in) or Glorot uniform √(6/(n_in+n_out))
-        self.kernel = rng.uniform(-limit, limit, size=(n_in, units)).astype(dtype)
-        self.bias = np.zeros(units, dtype=dtype)
-        self.d_kernel = np.zeros_like(self.kernel)
-        self.d_bias = np.zeros_like(self.bias)
-        self.x = self.z = self.a = self.grad_z = None
+        if kernel is None:
+            rng = np.random.default_rng(rng)
+            fan = n_in / 2 if self.activation.he_init else (n_in + units) / 2
+            limit = np.sqrt(3.0 / fan)  # He uniform √(6/n_in) or Glorot uniform √(6/(n_in+n_out))
+            kernel = rng.uniform(-limit, limit, size=(n_in, units))
+            bias = np.zeros(units)
+        self.kernel = np.array(kernel, dtype=dtype)
+        self.bias = np.array(bias, dtype=dtype)
+        if self.kernel.shape != (n_in, units) or self.bias.shape != (units,):
+            raise ValueError(f"expected kernel {(n_in, units)} and bias {(units,)}, "
+                             f"got {self.kernel.shape} and {self.bias.shape}")
+        self.x = self.z = self.a = self.grad_z = self.d_kernel = self.d_bias = None  # set by forward/backward
 
     @property
     def units(self) -> int:

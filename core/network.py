@@ -16,7 +16,8 @@ class Network:
     The same seed gives the same initial weights.
     """
 
-    def __init__(self, n_inputs: int, layers, seed=None, dtype=np.float64):
+    def __init__(self, n_inputs: int, layers, seed=None, dtype=np.float64, weights=None):
+        """``weights`` ``[(kernel, bias), ...]``, if given, are copied instead of drawn from ``seed``."""
         self.n_inputs = _positive_int(n_inputs, "n_inputs")
         self.dtype = np.dtype(dtype)
         if self.dtype not in (np.float32, np.float64):
@@ -28,9 +29,16 @@ class Network:
             if act == "softmax":
                 raise ValueError("softmax is for the output layer only")
         self.seed = seed
-        rng = np.random.default_rng(seed)
         sizes = [self.n_inputs] + [units for units, _ in spec]
-        self.layers = [Dense(n_in, units, act, rng, self.dtype) for n_in, (units, act) in zip(sizes, spec)]
+        if weights is None:
+            rng = np.random.default_rng(seed)
+            self.layers = [Dense(n_in, units, act, rng, self.dtype) for n_in, (units, act) in zip(sizes, spec)]
+        else:
+            weights = list(weights)
+            if len(weights) != len(spec):
+                raise ValueError(f"expected weights for {len(spec)} layers, got {len(weights)}")
+            self.layers = [Dense(n_in, units, act, dtype=self.dtype, kernel=kernel, bias=bias)
+                           for n_in, (units, act), (kernel, bias) in zip(sizes, spec, weights)]
 
     # --- structure -------------------------------------------------------------
     @property
@@ -66,9 +74,8 @@ class Network:
             layer.bias[...] = bias
 
     def copy(self) -> "Network":
-        twin = Network(self.n_inputs, self.spec, seed=self.seed, dtype=self.dtype)
-        twin.set_weights(self.get_weights())
-        return twin
+        return Network(self.n_inputs, self.spec, seed=self.seed, dtype=self.dtype,
+                       weights=[(layer.kernel, layer.bias) for layer in self.layers])
 
     def __repr__(self):
         return f"Network(n_inputs={self.n_inputs}, layers={self.spec})"

@@ -116,6 +116,9 @@ def prepare(spec: DataSpec) -> Problem:
     else:
         data = datasets.load_table(spec.source)
     train, test = datasets.train_test_split(data, spec.test_fraction, spec.seed)
+    if len(train.X) == 0:
+        raise datasets.DatasetError(f"no training data left: {len(data.X)} rows with {spec.test_fraction:.0%} "
+                                    "kept for testing")
     common = dict(task=data.task, target_name=data.target_name, class_names=data.class_names)
     if spec.is_plane:
         return Problem(datasets.feature_map(train.X, spec.features), train.y,

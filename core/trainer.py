@@ -166,8 +166,9 @@ class Trainer:
                     raise DivergenceError(f"a weight became NaN or infinite in epoch {self.epoch + 1}")
             except DivergenceError as error:
                 self.net.set_weights(backup)
+                self._optimizer = optimizers.create(self._optimizer.name)  # its state holds the blow-up too
                 raise DivergenceError(f"{error}; the cost diverged: lower the learning rate "
-                                      "(weights restored to the last finite values)") from None
+                                      "(weights restored to the last finite values, optimizer state cleared)") from None
             self.epoch += 1
             stats = EpochStats(self.epoch, total / n, _correct(self.task, outputs, Ys) / n if classify else None)
             if has_test:

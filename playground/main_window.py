@@ -7,6 +7,8 @@ architecture send the worker a rebuild; hyperparameters go to it live. The worke
 from __future__ import annotations
 
 import copy
+import sys
+from collections import deque
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer, Signal, Slot
@@ -64,7 +66,9 @@ class MainWindow(QMainWindow):
         self.running = False
         self.project_path = None
         self.saved_specs = self._specs()  # what "unsaved changes" compares against
-        self.pending_restore = None  # (weights, history) of an opened project, applied once its problem is ready
+        # One entry per configure sent, in order: what to do once the worker has built it (or None).
+        # The worker answers each configure with exactly one problem_ready or failed.
+        self.on_built = deque()
 
         self.data_controls = DataControls(self.data)
         self.training_controls = TrainingControls(self.training)
@@ -101,6 +105,7 @@ class MainWindow(QMainWindow):
         self.weights_requested.connect(worker.set_weights)
         worker.snapshot_ready.connect(self.on_snapshot)
         worker.problem_ready.connect(self.on_problem)
+        worker.configure_failed.connect(self.on_configure_failed)
         worker.failed.connect(self.on_failed)
         worker.diverged.connect(self.on_diverged)
         worker.running_changed.connect(self.on_running_changed)
@@ -230,10 +235,13 @@ class MainWindow(QMainWindow):
         self.chain_rule.sample_changed.connect(lambda _: self._update_chain_rule())
 
     # --- commands ------------------------------------------------------------------------
-    def rebuild(self):
-        """Send the current specs to the worker (new data or architecture: weights re-initialised)."""
+    def rebuild(self, on_built=None):
+        """Send the current specs to the worker (new data or architecture: weights re-initialised);
+        ``on_built()`` runs if the worker could build them."""
         self.hide_message()
+        self._show_specs(self.data, self.network, self.training)
         self._update_title()
+        self.on_built.append(on_built)
         self.configure_requested.emit(copy.deepcopy(self.data), copy.deepcopy(self.network),
                                       copy.deepcopy(self.training))
 
@@ -342,7 +350,7 @@ class MainWindow(QMainWindow):
     def on_problem(self, info):
         self.info = info
         self.generation = info.generation
-        self._show_specs(*info.specs)
+        self.snapshot = None  # the previous problem's weights no longer fit
         problem = info.problem
         if problem.is_plane:
             inputs = [(key, label, key in self.data.features) for key, (label, _) in datasets.FEATURES.items()]
@@ -356,14 +364,9 @@ class MainWindow(QMainWindow):
         self.loss_plot.clear()
         self.loss_plot.show_accuracy(problem.task != "regression")
         self.test_points_action.setEnabled(problem.is_plane)
-        if self.pending_restore is not None:
-            weights, history = self.pending_restore
-            self.pending_restore = None
-            epochs = len(history.train_loss) if history is not None else -1
-            if history is not None:
-                self.loss_plot.add_history(history)
-            if weights is not None:
-                self.weights_requested.emit(weights, epochs)
+        on_built = self.on_built.popleft() if self.on_built else None
+        if on_built is not None:
+            on_built()
         self._update_title()
 
     @Slot(object)
@@ -396,11 +399,19 @@ class MainWindow(QMainWindow):
         penalty = f" · penalty {snapshot.penalty:.3g}" if self.training.regularization else ""
         self.speed_label.setText(speed + penalty)
 
-    @Slot(str)
-    def on_failed(self, text: str):
+    @Slot(str, object)
+    def on_configure_failed(self, text: str, specs):
+        if self.on_built:
+            self.on_built.popleft()  # that build's follow-up (an opened project, say) is dropped
+        self.on_failed(text, specs)
+
+    @Slot(str, object)
+    def on_failed(self, text: str, specs):
+        """The worker refused a setting; ``specs`` are the ones still in force (None before any)."""
         self.show_message(f"That setting cannot be used: {text}. Nothing was changed.")
-        if self.info is not None:  # show the settings still in force again
-            self._show_specs(*self.info.specs)
+        if specs is not None:
+            self._show_specs(*specs)
+        self._update_title()
 
     def _show_specs(self, data, network, training):
         self.data, self.network, self.training = (copy.deepcopy(s) for s in (data, network, training))
@@ -429,17 +440,16 @@ class MainWindow(QMainWindow):
         if not self.confirm_discard():
             event.ignore()
             return
-        self.worker_thread.close()
+        if not self.worker_thread.close():
+            print("warning: the training thread did not stop in time", file=sys.stderr)
         super().closeEvent(event)
 
     def current_network(self) -> Network | None:
         """A Network holding the latest weights (a copy; the worker's stays its own)."""
         if self.snapshot is None or self.info is None:
             return None
-        net = Network(self.info.problem.n_inputs, self.info.network_layers, seed=self.network.seed,
-                      dtype=self.network.dtype)
-        net.set_weights(self.snapshot.weights)
-        return net
+        return Network(self.info.problem.n_inputs, self.info.network_layers, dtype=self.network.dtype,
+                       weights=self.snapshot.weights)
 
     # --- files ---------------------------------------------------------------------------
     def _specs(self):
@@ -480,14 +490,19 @@ class MainWindow(QMainWindow):
         except (FormatError, OSError) as error:
             QMessageBox.warning(self, TITLE, f"Cannot open the project:\n\n{error}")
             return False
+        def opened():  # only once the worker has built it: a project that cannot be built changes nothing
+            self.project_path = None if as_template else str(path)
+            self.saved_specs = copy.deepcopy((project.data, project.network, project.training))
+            if not as_template:
+                self._remember(path)
+            if project.history is not None:
+                self.loss_plot.add_history(project.history)
+            if project.weights is not None:
+                epochs = len(project.history.train_loss) if project.history is not None else -1
+                self.weights_requested.emit(project.weights.get_weights(), epochs)
+
         self.data, self.network, self.training = project.data, project.network, project.training
-        self.project_path = None if as_template else str(path)
-        self.saved_specs = self._specs()
-        weights = project.weights.get_weights() if project.weights is not None else None
-        self.pending_restore = (weights, project.history)
-        if not as_template:
-            self._remember(path)
-        self.rebuild()
+        self.rebuild(on_built=opened)
         return True
 
     @Slot()
@@ -561,15 +576,15 @@ class MainWindow(QMainWindow):
                                 f"outputs; the current data needs {problem.n_inputs} and {problem.n_outputs}.")
             return False
         answer = QMessageBox.question(
-            self, TITLE, f"{Path(path).name} holds a network {_describe(net.n_inputs, net.spec)}; the current one "
-            f"is {_describe(problem.n_inputs, current)}.\n\nReplace the current network with the file's?")
+            self, TITLE, f"{Path(path).name} holds a network {_describe(net.n_inputs, net.spec, net.dtype)}; the "
+            f"current one is {_describe(problem.n_inputs, current, self.network.dtype)}.\n\n"
+            "Replace the current network with the file's?")
         if answer != QMessageBox.Yes:
             return False
         self.network.hidden = [[units, act] for units, act in net.spec[:-1]]
         self.network.output_activation = net.spec[-1][1]
         self.network.dtype = str(net.dtype)
-        self.pending_restore = (net.get_weights(), None)
-        self.rebuild()
+        self.rebuild(on_built=lambda: self.weights_requested.emit(net.get_weights(), -1))
         return True
 
     def _folder(self, name: str = "") -> str:
@@ -594,7 +609,7 @@ def _recent_list(settings) -> list:
     return [value] if isinstance(value, str) else list(value or [])
 
 
-def _describe(n_inputs, layers) -> str:
-    """'2-8-1 (tanh, sigmoid)'."""
+def _describe(n_inputs, layers, dtype) -> str:
+    """'2-8-1 (tanh, sigmoid; float64)'."""
     sizes = "-".join(str(n) for n in [n_inputs] + [units for units, _ in layers])
-    return f"{sizes} ({', '.join(act for _, act in layers)})"
+    return f"{sizes} ({', '.join(act for _, act in layers)}; {dtype})"

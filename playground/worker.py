@@ -24,6 +24,7 @@ OUTPUT_HZ = 6  # the decision boundary costs a forward pass over a grid and move
 SLICE_SECONDS = 0.015
 FRAME_WAIT = 0.03  # the longest training waits for the window to paint a frame
 GRID = 64  # heatmap resolution (GRID × GRID points)
+MAX_POINTS_SHOWN = 2000  # predicted-vs-actual points drawn, however large the table
 SMOOTHING = 0.3  # weight of the newest gradient in the running average the diagram shows
 
 
@@ -60,7 +61,8 @@ class ProblemInfo:
 class TrainingWorker(QObject):
     snapshot_ready = Signal(object)
     problem_ready = Signal(object)
-    failed = Signal(str)  # a setting that cannot be used; nothing changed
+    configure_failed = Signal(str, object)  # (why, the specs still in force or None): nothing changed
+    failed = Signal(str, object)  # the same for a live setting or for training that had to stop
     diverged = Signal(str)
     running_changed = Signal(bool)
 
@@ -74,7 +76,7 @@ class TrainingWorker(QObject):
         self.until_epoch_end = False
         self.pending_epochs = []
         self.kernel_grads = self.neuron_grads = None
-        self.last_publish = self.last_output = 0.0
+        self.last_publish = self.last_output = self.output_cost = 0.0
         self.rate_window = (time.perf_counter(), 0)
         self.steps_per_second = 0.0
         # Set by the window once it has drawn and painted the last snapshot. Until then the worker
@@ -98,14 +100,14 @@ class TrainingWorker(QObject):
             net = network.build(problem)
             trainer = training.build(net, problem)
         except (ValueError, OSError) as error:  # DatasetError is a ValueError
-            self.failed.emit(str(error))
+            self.configure_failed.emit(str(error), self._specs_copy())
             return
         self.problem, self.net, self.trainer = problem, net, trainer
         self.specs = (data, network, training)
         self._restart(keep_running=self.running)
         extent = _extent(problem) if problem.is_plane else None
-        specs = copy.deepcopy(self.specs)  # the window's copy; live hyperparameter edits change ours
-        self.problem_ready.emit(ProblemInfo(self.generation, specs, problem, net.spec, trainer.loss.name, extent))
+        self.problem_ready.emit(ProblemInfo(self.generation, self._specs_copy(), problem, net.spec,
+                                            trainer.loss.name, extent))
         self._publish(force_output=True)
 
     @Slot()
@@ -126,7 +128,7 @@ class TrainingWorker(QObject):
         try:
             self.net.set_weights(weights)
         except ValueError as error:
-            self.failed.emit(f"the weights do not fit this network ({error})")
+            self.failed.emit(f"the weights do not fit this network ({error})", self._specs_copy())
             return
         if epoch >= 0:
             self.trainer.epoch = epoch
@@ -135,6 +137,7 @@ class TrainingWorker(QObject):
     @Slot()
     def play(self):
         if self.trainer is not None and not self.running:
+            self.until_epoch_end = False
             self._set_running(True)
 
     @Slot()
@@ -157,10 +160,13 @@ class TrainingWorker(QObject):
         try:
             setattr(self.trainer, name, value)
         except ValueError as error:
-            self.failed.emit(str(error))
+            self.failed.emit(str(error), self._specs_copy())
             return
-        data, network, training = self.specs
-        setattr(training, name, value)
+        setattr(self.specs[2], name, value)  # the TrainingConfig in force
+
+    def _specs_copy(self):
+        """(DataSpec, NetworkSpec, TrainingConfig) in force, as the window's own copy; None before any."""
+        return copy.deepcopy(self.specs)
 
     @Slot()
     def stop(self):
@@ -209,14 +215,21 @@ class TrainingWorker(QObject):
                             break
                     now = time.perf_counter()
         except DivergenceError as error:
-            self.runner = self.trainer.run(self.problem.X_train, self.problem.Y_train,
-                                           self.problem.X_test, self.problem.Y_test)
-            self._set_running(False)
-            self.diverged.emit(str(error))
-            self._publish(force_output=True)
+            self._stop_after(self.diverged, str(error))
+            return
+        except Exception as error:  # noqa: BLE001 - whatever it is, stop training and say so; never loop on it
+            self._stop_after(self.failed, f"training stopped: {error!r}", self._specs_copy())
             return
         if now - self.last_publish >= 1.0 / PUBLISH_HZ and self.view_ready.is_set():
             self._publish()
+
+    def _stop_after(self, signal, *args):
+        """Pause with a fresh runner (the failed generator is finished) and tell the window why."""
+        p = self.problem
+        self.runner = self.trainer.run(p.X_train, p.Y_train, p.X_test, p.Y_test)
+        self._set_running(False)
+        signal.emit(*args)
+        self._publish(force_output=True)
 
     def _publish(self, force_output=False):
         if self.net is None:
@@ -227,11 +240,13 @@ class TrainingWorker(QObject):
             self.steps_per_second = (self.trainer.steps - steps) / (now - start)
             self.rate_window = (now, self.trainer.steps)
         self._smooth_gradients()
-        output_due = force_output or now - self.last_output >= 1.0 / OUTPUT_HZ
+        # at most OUTPUT_HZ, and for a huge network no more than a tenth of the time
+        output_due = force_output or now - self.last_output >= max(1.0 / OUTPUT_HZ, 10 * self.output_cost)
         grid = predictions = None
         if output_due:
             self.last_output = now
             grid, predictions = self._outputs()
+            self.output_cost = time.perf_counter() - now
         snapshot = Snapshot(
             generation=self.generation, epoch=self.trainer.epoch, steps=self.trainer.steps,
             steps_per_second=self.steps_per_second if self.running else 0.0, running=self.running,
@@ -264,6 +279,7 @@ class TrainingWorker(QObject):
             out = self.net.predict(datasets.feature_map(points, data.features))
             return out.reshape(GRID, GRID, -1), None
         X, Y = (p.X_test, p.Y_test) if len(p.X_test) else (p.X_train, p.Y_train)
+        X, Y = X[:MAX_POINTS_SHOWN], Y[:MAX_POINTS_SHOWN]  # the split is shuffled: a fair sample
         out = self.net.predict(X)
         if p.task == "regression":
             return None, (p.to_target_units(out).ravel(), p.to_target_units(Y.reshape(-1, 1)).ravel())

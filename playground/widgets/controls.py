@@ -5,7 +5,6 @@ Values are stored names (``"relu"``, ``"adam"``) kept apart from the labels show
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QDoubleValidator
 from PySide6.QtWidgets import (QComboBox, QFormLayout, QHBoxLayout, QLabel, QPushButton, QSlider, QSpinBox,
                                QVBoxLayout, QWidget)
 
@@ -16,6 +15,7 @@ LEARNING_RATES = ["0.00001", "0.0001", "0.001", "0.003", "0.01", "0.03", "0.1", 
 REG_RATES = ["0", "0.0001", "0.001", "0.003", "0.01", "0.03", "0.1", "0.3", "1", "3", "10"]
 REGULARIZATIONS = [("none", None), ("L1", "l1"), ("L2", "l2")]
 TABLE_LABELS = {"house_prices": "House prices (table)", "iris": "Iris flowers (table)"}
+TASKS = [("inferred from the target", None), ("regression", "regression"), ("classification", "multiclass")]
 CSV = "csv"
 
 
@@ -30,9 +30,12 @@ def _combo(items, tip: str) -> QComboBox:
 
 
 def _select(combo: QComboBox, value) -> None:
+    """Show ``value``; one that is not listed (from a project file, say) is added rather than hidden."""
     index = combo.findData(value)
-    if index >= 0:
-        combo.setCurrentIndex(index)
+    if index < 0:
+        combo.addItem(f"{value:g}" if isinstance(value, float) else str(value), value)
+        index = combo.count() - 1
+    combo.setCurrentIndex(index)
 
 
 def _slider(low: int, high: int, tip: str) -> QSlider:
@@ -67,6 +70,8 @@ class DataControls(QWidget):
         self.seed.setRange(0, 2**31 - 1)
         self.seed.setKeyboardTracking(False)
         self.seed.setToolTip("Seed of the data and of the train/test split")
+        self.task = _combo(TASKS, "For tables: predict a number (regression) or a class; by default a target "
+                                  "of text or of at most 10 whole numbers is read as classes")
         self.regenerate = QPushButton("Regenerate")
         self.regenerate.setToolTip("Draw a new sample of the same data (next data seed), keeping every setting")
         self.regenerate.setFocusPolicy(Qt.NoFocus)
@@ -79,6 +84,7 @@ class DataControls(QWidget):
         form.addRow(self.noise_label, self.noise)
         form.addRow(self.test_label, self.test_percent)
         form.addRow("Data seed", self.seed)
+        form.addRow("Task", self.task)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.regenerate)
@@ -88,15 +94,17 @@ class DataControls(QWidget):
         self.dataset.activated.connect(self._dataset_chosen)
         for widget in (self.samples, self.noise, self.test_percent, self.seed):
             widget.valueChanged.connect(self._edited)
+        self.task.activated.connect(self._edited)
         self.regenerate.clicked.connect(lambda: self.seed.setValue(self.seed.value() + 1))
 
     def set_spec(self, spec: DataSpec) -> None:
         """Show ``spec`` without emitting ``changed``."""
         self.spec = spec
-        widgets = (self.dataset, self.samples, self.noise, self.test_percent, self.seed)
+        widgets = (self.dataset, self.samples, self.noise, self.test_percent, self.seed, self.task)
         for widget in widgets:
             widget.blockSignals(True)
         _select(self.dataset, spec.source)
+        _select(self.task, spec.task if spec.task in ("regression", "multiclass") else None)
         self.samples.setValue(spec.n_samples)
         self.noise.setValue(round(spec.noise * 100))
         self.test_percent.setValue(round(spec.test_fraction * 100))
@@ -106,6 +114,7 @@ class DataControls(QWidget):
         for widget in (self.samples, self.noise):
             widget.setEnabled(spec.is_plane)
         self.regenerate.setEnabled(spec.is_plane)
+        self.task.setEnabled(not spec.is_plane)
         self._update_labels()
 
     def _update_labels(self):
@@ -126,7 +135,7 @@ class DataControls(QWidget):
         self.spec = DataSpec(source=self.dataset.currentData(), n_samples=self.samples.value(),
                              noise=self.noise.value() / 100, test_fraction=self.test_percent.value() / 100,
                              seed=self.seed.value(), features=list(self.spec.features),
-                             csv_path=self.spec.csv_path, target=self.spec.target, task=self.spec.task)
+                             csv_path=self.spec.csv_path, target=self.spec.target, task=self.task.currentData())
         self.set_spec(self.spec)
         self.changed.emit(self.spec)
 
@@ -145,14 +154,11 @@ class TrainingControls(QWidget):
         self.learning_rate = QComboBox()
         self.learning_rate.setEditable(True)
         self.learning_rate.addItems(LEARNING_RATES)
-        validator = QDoubleValidator(1e-9, 1e3, 9)
-        validator.setNotation(QDoubleValidator.ScientificNotation)
-        self.learning_rate.setValidator(validator)
         self.learning_rate.setToolTip("Learning rate; changes apply at once, while training")
         self.optimizer = _combo([(cls.label, name) for name, cls in optimizers.OPTIMIZERS.items()],
                                 "Optimizer: plain SGD, SGD with momentum 0.9, or Adam")
         self.batch_size = QSpinBox()
-        self.batch_size.setRange(1, 100000)
+        self.batch_size.setRange(1, 10_000_000)
         self.batch_size.setKeyboardTracking(False)
         self.batch_size.setToolTip("Samples per gradient step")
         self.regularization = _combo(REGULARIZATIONS, "Penalty on the kernels (never the biases)")
@@ -191,6 +197,7 @@ class TrainingControls(QWidget):
         for widget in widgets:
             widget.blockSignals(True)
         self.learning_rate.setCurrentText(f"{config.learning_rate:g}")
+        self.learning_rate_in_force = config.learning_rate
         _select(self.optimizer, config.optimizer)
         self.batch_size.setValue(config.batch_size)
         _select(self.regularization, config.regularization)
@@ -201,11 +208,15 @@ class TrainingControls(QWidget):
             widget.blockSignals(False)
 
     def _learning_rate_edited(self):
+        """Any number goes to the trainer, which refuses absurd ones; other text is put back."""
         try:
             value = float(self.learning_rate.currentText())
         except ValueError:
+            self.learning_rate.setCurrentText(f"{self.learning_rate_in_force:g}")
             return
-        self.hyperparameter_changed.emit("learning_rate", value)
+        if value != self.learning_rate_in_force:
+            self.learning_rate_in_force = value
+            self.hyperparameter_changed.emit("learning_rate", value)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 import ast
 import json
 import pickle
+import os
 import re
 import zipfile
 from io import BytesIO
@@ -414,3 +415,16 @@ def test_core_io_needs_only_numpy_and_names_the_extra(tmp_path):
     lines = result.stdout.splitlines()
     assert len(lines) == 2 and all("pip install 'backprop-playground[formats]'" in line for line in lines)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.json", "model.npz"]
+
+
+def test_written_files_get_ordinary_permissions(tmp_path):
+    net = Network(2, [(1, "sigmoid")], seed=0)
+    io.save(net, tmp_path / "new.npz")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (tmp_path / "new.npz").stat().st_mode & 0o777 == 0o666 & ~umask
+    existing = tmp_path / "shared.json"
+    existing.write_text("{}")
+    existing.chmod(0o644)
+    io.save(net, existing)
+    assert existing.stat().st_mode & 0o777 == 0o644

@@ -156,3 +156,22 @@ def test_run_yields_per_step_and_epoch_stats_at_epoch_end():
             break
     assert events[:-1] == [None] * 4  # 250 samples / 50 = 5 steps
     assert events[-1].epoch == 1 and events[-1].test_loss is not None
+
+
+def test_after_divergence_a_lower_rate_trains_on(tmp_path):
+    X = np.random.default_rng(0).normal(size=(40, 2))
+    Y = X @ np.array([[2.0], [-1.0]])
+    net = Network(2, [(8, "tanh"), (1, "linear")], seed=0)
+    trainer = Trainer(net, loss="mse", optimizer="momentum", learning_rate=10.0, batch_size=8)
+    with pytest.raises(DivergenceError, match="optimizer state cleared"):
+        trainer.fit(X, Y, epochs=200)
+    trainer.learning_rate = 0.001
+    history = trainer.fit(X, Y, epochs=50)  # the velocity of the blow-up is gone with it
+    assert all(np.isfinite(history.train_loss))
+
+
+def test_an_empty_training_split_is_refused():
+    from core.datasets import DatasetError
+    from core.spec import DataSpec, prepare
+    with pytest.raises(DatasetError, match="no training data left"):
+        prepare(DataSpec(n_samples=2, test_fraction=0.9))

@@ -48,7 +48,7 @@ def test_importing_another_architecture_asks_then_adopts_it(qtbot, window, tmp_p
     io.save(other, tmp_path / "wide.safetensors")
     dialogs.answer = QMessageBox.Yes
     assert window.load_weights(tmp_path / "wide.safetensors")
-    assert "2-8-1 (relu, sigmoid)" in dialogs.shown[-1] and "2-4-2-1" in dialogs.shown[-1]
+    assert "2-8-1 (relu, sigmoid; float64)" in dialogs.shown[-1] and "2-4-2-1" in dialogs.shown[-1]
     qtbot.waitUntil(lambda: window.info.network_layers == [(8, "relu"), (1, "sigmoid")], timeout=WAIT)
     qtbot.waitUntil(lambda: np.array_equal(window.snapshot.weights[0][0], other.layers[0].kernel), timeout=WAIT)
     dialogs.answer = QMessageBox.Discard  # so closing the window does not keep it open
