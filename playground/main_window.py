@@ -435,6 +435,14 @@ class MainWindow(QMainWindow):
         if self.output_tabs.currentWidget() is self.chain_rule:  # computed only while shown
             self.chain_rule.show_network(self.current_network())
 
+    def keyPressEvent(self, event):
+        # Space arrives here unhandled when no widget has the focus, e.g. the window is not active
+        # (then its shortcut is off): it still means play/pause.
+        if event.key() == Qt.Key_Space and event.modifiers() == Qt.NoModifier and not event.isAutoRepeat():
+            self.toggle_play()
+            return
+        super().keyPressEvent(event)
+
     # --- closing -------------------------------------------------------------------------
     def closeEvent(self, event):
         if not self.confirm_discard():

@@ -328,6 +328,8 @@ class NetworkDiagram(QWidget):
             self._set_colour_bar((-top, top), "weight")
             return (weights / top + 1) / 2, width
         grads = np.concatenate([g[e["src"], e["dst"]] for g, e in zip(self.snapshot.kernel_grads, self.edges)])
+        if not grads.any():  # before the first step there is no gradient to show
+            return np.zeros(n), width
         logs = np.log10(np.maximum(grads, 1e-30))
         high = float(np.ceil(logs.max() * 2) / 2)  # in half decades, so the colour bar's axis rarely moves
         self._set_colour_bar((high - DECADES, high), "log₁₀ |dJ/dW|")
@@ -403,8 +405,8 @@ class NetworkDiagram(QWidget):
         out = []
         for c, column in enumerate(self.columns[1:]):
             units = column["units"]
-            if self.snapshot is None:
-                pos = np.full(len(units), 0.0 if self.mode == "gradients" else 0.5)
+            if self.snapshot is None or (self.mode == "gradients" and self.neuron_high <= -30):
+                pos = np.full(len(units), 0.0 if self.mode == "gradients" else 0.5)  # nothing to show yet
             elif self.mode == "weights":
                 pos = (np.tanh(self.snapshot.weights[c][1][units]) + 1) / 2
             else:

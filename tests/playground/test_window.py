@@ -231,3 +231,12 @@ def test_colour_by_weights_recolours_the_edges(qtbot, window):
 def pg_point(x, y):
     import pyqtgraph as pg
     return pg.Point(x, y)
+
+
+def test_space_sent_to_the_window_itself_toggles_play(qtbot, window):
+    from PySide6.QtGui import QKeyEvent
+    from PySide6.QtWidgets import QApplication
+    QApplication.sendEvent(window, QKeyEvent(QKeyEvent.KeyPress, Qt.Key_Space, Qt.NoModifier, " "))
+    qtbot.waitUntil(lambda: window.running, timeout=WAIT)
+    QApplication.sendEvent(window, QKeyEvent(QKeyEvent.KeyPress, Qt.Key_Space, Qt.NoModifier, " "))
+    qtbot.waitUntil(lambda: not window.running, timeout=WAIT)
