@@ -17,6 +17,7 @@ TABLES = {"house_prices": RESOURCES / "datasets" / "house_prices.csv",
           "iris": RESOURCES / "datasets" / "iris.csv"}
 TASKS = ("regression", "binary", "multiclass")
 MAX_CLASSES_INFERRED = 10  # an integer target with at most this many values reads as classes
+MAX_CLASSES = 100  # more classes than this is a regression target by mistake
 
 
 class DatasetError(ValueError):
@@ -214,7 +215,10 @@ def _read_rows(path: Path):
             text = f.read()
     except (OSError, UnicodeDecodeError) as error:
         raise DatasetError(f"cannot read {path.name}: {error}") from None
-    lines = [row for row in csv.reader(text.splitlines(), _dialect(text)) if any(cell.strip() for cell in row)]
+    try:
+        lines = [row for row in csv.reader(text.splitlines(), _dialect(text)) if any(cell.strip() for cell in row)]
+    except csv.Error as error:  # e.g. a field longer than the csv module allows
+        raise DatasetError(f"{path.name} is not a readable CSV file: {error}") from None
     if not lines:
         raise DatasetError(f"{path.name} is empty")
     return [h.strip() for h in lines[0]], lines[1:]
@@ -291,6 +295,9 @@ def _target(cells, column, task, filename):
     names = sorted(set(cells), key=lambda c: (float(c), c) if numeric else (0, c))
     if len(names) < 2:
         raise DatasetError(f"{filename}: target {column!r} has only one class ({names[0]!r}); nothing to learn")
+    if len(names) > MAX_CLASSES:
+        raise DatasetError(f"{filename}: target {column!r} has {len(names)} distinct values, too many classes "
+                           f"(at most {MAX_CLASSES}); is it a number to predict by regression?")
     if task == "binary" and len(names) != 2:
         raise DatasetError(f"{filename}: target {column!r} has {len(names)} classes, not 2")
     index = {c: i for i, c in enumerate(names)}

@@ -144,7 +144,10 @@ def atomic_write(path, data: bytes) -> None:
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        os.chmod(tmp, _mode_for(path))  # mkstemp makes it owner-only; the file should not be
+        try:
+            os.chmod(tmp, _mode_for(path))  # mkstemp makes it owner-only; the file should not be
+        except OSError:
+            pass  # a file system without modes: the file is still written
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()

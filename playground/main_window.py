@@ -300,6 +300,7 @@ class MainWindow(QMainWindow):
 
     @Slot(str, object)
     def on_hyperparameter(self, name: str, value):
+        self.hide_message()
         setattr(self.training, name, value)
         self.hyperparameter_requested.emit(name, value)
         self._update_title()
@@ -348,23 +349,24 @@ class MainWindow(QMainWindow):
     # --- what the worker says ------------------------------------------------------------
     @Slot(object)
     def on_problem(self, info):
+        on_built = self.on_built.popleft() if self.on_built else None
         self.info = info
         self.generation = info.generation
         self.snapshot = None  # the previous problem's weights no longer fit
         problem = info.problem
+        data, network, _ = info.specs  # what was built (later requests may still be on their way)
         if problem.is_plane:
-            inputs = [(key, label, key in self.data.features) for key, (label, _) in datasets.FEATURES.items()]
+            inputs = [(key, label, key in data.features) for key, (label, _) in datasets.FEATURES.items()]
         else:
             inputs = [(name, name, True) for name in problem.input_names]
         units, act = info.network_layers[-1]
-        self.diagram.set_structure(inputs, self.network.hidden, (units, act), info.loss, toggleable=problem.is_plane)
+        self.diagram.set_structure(inputs, network.hidden, (units, act), info.loss, toggleable=problem.is_plane)
         self.output.set_problem(info)
         self.chain_rule.set_problem(problem, info.loss)
         self._let_space_play()  # the diagram has new number fields
         self.loss_plot.clear()
         self.loss_plot.show_accuracy(problem.task != "regression")
         self.test_points_action.setEnabled(problem.is_plane)
-        on_built = self.on_built.popleft() if self.on_built else None
         if on_built is not None:
             on_built()
         self._update_title()
@@ -409,7 +411,7 @@ class MainWindow(QMainWindow):
     def on_failed(self, text: str, specs):
         """The worker refused a setting; ``specs`` are the ones still in force (None before any)."""
         self.show_message(f"That setting cannot be used: {text}. Nothing was changed.")
-        if specs is not None:
+        if specs is not None and not self.on_built:  # with builds still on their way, those are newer
             self._show_specs(*specs)
         self._update_title()
 

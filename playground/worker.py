@@ -99,8 +99,9 @@ class TrainingWorker(QObject):
             problem = prepare(data)
             net = network.build(problem)
             trainer = training.build(net, problem)
-        except (ValueError, OSError) as error:  # DatasetError is a ValueError
-            self.configure_failed.emit(str(error), self._specs_copy())
+        except Exception as error:  # noqa: BLE001 - every configure gets an answer (DatasetError is a ValueError)
+            message = str(error) if isinstance(error, (ValueError, OSError)) else repr(error)
+            self.configure_failed.emit(message, self._specs_copy())
             return
         self.problem, self.net, self.trainer = problem, net, trainer
         self.specs = (data, network, training)

@@ -104,7 +104,7 @@ class DataControls(QWidget):
         for widget in widgets:
             widget.blockSignals(True)
         _select(self.dataset, spec.source)
-        _select(self.task, spec.task if spec.task in ("regression", "multiclass") else None)
+        _select(self.task, spec.task)
         self.samples.setValue(spec.n_samples)
         self.noise.setValue(round(spec.noise * 100))
         self.test_percent.setValue(round(spec.test_fraction * 100))
@@ -114,7 +114,7 @@ class DataControls(QWidget):
         for widget in (self.samples, self.noise):
             widget.setEnabled(spec.is_plane)
         self.regenerate.setEnabled(spec.is_plane)
-        self.task.setEnabled(not spec.is_plane)
+        self.task.setEnabled(spec.source == CSV)  # the bundled tables have their own task
         self._update_labels()
 
     def _update_labels(self):
@@ -135,7 +135,8 @@ class DataControls(QWidget):
         self.spec = DataSpec(source=self.dataset.currentData(), n_samples=self.samples.value(),
                              noise=self.noise.value() / 100, test_fraction=self.test_percent.value() / 100,
                              seed=self.seed.value(), features=list(self.spec.features),
-                             csv_path=self.spec.csv_path, target=self.spec.target, task=self.task.currentData())
+                             csv_path=self.spec.csv_path, target=self.spec.target,
+                             task=self.task.currentData() if self.dataset.currentData() == CSV else None)
         self.set_spec(self.spec)
         self.changed.emit(self.spec)
 
@@ -153,6 +154,7 @@ class TrainingControls(QWidget):
         super().__init__(parent)
         self.learning_rate = QComboBox()
         self.learning_rate.setEditable(True)
+        self.learning_rate.setInsertPolicy(QComboBox.NoInsert)  # typed values are not added to the list
         self.learning_rate.addItems(LEARNING_RATES)
         self.learning_rate.setToolTip("Learning rate; changes apply at once, while training")
         self.optimizer = _combo([(cls.label, name) for name, cls in optimizers.OPTIMIZERS.items()],

@@ -95,3 +95,9 @@ def test_unreadable_and_binary_files(tmp_path):
     binary.write_bytes(bytes(range(256)) * 4)
     with pytest.raises(DatasetError):
         datasets.load_csv(binary)
+
+
+def test_a_continuous_target_forced_into_classes_is_refused(tmp_path):
+    path = _csv(tmp_path, "a,y\n" + "".join(f"{i},{i * 0.37:.3f}\n" for i in range(300)))
+    with pytest.raises(DatasetError, match="too many classes"):
+        datasets.load_csv(path, task="multiclass")

@@ -128,3 +128,37 @@ def test_space_in_the_diagram_count_does_not_type(qtbot, window):
     window.toggle_play()
     qtbot.waitUntil(lambda: not window.running, timeout=WAIT)
     assert count.value() == 4
+
+
+def test_quick_successive_edits_end_with_the_window_showing_what_trains(qtbot, window, tmp_path):
+    window.load_csv(str(tmp_path / "missing.csv"), target="y")  # refused by the worker...
+    window.on_data_changed(DataSpec(source="xor"))  # ...while these are already on their way
+    window.add_layer()
+    qtbot.waitUntil(lambda: not window.on_built and window.info.specs[0].source == "xor"
+                    and len(window.info.network_layers) == 4 and window.snapshot is not None, timeout=WAIT)
+    assert window.data.source == "xor" and len(window.network.hidden) == 3
+    assert [w[0].shape for w in window.snapshot.weights] == window.diagram._kernel_shapes()
+
+
+def test_a_file_the_csv_reader_chokes_on_is_a_clear_message(qtbot, window, tmp_path):
+    huge = tmp_path / "huge.csv"
+    huge.write_text("a,y\n" + "1," + "x" * 200_000 + "\n2,1\n")
+    window.load_csv(str(huge), target="y")
+    qtbot.waitUntil(window.message.isVisible, timeout=WAIT)
+    assert "huge.csv" in window.message.text() and not window.on_built
+
+
+def test_the_task_box_is_for_csv_files_only(qtbot, window):
+    window.on_data_changed(DataSpec(source="house_prices"))
+    qtbot.waitUntil(lambda: window.info.specs[0].source == "house_prices", timeout=WAIT)
+    assert not window.data_controls.task.isEnabled()
+
+
+def test_typed_learning_rates_do_not_pile_up_in_the_list(qtbot, window):
+    box = window.training_controls.learning_rate
+    count = box.count()
+    for text in ("5000", "abc", "-1"):
+        box.setCurrentText(text)
+        qtbot.keyClick(box.lineEdit(), Qt.Key_Return)
+    qtbot.waitUntil(lambda: box.currentText() == "0.03", timeout=WAIT)  # the worker refused -1
+    assert box.count() == count and window.training.learning_rate == 0.03
