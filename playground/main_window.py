@@ -228,6 +228,7 @@ class MainWindow(QMainWindow):
         self.diagram.layer_added.connect(self.add_layer)
         self.diagram.layer_removed.connect(self.remove_layer)
         self.diagram.units_changed.connect(self.set_units)
+        self.diagram.layer_deleted.connect(self.delete_layer)
         self.diagram.activation_changed.connect(self.set_activation)
         self.diagram.feature_toggled.connect(self.toggle_feature)
         self.loss_plot.log_scale.toggled.connect(self.log_action.setChecked)
@@ -269,6 +270,11 @@ class MainWindow(QMainWindow):
         if self.network.hidden:
             self.network.hidden.pop()
             self.rebuild()
+
+    @Slot(int)
+    def delete_layer(self, layer: int):
+        del self.network.hidden[layer]
+        self.rebuild()
 
     @Slot(int, int)
     def set_units(self, layer: int, units: int):

@@ -40,12 +40,15 @@ class LayerHeader(QWidget):
 
     units_changed = Signal(int, int)  # layer index, new unit count
     activation_changed = Signal(int, str)
+    removed = Signal(int)  # layer index
 
     def __init__(self, index: int, units: int, activation: str):
         super().__init__()
         self.index = index
         self.units = units
         self.minus = _tool_button("−", f"Remove a neuron from hidden layer {index + 1}")
+        self.remove = _tool_button("×", f"Remove hidden layer {index + 1}")
+        self.remove.clicked.connect(lambda: self.removed.emit(self.index))
         self.plus = _tool_button("+", f"Add a neuron to hidden layer {index + 1}")
         self.count = QSpinBox()
         self.count.setRange(1, MAX_UNITS)
@@ -69,7 +72,7 @@ class LayerHeader(QWidget):
         row = QHBoxLayout()
         row.setSpacing(2)
         row.addStretch()
-        for widget in (self.minus, self.count, self.plus):
+        for widget in (self.minus, self.count, self.plus, self.remove):
             row.addWidget(widget)
         row.addStretch()
         layout = QVBoxLayout(self)
@@ -123,6 +126,7 @@ class NetworkDiagram(QWidget):
 
     layer_added = Signal()
     layer_removed = Signal()
+    layer_deleted = Signal(int)  # a given hidden layer's × was clicked
     units_changed = Signal(int, int)
     activation_changed = Signal(int, str)
     feature_toggled = Signal(str)
@@ -237,6 +241,7 @@ class NetworkDiagram(QWidget):
             header = LayerHeader(i, int(units), act)
             header.units_changed.connect(self.units_changed)
             header.activation_changed.connect(self.activation_changed)
+            header.removed.connect(self.layer_deleted)
             self.header_widgets.append(header)
             self.headers.addWidget(header, 1)
         units, act = self.output

@@ -240,3 +240,11 @@ def test_space_sent_to_the_window_itself_toggles_play(qtbot, window):
     qtbot.waitUntil(lambda: window.running, timeout=WAIT)
     QApplication.sendEvent(window, QKeyEvent(QKeyEvent.KeyPress, Qt.Key_Space, Qt.NoModifier, " "))
     qtbot.waitUntil(lambda: not window.running, timeout=WAIT)
+
+
+def test_the_cross_on_a_layer_removes_that_layer(qtbot, window):
+    window.set_activation(1, "relu")
+    qtbot.waitUntil(lambda: window.info.network_layers[1] == (2, "relu"), timeout=WAIT)
+    qtbot.mouseClick(window.diagram.header_widgets[0].remove, Qt.LeftButton)
+    qtbot.waitUntil(lambda: len(window.info.network_layers) == 2, timeout=WAIT)
+    assert window.info.network_layers == [(2, "relu"), (1, "sigmoid")]  # the first went, the second stayed
