@@ -34,10 +34,6 @@ class Dataset:
     class_names: list | None = None
     name: str = ""
 
-    @property
-    def n_classes(self) -> int:
-        return len(self.class_names) if self.class_names else (2 if self.task == "binary" else 0)
-
     def subset(self, index) -> "Dataset":
         return replace(self, X=self.X[index], y=self.y[index])
 

@@ -69,7 +69,7 @@ class TrainingWorker(QObject):
     def __init__(self):
         super().__init__()
         self.timer = None
-        self.problem = self.net = self.trainer = self.runner = None
+        self.problem = self.net = self.trainer = self.runner = self.grid_inputs = None
         self.specs = None
         self.generation = 0
         self.running = False
@@ -107,6 +107,7 @@ class TrainingWorker(QObject):
         self.specs = (data, network, training)
         self._restart(keep_running=self.running)
         extent = _extent(problem) if problem.is_plane else None
+        self.grid_inputs = _grid_inputs(extent, data.features) if problem.is_plane else None
         self.problem_ready.emit(ProblemInfo(self.generation, self._specs_copy(), problem, net.spec,
                                             trainer.loss.name, extent))
         self._publish(force_output=True)
@@ -273,12 +274,7 @@ class TrainingWorker(QObject):
     def _outputs(self):
         p = self.problem
         if p.is_plane:
-            x_min, x_max, y_min, y_max = _extent(p)
-            xs, ys = np.meshgrid(np.linspace(x_min, x_max, GRID), np.linspace(y_min, y_max, GRID))
-            points = np.column_stack([xs.ravel(), ys.ravel()])
-            data, _, _ = self.specs
-            out = self.net.predict(datasets.feature_map(points, data.features))
-            return out.reshape(GRID, GRID, -1), None
+            return self.net.predict(self.grid_inputs).reshape(GRID, GRID, -1), None
         X, Y = (p.X_test, p.Y_test) if len(p.X_test) else (p.X_train, p.Y_train)
         X, Y = X[:MAX_POINTS_SHOWN], Y[:MAX_POINTS_SHOWN]  # the split is shuffled: a fair sample
         out = self.net.predict(X)
@@ -286,6 +282,13 @@ class TrainingWorker(QObject):
             return None, (p.to_target_units(out).ravel(), p.to_target_units(Y.reshape(-1, 1)).ravel())
         predicted = out.argmax(axis=1) if p.task == "multiclass" else (out.ravel() > 0.5).astype(int)
         return None, (predicted, np.asarray(Y).astype(int).ravel())
+
+
+def _grid_inputs(extent, features):
+    """The network's inputs at the heatmap's GRID × GRID points, row by row from the bottom left."""
+    x_min, x_max, y_min, y_max = extent
+    xs, ys = np.meshgrid(np.linspace(x_min, x_max, GRID), np.linspace(y_min, y_max, GRID))
+    return datasets.feature_map(np.column_stack([xs.ravel(), ys.ravel()]), features)
 
 
 def _extent(problem: Problem):
