@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import sys
+import time
 from collections import deque
 from pathlib import Path
 
@@ -62,6 +63,7 @@ class MainWindow(QMainWindow):
         self.data, self.network, self.training = data or DataSpec(), network or NetworkSpec(), training or TrainingConfig()
         self.info = None  # the ProblemInfo being trained
         self.snapshot = None  # the latest Snapshot drawn
+        self.frame_start = 0.0  # when the snapshot being drawn arrived
         self.generation = 0
         self.running = False
         self.project_path = None
@@ -379,6 +381,7 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def on_snapshot(self, snapshot):
+        self.frame_start = time.perf_counter()
         try:
             self.draw_snapshot(snapshot)
         finally:
@@ -387,7 +390,11 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _after_paint(self):
-        QTimer.singleShot(0, self.worker_thread.worker.view_ready.set)
+        QTimer.singleShot(0, self._frame_done)
+
+    @Slot()
+    def _frame_done(self):
+        self.worker_thread.worker.view_drawn(time.perf_counter() - self.frame_start)
 
     def draw_snapshot(self, snapshot):
         if snapshot.generation < self.generation:

@@ -2,7 +2,9 @@
 
 The window sends commands as queued signals; they run between slices of ~15 ms of
 training, so every command takes effect between two steps. The worker publishes
-immutable ``Snapshot``s of copied arrays at most ``PUBLISH_HZ`` times a second.
+immutable ``Snapshot``s of copied arrays at most ``PUBLISH_HZ`` times a second, and only
+as often as lets the window's drawing (timed by the window, see ``view_drawn``) take
+``VIEW_SHARE`` of the time: both threads need the GIL, so a frame is training time lost.
 """
 from __future__ import annotations
 
@@ -19,7 +21,8 @@ from core import DivergenceError
 from core import datasets
 from core.spec import DataSpec, NetworkSpec, Problem, TrainingConfig, prepare
 
-PUBLISH_HZ = 15  # each frame costs the trainer its paint time (see FRAME_WAIT); 15 looks fluid
+PUBLISH_HZ = 30  # at most; fewer when frames are costly (see VIEW_SHARE)
+VIEW_SHARE = 0.1  # drawing may take this share of the time: the trainer waits while the window paints
 OUTPUT_HZ = 6  # the decision boundary costs a forward pass over a grid and moves slowly
 SLICE_SECONDS = 0.015
 FRAME_WAIT = 0.03  # the longest training waits for the window to paint a frame
@@ -83,6 +86,13 @@ class TrainingWorker(QObject):
         # waits (up to FRAME_WAIT) instead of training: both threads need the GIL, and a UI thread
         # that has to win it back for each of its many Qt calls would stall for hundreds of ms.
         self.view_ready = threading.Event()
+        self.view_ready.set()
+        self.frame_seconds = 0.0  # a running average of the window's time to draw one snapshot
+
+    def view_drawn(self, seconds: float):
+        """Called from the window's thread once it has drawn and painted a snapshot in ``seconds``."""
+        first = self.frame_seconds == 0.0
+        self.frame_seconds = seconds if first else self.frame_seconds + 0.2 * (seconds - self.frame_seconds)
         self.view_ready.set()
 
     # --- commands (queued slots, run on the worker's thread) ---------------------------
@@ -222,7 +232,8 @@ class TrainingWorker(QObject):
         except Exception as error:  # noqa: BLE001 - whatever it is, stop training and say so; never loop on it
             self._stop_after(self.failed, f"training stopped: {error!r}", self._specs_copy())
             return
-        if now - self.last_publish >= 1.0 / PUBLISH_HZ and self.view_ready.is_set():
+        interval = max(1.0 / PUBLISH_HZ, self.frame_seconds / VIEW_SHARE)
+        if now - self.last_publish >= interval and self.view_ready.is_set():
             self._publish()
 
     def _stop_after(self, signal, *args):

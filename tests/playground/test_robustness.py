@@ -1,4 +1,6 @@
 """The window and the worker stay in agreement when things go wrong."""
+import time
+
 import numpy as np
 from PySide6.QtCore import Qt
 
@@ -162,3 +164,27 @@ def test_typed_learning_rates_do_not_pile_up_in_the_list(qtbot, window):
         qtbot.keyClick(box.lineEdit(), Qt.Key_Return)
     qtbot.waitUntil(lambda: box.currentText() == "0.03", timeout=WAIT)  # the worker refused -1
     assert box.count() == count and window.training.learning_rate == 0.03
+
+
+def test_slow_drawing_is_done_less_often_so_training_keeps_its_time(qtbot, window, monkeypatch):
+    """On a slow machine every frame costs more: the window then draws fewer of them, not a
+    bigger share of the time (the trainer waits while the window paints)."""
+    frame_seconds = 0.04
+    drawn = []
+    draw = window.draw_snapshot
+
+    def slow_draw(snapshot):
+        draw(snapshot)
+        time.sleep(frame_seconds)
+        drawn.append(snapshot)
+
+    monkeypatch.setattr(window, "draw_snapshot", slow_draw)
+    window.toggle_play()
+    qtbot.waitUntil(lambda: len(drawn) >= 3, timeout=WAIT)
+    start, before = time.perf_counter(), len(drawn)
+    qtbot.wait(2000)
+    frames, elapsed = len(drawn) - before, time.perf_counter() - start
+    window.toggle_play()
+    qtbot.waitUntil(lambda: not window.running, timeout=WAIT)
+    assert frames >= 2  # still live
+    assert frames * frame_seconds / elapsed < 0.25  # 15 frames a second would take 60 % of the time
