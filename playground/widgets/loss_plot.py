@@ -65,7 +65,7 @@ class LossPlot(QWidget):
                                      ("test", self.cost, style.TEST_PEN, "test"),
                                      ("train_acc", self.accuracy, style.TRAIN_PEN, "train"),
                                      ("test_acc", self.accuracy, style.TEST_PEN, "test")):
-            self.curves[key] = plot.plot(pen=pen, name=name)
+            self.curves[key] = plot.plot(pen=pen, name=name, autoDownsampleFactor=1.0)
         self.log_scale = QCheckBox("log scale")
         self.log_scale.setToolTip("Show the cost on a logarithmic axis")
         self.log_scale.toggled.connect(self._set_log_scale)
