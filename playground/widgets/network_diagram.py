@@ -138,7 +138,7 @@ class NetworkDiagram(QWidget):
         self.edges = []  # per layer: dict(src, dst, x0, y0, x1, y1)
         self.snapshot = None
         self.neuron_high = 0.0
-        self.drawn = {}  # (colour bucket, width class) -> edge indices drawn in that curve
+        self.drawn_keys = None  # per edge, the curve (colour bucket × width class) it is drawn in
 
         self.layer_count = QLabel()
         self.add_layer = _tool_button("+", "Add a hidden layer")
@@ -277,7 +277,7 @@ class NetworkDiagram(QWidget):
             a, b = a.ravel(), b.ravel()
             self.edges.append(dict(src=src[a], dst=right["units"][b], y0=src_y[a], y1=right["ys"][b],
                                    x0=np.full(len(a), left["x"]), x1=np.full(len(a), right["x"])))
-        self.drawn = {}
+        self.drawn_keys = None
         self.edge_xy = {k: np.concatenate([e[k] for e in self.edges]) if self.edges else np.zeros(0)
                         for k in ("x0", "y0", "x1", "y1")}
 
@@ -296,7 +296,7 @@ class NetworkDiagram(QWidget):
     def set_mode(self, mode: str) -> None:
         self.mode = mode
         self._set_edge_pens()
-        self.drawn = {}
+        self.drawn_keys = None
         self._recolour()
 
     def show_snapshot(self, snapshot) -> None:
@@ -354,23 +354,25 @@ class NetworkDiagram(QWidget):
         position, width = self._edge_values()
         bucket = np.minimum((position * COLOUR_BUCKETS).astype(int), COLOUR_BUCKETS - 1)
         key = bucket * len(WIDTHS) + width
-        order = np.argsort(key, kind="stable")
-        bounds = np.searchsorted(key[order], np.arange(COLOUR_BUCKETS * len(WIDTHS) + 1))
-        xy = self.edge_xy
-        changed = False
-        for (b, w), pen in self.edge_pens.items():
-            k = b * len(WIDTHS) + w
-            chosen = order[bounds[k]:bounds[k + 1]]
-            if np.array_equal(chosen, self.drawn.get((b, w))):
-                continue  # same edges in this bucket as last frame: nothing to rebuild
-            self.drawn[b, w] = chosen
-            changed = True
-            xs = np.empty(2 * len(chosen))
-            ys = np.empty(2 * len(chosen))
-            xs[0::2], xs[1::2] = xy["x0"][chosen], xy["x1"][chosen]
-            ys[0::2], ys[1::2] = xy["y0"][chosen], xy["y1"][chosen]
-            self.edge_lines.strokes[w, b] = (pen, pg.arrayToQPath(xs, ys, connect="pairs"))
-        if changed:  # repaint only when some edge changed colour: each paint costs the trainer time
+        previous = self.drawn_keys
+        if previous is None or len(previous) != len(key):
+            stale = range(COLOUR_BUCKETS * len(WIDTHS))
+        else:  # rebuild only the curves that gained or lost an edge; each paint costs the trainer time
+            moved = key != previous
+            stale = np.union1d(key[moved], previous[moved])
+        if len(stale):
+            self.drawn_keys = key
+            order = np.argsort(key, kind="stable")
+            bounds = np.searchsorted(key[order], np.arange(COLOUR_BUCKETS * len(WIDTHS) + 1))
+            xy = self.edge_xy
+            for k in stale:
+                chosen = order[bounds[k]:bounds[k + 1]]
+                xs = np.empty(2 * len(chosen))
+                ys = np.empty(2 * len(chosen))
+                xs[0::2], xs[1::2] = xy["x0"][chosen], xy["x1"][chosen]
+                ys[0::2], ys[1::2] = xy["y0"][chosen], xy["y1"][chosen]
+                b, w = divmod(int(k), len(WIDTHS))
+                self.edge_lines.strokes[w, b] = (self.edge_pens[b, w], pg.arrayToQPath(xs, ys, connect="pairs"))
             self.edge_lines.update()
         self._colour_nodes()
 
