@@ -1,6 +1,7 @@
 """Start the window: ``run()`` is what the ``playground`` command calls."""
 from __future__ import annotations
 
+import gc
 import sys
 
 from PySide6.QtWidgets import QApplication
@@ -14,6 +15,7 @@ def run(project_path=None) -> int:
     app.setOrganizationName("Backprop Playground")  # where QSettings keeps the recent projects
     window = MainWindow()
     window.show()
+    gc.freeze()  # the ~70,000 objects of the modules and the window live as long as the app: collections skip them
     if project_path:
         window.open_project(project_path)
     return app.exec()
