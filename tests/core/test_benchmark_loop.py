@@ -3,6 +3,7 @@
 No timing here: only that both end on the same weights after the same steps.
 """
 import importlib.util
+import itertools
 import sys
 from pathlib import Path
 
@@ -35,13 +36,16 @@ def test_numpy_loop_ends_on_the_trainers_weights(bench, key, samples, steps):
     net = bench.make_network(case, X.shape[1])
     initial = net.get_weights()
     runner = bench.make_trainer(case, net).run(X, Y, X_test, Y_test)  # as benchmarked: with a test set
-    bench.run_trainer_steps(runner, steps)
+    epochs = [event for event in itertools.islice(runner, steps) if event is not None]
     runner.close()
 
-    weights, loss = bench.numpy_sgd(X, Y, initial, case.activation, case.output, bench.LEARNING_RATE,
-                                    case.batch_size, steps)
+    weights, loss, figures = bench.numpy_sgd(X, Y, initial, case.activation, case.output, bench.LEARNING_RATE,
+                                    case.batch_size, steps, X_test=X_test, Y_test=Y_test)
 
     assert np.isfinite(loss)
+    last = epochs[-1]  # the statistics of the last whole epoch agree too
+    expected = (last.train_loss, last.train_accuracy, last.test_loss, last.test_accuracy)
+    np.testing.assert_allclose(figures, expected, rtol=1e-10 if case.dtype == "float64" else 1e-4)
     rtol = 1e-10 if case.dtype == "float64" else 1e-5
     for (kernel, bias), (expected_kernel, expected_bias), (kernel0, _) in zip(weights, net.get_weights(), initial):
         assert kernel.dtype == expected_kernel.dtype == np.dtype(case.dtype)
