@@ -10,6 +10,7 @@ import copy
 import sys
 import time
 from collections import deque
+from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer, Signal, Slot
@@ -63,7 +64,6 @@ class MainWindow(QMainWindow):
         self.data, self.network, self.training = data or DataSpec(), network or NetworkSpec(), training or TrainingConfig()
         self.info = None  # the ProblemInfo being trained
         self.snapshot = None  # the latest Snapshot drawn
-        self.frame_start = 0.0  # when the snapshot being drawn arrived
         self.generation = 0
         self.running = False
         self.project_path = None
@@ -381,20 +381,18 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def on_snapshot(self, snapshot):
-        self.frame_start = time.perf_counter()
+        start = time.perf_counter()
         try:
             self.draw_snapshot(snapshot)
         finally:
             # the paint runs from the event loop after this slot; tell the worker once it is done
-            QTimer.singleShot(0, self._after_paint)
+            QTimer.singleShot(0, partial(self._after_paint, start))
 
-    @Slot()
-    def _after_paint(self):
-        QTimer.singleShot(0, self._frame_done)
+    def _after_paint(self, start: float):
+        QTimer.singleShot(0, partial(self._frame_done, start))
 
-    @Slot()
-    def _frame_done(self):
-        self.worker_thread.worker.view_drawn(time.perf_counter() - self.frame_start)
+    def _frame_done(self, start: float):
+        self.worker_thread.worker.view_drawn(time.perf_counter() - start)
 
     def draw_snapshot(self, snapshot):
         if snapshot.generation < self.generation:

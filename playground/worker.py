@@ -23,6 +23,7 @@ from core.spec import DataSpec, NetworkSpec, Problem, TrainingConfig, prepare
 
 PUBLISH_HZ = 30  # at most; fewer when frames are costly (see VIEW_SHARE)
 VIEW_SHARE = 0.1  # drawing may take this share of the time: the trainer waits while the window paints
+SLOWEST_FRAMES = 0.5  # seconds between frames at most, whatever they cost: the views must look live
 OUTPUT_HZ = 6  # the decision boundary costs a forward pass over a grid and moves slowly
 SLICE_SECONDS = 0.015
 FRAME_WAIT = 0.03  # the longest training waits for the window to paint a frame
@@ -91,8 +92,8 @@ class TrainingWorker(QObject):
 
     def view_drawn(self, seconds: float):
         """Called from the window's thread once it has drawn and painted a snapshot in ``seconds``."""
-        first = self.frame_seconds == 0.0
-        self.frame_seconds = seconds if first else self.frame_seconds + 0.2 * (seconds - self.frame_seconds)
+        seconds = min(seconds, 3 * self.frame_seconds + 0.005)  # one odd frame (a resize, say) barely counts
+        self.frame_seconds += 0.2 * (seconds - self.frame_seconds)
         self.view_ready.set()
 
     # --- commands (queued slots, run on the worker's thread) ---------------------------
@@ -232,7 +233,7 @@ class TrainingWorker(QObject):
         except Exception as error:  # noqa: BLE001 - whatever it is, stop training and say so; never loop on it
             self._stop_after(self.failed, f"training stopped: {error!r}", self._specs_copy())
             return
-        interval = max(1.0 / PUBLISH_HZ, self.frame_seconds / VIEW_SHARE)
+        interval = min(max(1.0 / PUBLISH_HZ, self.frame_seconds / VIEW_SHARE), SLOWEST_FRAMES)
         if now - self.last_publish >= interval and self.view_ready.is_set():
             self._publish()
 

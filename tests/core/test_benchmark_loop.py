@@ -1,6 +1,6 @@
 """The benchmark's hand-written NumPy loop does the Trainer's maths, so its speed ratio compares like with like.
 
-No timing here: only that both end on the same weights after the same steps.
+No timing here: only that both end on the same weights and epoch statistics after the same steps.
 """
 import importlib.util
 import itertools
