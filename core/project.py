@@ -5,8 +5,10 @@ Version 1, the current layout::
     {"format": "backprop-playground-project", "version": 1,
      "data": {DataSpec fields}, "network": {NetworkSpec fields}, "training": {TrainingConfig fields},
      "weights": a core.io weights document (optional),
-     "history": {"train_loss": [...], "test_loss": [...], "train_accuracy": [...], "test_accuracy": [...]}
-                (optional; accuracies are null for regression)}
+     "history": {"train_loss": [...], "test_loss": [...], "train_accuracy": [...], "test_accuracy": [...],
+                 "test_epoch": [...]}
+                (optional; accuracies are null for regression; test figures are those of the epochs
+                 numbered in test_epoch, 1 for the first; without it, of every epoch from the first)}
 
 A CSV dataset's ``csv_path`` is stored relative to the project file's folder (with ``/``) when the
 file lies inside that folder, so the two can move together; it is made absolute again on loading.
@@ -180,7 +182,15 @@ def _history(values) -> History:
     for name, series in values.items():
         if not isinstance(series, list) or not all(v is None or _is_a(v, float) for v in series):
             raise FormatError(f"history.{name} must be a list of finite numbers, got {reprlib.repr(series)}")
-    return History(**values)
+    history = History(**values)
+    if "test_epoch" not in values:  # written before tests could skip epochs: one per epoch
+        history.test_epoch = list(range(1, len(history.test_loss) + 1))
+    epochs = history.test_epoch
+    if (len(epochs) != len(history.test_loss) or not all(_is_a(e, int) for e in epochs)
+            or any(a >= b for a, b in zip([0] + epochs, epochs)) or epochs[-1:] > [len(history.train_loss)]):
+        raise FormatError(f"history.test_epoch must number the epochs of the {len(history.test_loss)} test figures, "
+                          f"increasing from 1, got {reprlib.repr(epochs)}")
+    return history
 
 
 def _relative(csv_path: str, folder: Path) -> str:

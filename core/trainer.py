@@ -19,12 +19,15 @@ class DivergenceError(ArithmeticError):
 
 @dataclass
 class History:
-    """One value per epoch. Train figures are the mean over the epoch's batches (as Keras reports)."""
+    """Train figures for every epoch, the mean over its batches (as Keras reports); test figures
+    for the epochs numbered in ``test_epoch`` (1 for this history's first), every epoch unless the
+    trainer's ``test_every`` was raised."""
 
     train_loss: list = field(default_factory=list)
     test_loss: list = field(default_factory=list)
     train_accuracy: list = field(default_factory=list)
     test_accuracy: list = field(default_factory=list)
+    test_epoch: list = field(default_factory=list)
 
     def append(self, stats: "EpochStats") -> None:
         self.train_loss.append(stats.train_loss)
@@ -32,6 +35,14 @@ class History:
         if stats.test_loss is not None:
             self.test_loss.append(stats.test_loss)
             self.test_accuracy.append(stats.test_accuracy)
+            self.test_epoch.append(len(self.train_loss))
+
+    def extend(self, later: "History") -> None:
+        """Append the epochs of a later run after these."""
+        offset = len(self.train_loss)
+        for name in ("train_loss", "test_loss", "train_accuracy", "test_accuracy"):
+            getattr(self, name).extend(getattr(later, name))
+        self.test_epoch.extend(offset + epoch for epoch in later.test_epoch)
 
 
 @dataclass(frozen=True)
@@ -47,7 +58,7 @@ class Trainer:
     """Trains ``net`` by backprop. Hyperparameters are plain attributes that may change between steps."""
 
     def __init__(self, net: Network, loss="mse", optimizer="sgd", learning_rate=0.03, batch_size=10,
-                 regularization=None, reg_rate=0.0, seed=0):
+                 regularization=None, reg_rate=0.0, seed=0, test_every=1):
         self.net = net
         self.loss = net.check_loss(loss)
         self.task = TASKS.get(self.loss.name, "regression")  # how accuracy is scored, if at all
@@ -57,6 +68,7 @@ class Trainer:
         self.regularization = regularization
         self.reg_rate = reg_rate
         self.seed = seed
+        self.test_every = test_every
         self.rng = np.random.default_rng(seed)
         self.epoch = 0  # finished epochs
         self.steps = 0  # finished steps
@@ -84,9 +96,17 @@ class Trainer:
 
     @batch_size.setter
     def batch_size(self, value) -> None:
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"batch_size must be a positive integer, got {value!r}")
-        self._batch_size = int(value)
+        self._batch_size = _positive_int(value, "batch_size")
+
+    @property
+    def test_every(self) -> int:
+        """The test set is evaluated at the end of every ``test_every``-th epoch (the app raises it
+        when epochs fly by faster than its cost plot is drawn)."""
+        return self._test_every
+
+    @test_every.setter
+    def test_every(self, value) -> None:
+        self._test_every = _positive_int(value, "test_every")
 
     @property
     def regularization(self):
@@ -171,7 +191,7 @@ class Trainer:
                                       "(weights restored to the last finite values, optimizer state cleared)") from None
             self.epoch += 1
             stats = EpochStats(self.epoch, total / n, _correct(self.task, outputs, Ys) / n if classify else None)
-            if has_test:
+            if has_test and self.epoch % self._test_every == 0:
                 test_loss, test_acc = self.evaluate(X_test, Y_test)
                 stats = EpochStats(self.epoch, stats.train_loss, stats.train_accuracy, test_loss, test_acc)
             yield stats
@@ -216,6 +236,12 @@ def _correct(task: str, out, Y) -> float:
     if task == "binary":
         return float(np.count_nonzero((out > 0.5) == (Y > 0.5)))
     return float(np.count_nonzero(out.argmax(axis=1) == Y.argmax(axis=1)))
+
+
+def _positive_int(value, what) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{what} must be a positive integer, got {value!r}")
+    return int(value)
 
 
 def _finite_number(value, what, low, high, open_low=False) -> float:

@@ -101,8 +101,7 @@ def _train(args) -> int:
             bar.update()
 
         run = trainer.fit(problem.X_train, problem.Y_train, args.epochs, problem.X_test, problem.Y_test, progress)
-    for name in ("train_loss", "test_loss", "train_accuracy", "test_accuracy"):
-        getattr(history, name).extend(getattr(run, name))
+    history.extend(run)
 
     splits = [("train", problem.X_train, problem.Y_train), ("test", problem.X_test, problem.Y_test)]
     for name, X, Y in splits:

@@ -82,6 +82,13 @@ def test_version_0_is_migrated(tmp_path):
     assert project.history.train_loss == [0.7, 0.6]
 
 
+def test_a_history_saved_before_test_epochs_has_a_test_figure_per_epoch(tmp_path):
+    doc = _doc()
+    del doc["history"]["test_epoch"]
+    (tmp_path / "p.json").write_text(json.dumps(doc))
+    assert load_project(tmp_path / "p.json").history.test_epoch == [1, 2]
+
+
 def test_newer_version_is_refused_clearly(tmp_path):
     (tmp_path / "new.json").write_text(json.dumps({"format": "backprop-playground-project", "version": 2}))
     with pytest.raises(FormatError, match="new.json: version 2 was written by a newer Backprop Playground"):
@@ -117,6 +124,8 @@ BAD = {  # name: (change to a valid document, what the message must say)
     "weights of another shape": (_with("network", hidden=[[5, "tanh"]]), "do not match the network's hidden layers"),
     "bad weights": (lambda d: d["weights"]["layers"][0].update(bias=[1.0]), r"bias_0 has shape \(1,\)"),
     "history of text": (lambda d: d["history"].update(train_loss=["low"]), "history.train_loss must be a list"),
+    "test epochs out of order": (lambda d: d["history"].update(test_epoch=[2, 1]), "history.test_epoch must number"),
+    "test epoch after the last": (lambda d: d["history"].update(test_epoch=[1, 3]), "history.test_epoch must number"),
     "section not an object": (lambda d: d.update(data=[1]), "DataSpec must be an object"),
 }
 

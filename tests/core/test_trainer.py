@@ -23,6 +23,25 @@ def test_training_lowers_the_cost_and_reports_each_epoch():
     assert history.test_accuracy[-1] > 0.9
 
 
+def test_the_test_set_can_be_evaluated_every_few_epochs():
+    p = _circle()
+    _, every_epoch = _fresh()
+    _, sparse = _fresh(test_every=3)
+    full = every_epoch.fit(p.X_train, p.Y_train, epochs=10, X_test=p.X_test, Y_test=p.Y_test)
+    history = sparse.fit(p.X_train, p.Y_train, epochs=10, X_test=p.X_test, Y_test=p.Y_test)
+    assert history.train_loss == full.train_loss  # training itself is unchanged
+    assert history.test_epoch == [3, 6, 9]
+    assert history.test_loss == [full.test_loss[e - 1] for e in (3, 6, 9)]
+
+
+def test_histories_of_runs_join_with_their_test_epochs_numbered_on():
+    p = _circle()
+    _, trainer = _fresh(test_every=2)
+    first = trainer.fit(p.X_train, p.Y_train, epochs=3, X_test=p.X_test, Y_test=p.Y_test)
+    first.extend(trainer.fit(p.X_train, p.Y_train, epochs=4, X_test=p.X_test, Y_test=p.Y_test))
+    assert len(first.train_loss) == 7 and first.test_epoch == [2, 3 + 1, 3 + 3]
+
+
 def test_same_seeds_reproduce_a_run_exactly():
     p = _circle()
     runs = []
@@ -53,7 +72,7 @@ def test_learning_rate_zero_is_refused_and_tiny_rate_freezes_weights():
 @pytest.mark.parametrize("name, value, message", [
     ("learning_rate", -1, "learning_rate"), ("learning_rate", float("nan"), "learning_rate"),
     ("learning_rate", "fast", "must be a number"), ("batch_size", 0, "batch_size"),
-    ("batch_size", 2.5, "batch_size"), ("reg_rate", -0.1, "reg_rate"),
+    ("batch_size", 2.5, "batch_size"), ("reg_rate", -0.1, "reg_rate"), ("test_every", 0, "test_every"),
     ("regularization", "l3", "unknown regularization"), ("optimizer", "rmsprop", "unknown optimizer"),
 ])
 def test_absurd_hyperparameters_are_refused(name, value, message):
