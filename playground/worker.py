@@ -9,6 +9,7 @@ as often as lets the window's drawing (timed by the window, see ``view_drawn``) 
 from __future__ import annotations
 
 import copy
+import math
 import threading
 import time
 import weakref
@@ -24,6 +25,7 @@ from core.spec import DataSpec, NetworkSpec, Problem, TrainingConfig, prepare
 PUBLISH_HZ = 30  # at most; fewer when frames are costly (see VIEW_SHARE)
 VIEW_SHARE = 0.1  # drawing may take this share of the time: the trainer waits while the window paints
 SLOWEST_FRAMES = 0.5  # seconds between frames at most, whatever they cost: the views must look live
+TEST_HZ = 10  # test-set passes per second of training at most: the cost plot redraws 5 times a second
 OUTPUT_HZ = 6  # the decision boundary costs a forward pass over a grid and moves slowly
 SLICE_SECONDS = 0.015
 FRAME_WAIT = 0.03  # the longest training waits for the window to paint a frame
@@ -162,6 +164,7 @@ class TrainingWorker(QObject):
     def step_epoch(self):
         """Train until the current epoch ends, then pause."""
         if self.trainer is not None:
+            self.trainer.test_every = 1  # the epoch stepped to is shown whole
             self.until_epoch_end = True
             self._set_running(True)
 
@@ -253,6 +256,7 @@ class TrainingWorker(QObject):
         if now - start >= 0.5:
             self.steps_per_second = (self.trainer.steps - steps) / (now - start)
             self.rate_window = (now, self.trainer.steps)
+            self._pace_tests()
         self._smooth_gradients()
         # at most OUTPUT_HZ, and for a huge network no more than a tenth of the time
         output_due = force_output or now - self.last_output >= max(1.0 / OUTPUT_HZ, 10 * self.output_cost)
@@ -272,6 +276,11 @@ class TrainingWorker(QObject):
         self.last_publish = now
         self.view_ready.clear()
         self.snapshot_ready.emit(snapshot)
+
+    def _pace_tests(self):
+        """Evaluate the test set about TEST_HZ times a second, at every epoch when epochs are slower."""
+        steps_per_epoch = math.ceil(len(self.problem.X_train) / self.trainer.batch_size)
+        self.trainer.test_every = max(1, int(self.steps_per_second / steps_per_epoch / TEST_HZ))
 
     def _smooth_gradients(self):
         """Blend the latest step's gradients into running averages; cheap, done only when publishing."""

@@ -43,7 +43,9 @@ class LossPlot(QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.series = {key: GrowingSeries() for key in ("epoch", "train", "test", "train_acc", "test_acc")}
+        # the test set may be evaluated every few epochs only (Trainer.test_every): its own epochs
+        self.series = {key: GrowingSeries() for key in ("epoch", "train", "train_acc", "test_epoch", "test", "test_acc")}
+        self.last_tested = None  # the latest EpochStats with test figures, for the readout
         self.graphics = pg.GraphicsLayoutWidget()
         self.cost = self.graphics.addPlot(row=0, col=0)
         self.accuracy = self.graphics.addPlot(row=1, col=0)
@@ -94,6 +96,7 @@ class LossPlot(QWidget):
     def clear(self) -> None:
         for series in self.series.values():
             series.clear()
+        self.last_tested = None
         self._redraw()
         self.readout.setText("")
 
@@ -103,30 +106,36 @@ class LossPlot(QWidget):
         self.series["epoch"].extend([s.epoch for s in stats_list])
         self.series["train"].extend([s.train_loss for s in stats_list])
         last = stats_list[-1]
-        if last.test_loss is not None:
-            self.series["test"].extend([s.test_loss for s in stats_list])
         if last.train_accuracy is not None:
             self.series["train_acc"].extend([s.train_accuracy for s in stats_list])
-        if last.test_accuracy is not None:
-            self.series["test_acc"].extend([s.test_accuracy for s in stats_list])
+        tested = [s for s in stats_list if s.test_loss is not None]
+        if tested:
+            self.last_tested = tested[-1]
+            self.series["test_epoch"].extend([s.epoch for s in tested])
+            self.series["test"].extend([s.test_loss for s in tested])
+            if self.last_tested.test_accuracy is not None:
+                self.series["test_acc"].extend([s.test_accuracy for s in tested])
         self.dirty = True
-        self.readout.setText(_readout(last))
+        self.readout.setText(_readout(last, self.last_tested))
 
     def add_history(self, history) -> None:
         """Show a saved run's curves (a core History)."""
         n = len(history.train_loss)
-        column = lambda values: list(values) if len(values) == n else [None] * n  # absent series: None
-        rows = zip(history.train_loss, column(history.train_accuracy), column(history.test_loss),
-                   column(history.test_accuracy))
-        self.add_epochs([EpochStats(i + 1, *row) for i, row in enumerate(rows)])
+        train_accuracy = history.train_accuracy if len(history.train_accuracy) == n else [None] * n
+        test_accuracy = history.test_accuracy or [None] * len(history.test_loss)
+        tests = {epoch: figures for epoch, *figures in zip(history.test_epoch, history.test_loss, test_accuracy)}
+        self.add_epochs([EpochStats(i + 1, loss, accuracy, *tests.get(i + 1, (None, None)))
+                         for i, (loss, accuracy) in enumerate(zip(history.train_loss, train_accuracy))])
         self._redraw()
 
     def history(self) -> History:
         """The curves as a core History, to save with a project (accuracies None for regression)."""
         values = lambda key, n: self.series[key].values.tolist() if self.series[key].size else [None] * n
         n_train, n_test = self.series["train"].size, self.series["test"].size
+        first = self.series["epoch"].values[0] if n_train else 1  # test epochs are counted from the first shown
+        test_epoch = (self.series["test_epoch"].values - first + 1).astype(int).tolist()
         return History(values("train", 0), values("test", 0), values("train_acc", n_train),
-                       values("test_acc", n_test))
+                       values("test_acc", n_test), test_epoch)
 
     @property
     def n_points(self) -> int:
@@ -140,10 +149,10 @@ class LossPlot(QWidget):
     def _redraw(self) -> None:
         self.dirty = False
         self.last_redraw = time.perf_counter()
-        epochs = self.series["epoch"].values
+        epochs, test_epochs = self.series["epoch"].values, self.series["test_epoch"].values
         for key, curve in self.curves.items():
             values = self.series[key].values
-            curve.setData(epochs[: len(values)], values)
+            curve.setData((test_epochs if key.startswith("test") else epochs)[: len(values)], values)
         self._grow_ranges()
 
     def _grow_ranges(self) -> None:
@@ -169,13 +178,14 @@ class LossPlot(QWidget):
             self._grow_ranges()
 
 
-def _readout(stats) -> str:
-    """'train cost 0.0123 (99.2 %) · test cost 0.0141 (98.8 %)': short enough for a narrow panel."""
+def _readout(stats, tested=None) -> str:
+    """'train cost 0.0123 (99.2 %) · test cost 0.0141 (98.8 %)': short enough for a narrow panel;
+    the test figures are those of ``tested``, the latest epoch that evaluated the test set."""
     def part(name, cost, accuracy):
         return f"{name} cost {cost:.3g}" + (f" ({accuracy:.1%})" if accuracy is not None else "")
     parts = [part("train", stats.train_loss, stats.train_accuracy)]
-    if stats.test_loss is not None:
-        parts.append(part("test", stats.test_loss, stats.test_accuracy))
+    if tested is not None:
+        parts.append(part("test", tested.test_loss, tested.test_accuracy))
     return " · ".join(parts)
 
 

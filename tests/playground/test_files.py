@@ -119,3 +119,31 @@ def test_recent_projects_are_remembered(qtbot, window, tmp_path):
     assert window._write_project(path)
     window._fill_recent_menu()
     assert [a.text() for a in window.recent_menu.actions()][0] == str(path.resolve())
+
+
+def test_fast_training_tests_every_few_epochs_and_the_project_keeps_them_in_place(qtbot, window, tmp_path):
+    """Epochs fly by faster than the cost plot is drawn: the test set is evaluated only every few
+    epochs (and for an epoch stepped to), its points sit at their epochs on the plot, and a saved
+    project keeps them there."""
+    plot = window.loss_plot
+    window.toggle_play()
+    qtbot.waitUntil(lambda: 2 <= plot.series["test"].size < plot.n_points / 2, timeout=WAIT)
+    window.toggle_play()
+    qtbot.waitUntil(lambda: not window.snapshot.running, timeout=WAIT)
+    stopped_at = window.snapshot.epoch
+    window.step_action.trigger()  # one epoch more, shown whole: with its test figures
+    qtbot.waitUntil(lambda: plot.n_points == stopped_at + 1 and not window.snapshot.running, timeout=WAIT)
+    assert plot.series["test_epoch"].values[-1] == stopped_at + 1
+    epochs, tested = plot.series["epoch"].values.copy(), plot.series["test_epoch"].values.copy()
+    assert set(tested) <= set(epochs)
+    assert "test cost" in plot.readout.text()
+    test_curve = plot.curves["test"].getData()[0]
+    np.testing.assert_array_equal(test_curve[-1], tested[-1])  # drawn at its epoch, not at its index
+
+    path = tmp_path / "fast.json"
+    assert window._write_project(path)
+    window.reset()
+    qtbot.waitUntil(lambda: window.loss_plot.n_points == 0, timeout=WAIT)
+    assert window.open_project(path)
+    qtbot.waitUntil(lambda: window.loss_plot.n_points == len(epochs), timeout=WAIT)
+    np.testing.assert_array_equal(plot.series["test_epoch"].values, tested)
