@@ -278,9 +278,7 @@ class TrainingWorker(QObject):
         self.snapshot_ready.emit(snapshot)
 
     def _pace_tests(self):
-        """Evaluate the test set about TEST_HZ times a second, at every epoch when epochs are slower."""
-        steps_per_epoch = math.ceil(len(self.problem.X_train) / self.trainer.batch_size)
-        self.trainer.test_every = max(1, int(self.steps_per_second / steps_per_epoch / TEST_HZ))
+        self.trainer.test_every = paced_test_every(self.trainer, len(self.problem.X_train), self.steps_per_second)
 
     def _smooth_gradients(self):
         """Blend the latest step's gradients into running averages; cheap, done only when publishing."""
@@ -303,6 +301,13 @@ class TrainingWorker(QObject):
             return None, (p.to_target_units(out).ravel(), p.to_target_units(Y.reshape(-1, 1)).ravel())
         predicted = out.argmax(axis=1) if p.task == "multiclass" else (out.ravel() > 0.5).astype(int)
         return None, (predicted, np.asarray(Y).astype(int).ravel())
+
+
+def paced_test_every(trainer, n_train: int, steps_per_second: float) -> int:
+    """Epochs between test-set passes so that they come about TEST_HZ times a second (every epoch
+    when epochs are slower)."""
+    epochs_per_second = steps_per_second / math.ceil(n_train / trainer.batch_size)
+    return max(1, int(epochs_per_second / TEST_HZ))
 
 
 def _grid_inputs(extent, features):

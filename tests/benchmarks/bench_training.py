@@ -333,7 +333,7 @@ def bench_numpy(case: Case, rounds: int, round_seconds: float) -> dict:
     TEST_HZ times a second (``test_every``, as the worker paces it). Also: the Trainer evaluating
     the test set every epoch, against the minimal loop and against the loop computing the same
     statistics (the Trainer's own overhead)."""
-    from playground.worker import TEST_HZ
+    from playground.worker import paced_test_every
 
     X, Y, Xt, Yt = make_data(case)
     weights = make_network(case, X.shape[1]).get_weights()
@@ -349,8 +349,7 @@ def bench_numpy(case: Case, rounds: int, round_seconds: float) -> dict:
     loop(warm)
     run_trainer_steps(every_epoch_runner, warm)
     steps_per_second = warm / timed(lambda: run_trainer_steps(runner, warm))
-    steps_per_epoch = math.ceil(len(X) / case.batch_size)
-    app_trainer.test_every = max(1, int(steps_per_second / steps_per_epoch / TEST_HZ))  # as the worker does
+    app_trainer.test_every = paced_test_every(app_trainer, len(X), steps_per_second)
     steps = calibrate(loop, round_seconds)
     rate = lambda fn: lambda: steps / timed(fn)
     rates = rotate({"numpy": rate(lambda: loop(steps)),
@@ -543,12 +542,16 @@ def bench_window(pairs: int, round_seconds: float) -> dict:
     Rounds alternate: the window training with every view live (``toggle_play``), and the
     same network trained headless by ``Trainer.run`` on this thread while the window is
     paused. Extra rounds run the worker on its thread with no views at all (snapshots are
-    taken and dropped), to tell the worker's own cost from the views'. During the window's
-    rounds a 5 ms QTimer on the UI thread records how late it fires.
+    taken and dropped), to tell the worker's own cost from the views'. Headless training
+    evaluates the test set as the app paces it (``paced_test_every``).
+
+    Last come rounds of the window training with a 5 ms QTimer on the UI thread that records
+    how late it fires (the stall). They are not timed: the probe's 200 wake-ups a second each
+    take the GIL from the worker, which no real use of the window does.
     """
     qt_app()
     from playground.main_window import MainWindow
-    from playground.worker import WorkerThread
+    from playground.worker import WorkerThread, paced_test_every
 
     window = MainWindow()
     window.show()
@@ -561,8 +564,8 @@ def bench_window(pairs: int, round_seconds: float) -> dict:
     data, network, training = window.data, window.network, window.training
     problem = prepare(data)
     headless_net = network.build(problem)
-    runner = training.build(headless_net, problem).run(problem.X_train, problem.Y_train,
-                                                       problem.X_test, problem.Y_test)
+    headless_trainer = training.build(headless_net, problem)
+    runner = headless_trainer.run(problem.X_train, problem.Y_train, problem.X_test, problem.Y_test)
     layers = "-".join(str(u) for u in [problem.n_inputs] + [u for u, _ in headless_net.spec])
 
     bare = WorkerThread()  # the worker on its thread with nothing drawing
@@ -582,19 +585,20 @@ def bench_window(pairs: int, round_seconds: float) -> dict:
             done += 200
         return done / (time.perf_counter() - start)
 
-    def threaded(target, play, pause, is_running, record):
+    def threaded(target, play, pause, is_running, window_round=False, probe_round=False):
         play()
         spin_until(is_running, 5)
         spin(0.2)  # let the first snapshots through
         cpu0, ui0 = thread_cpu_seconds(worker_tid), time.thread_time()
         s0, t0 = target.trainer.steps, time.perf_counter()
-        if record:
+        if probe_round:
             probe.start()
         spin(round_seconds)
         s1, t1 = target.trainer.steps, time.perf_counter()
         cpu1, ui1 = thread_cpu_seconds(worker_tid), time.thread_time()
-        if record:
+        if probe_round:
             probe.stop()
+        elif window_round:
             ui_share.append((ui1 - ui0) / (t1 - t0))
             if cpu0 is not None and cpu1 is not None:
                 worker_share.append((cpu1 - cpu0) / (t1 - t0))
@@ -602,15 +606,17 @@ def bench_window(pairs: int, round_seconds: float) -> dict:
         spin_until(lambda: not is_running(), 5)
         return (s1 - s0) / (t1 - t0)
 
-    def windowed():
-        return threaded(worker, window.toggle_play, window.toggle_play, lambda: window.running, True)
+    def windowed(probe_round=False):
+        return threaded(worker, window.toggle_play, window.toggle_play, lambda: window.running, True, probe_round)
 
     def bare_worker():
-        return threaded(bare.worker, commands.play, commands.pause, lambda: bare.worker.running, False)
+        return threaded(bare.worker, commands.play, commands.pause, lambda: bare.worker.running)
 
-    headless()  # warm up
+    headless_trainer.test_every = paced_test_every(headless_trainer, len(problem.X_train), headless())  # warm up
     windowed_rates, headless_rates, ratios = interleave(windowed, headless, pairs)
     bare_rates, headless_rates2, bare_ratios = interleave(bare_worker, headless, max(2, pairs // 2))
+    for _ in range(max(2, pairs // 2)):
+        windowed(probe_round=True)
     late_ms = np.array(probe.late) * 1000
     result = {
         "network": layers, "pairs": pairs, "round_seconds": round_seconds,
