@@ -523,6 +523,7 @@ class MainWindow(QMainWindow):
                 self.weights_requested.emit(project.weights.get_weights(), epochs)
 
         self.data, self.network, self.training = project.data, project.network, project.training
+        self.pause_requested.emit()  # epochs trained before the saved weights arrive would join the saved history
         self.rebuild(on_built=opened)
         return True
 

@@ -4,6 +4,7 @@ import pytest
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from core import Network, io
+from core.project import load_project
 
 WAIT = 10000
 
@@ -133,9 +134,9 @@ def test_fast_training_tests_every_few_epochs_and_the_project_keeps_them_in_plac
     stopped_at = window.snapshot.epoch
     window.step_action.trigger()  # one epoch more, shown whole: with its test figures
     qtbot.waitUntil(lambda: plot.n_points == stopped_at + 1 and not window.snapshot.running, timeout=WAIT)
-    assert plot.series["test_epoch"].values[-1] == stopped_at + 1
-    epochs, tested = plot.series["epoch"].values.copy(), plot.series["test_epoch"].values.copy()
-    assert set(tested) <= set(epochs)
+    assert plot.series["test_at"].values[-1] == stopped_at + 1
+    epochs = plot.series["epoch"].values.copy()
+    tested = epochs[plot.series["test_at"].values.astype(int) - 1]
     assert "test cost" in plot.readout.text()
     test_curve = plot.curves["test"].getData()[0]
     np.testing.assert_array_equal(test_curve[-1], tested[-1])  # drawn at its epoch, not at its index
@@ -146,4 +147,22 @@ def test_fast_training_tests_every_few_epochs_and_the_project_keeps_them_in_plac
     qtbot.waitUntil(lambda: window.loss_plot.n_points == 0, timeout=WAIT)
     assert window.open_project(path)
     qtbot.waitUntil(lambda: window.loss_plot.n_points == len(epochs), timeout=WAIT)
-    np.testing.assert_array_equal(plot.series["test_epoch"].values, tested)
+    np.testing.assert_array_equal(plot.series["epoch"].values[plot.series["test_at"].values.astype(int) - 1], tested)
+
+
+def test_a_project_opened_while_training_continues_its_history_in_order(qtbot, window, tmp_path):
+    _train_a_little(qtbot, window, epochs=5)
+    qtbot.waitUntil(lambda: window.loss_plot.n_points == window.snapshot.epoch, timeout=WAIT)
+    saved_epochs = window.snapshot.epoch
+    path = tmp_path / "p.json"
+    assert window._write_project(path)
+    window.toggle_play()
+    qtbot.waitUntil(lambda: window.running, timeout=WAIT)
+    assert window.open_project(path)  # training stops: the saved run continues from its own epochs
+    qtbot.waitUntil(lambda: not window.running and window.snapshot.epoch == saved_epochs, timeout=WAIT)
+    _train_a_little(qtbot, window, epochs=saved_epochs + 5)
+    qtbot.waitUntil(lambda: window.loss_plot.n_points == window.snapshot.epoch, timeout=WAIT)
+    epochs = window.loss_plot.series["epoch"].values
+    np.testing.assert_array_equal(epochs, np.arange(1, len(epochs) + 1))
+    assert window._write_project(path)
+    assert len(load_project(path).history.train_loss) == len(epochs)
