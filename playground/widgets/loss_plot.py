@@ -43,8 +43,9 @@ class LossPlot(QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        # the test set may be evaluated every few epochs only (Trainer.test_every): its own epochs
-        self.series = {key: GrowingSeries() for key in ("epoch", "train", "train_acc", "test_epoch", "test", "test_acc")}
+        # the test set may be evaluated every few epochs only (Trainer.test_every): "test_at" holds
+        # the 1-based position, among the epochs shown, of each epoch with test figures
+        self.series = {key: GrowingSeries() for key in ("epoch", "train", "train_acc", "test_at", "test", "test_acc")}
         self.last_tested = None  # the latest EpochStats with test figures, for the readout
         self.graphics = pg.GraphicsLayoutWidget()
         self.cost = self.graphics.addPlot(row=0, col=0)
@@ -103,15 +104,17 @@ class LossPlot(QWidget):
     def add_epochs(self, stats_list) -> None:
         if not stats_list:
             return
+        shown = self.series["epoch"].size
         self.series["epoch"].extend([s.epoch for s in stats_list])
         self.series["train"].extend([s.train_loss for s in stats_list])
         last = stats_list[-1]
         if last.train_accuracy is not None:
             self.series["train_acc"].extend([s.train_accuracy for s in stats_list])
-        tested = [s for s in stats_list if s.test_loss is not None]
+        tested = [(shown + i + 1, s) for i, s in enumerate(stats_list) if s.test_loss is not None]
         if tested:
+            self.series["test_at"].extend([at for at, _ in tested])
+            tested = [s for _, s in tested]
             self.last_tested = tested[-1]
-            self.series["test_epoch"].extend([s.epoch for s in tested])
             self.series["test"].extend([s.test_loss for s in tested])
             if self.last_tested.test_accuracy is not None:
                 self.series["test_acc"].extend([s.test_accuracy for s in tested])
@@ -132,10 +135,8 @@ class LossPlot(QWidget):
         """The curves as a core History, to save with a project (accuracies None for regression)."""
         values = lambda key, n: self.series[key].values.tolist() if self.series[key].size else [None] * n
         n_train, n_test = self.series["train"].size, self.series["test"].size
-        first = self.series["epoch"].values[0] if n_train else 1  # test epochs are counted from the first shown
-        test_epoch = (self.series["test_epoch"].values - first + 1).astype(int).tolist()
         return History(values("train", 0), values("test", 0), values("train_acc", n_train),
-                       values("test_acc", n_test), test_epoch)
+                       values("test_acc", n_test), self.series["test_at"].values.astype(int).tolist())
 
     @property
     def n_points(self) -> int:
@@ -149,7 +150,8 @@ class LossPlot(QWidget):
     def _redraw(self) -> None:
         self.dirty = False
         self.last_redraw = time.perf_counter()
-        epochs, test_epochs = self.series["epoch"].values, self.series["test_epoch"].values
+        epochs = self.series["epoch"].values
+        test_epochs = epochs[self.series["test_at"].values.astype(int) - 1]
         for key, curve in self.curves.items():
             values = self.series[key].values
             curve.setData((test_epochs if key.startswith("test") else epochs)[: len(values)], values)
@@ -185,7 +187,8 @@ def _readout(stats, tested=None) -> str:
         return f"{name} cost {cost:.3g}" + (f" ({accuracy:.1%})" if accuracy is not None else "")
     parts = [part("train", stats.train_loss, stats.train_accuracy)]
     if tested is not None:
-        parts.append(part("test", tested.test_loss, tested.test_accuracy))
+        parts.append(part("test", tested.test_loss, tested.test_accuracy) +
+                     (f" at epoch {tested.epoch:,}" if tested.epoch != stats.epoch else ""))
     return " · ".join(parts)
 
 
