@@ -183,6 +183,9 @@ def _history(values) -> History:
         if not isinstance(series, list) or not all(v is None or _is_a(v, float) for v in series):
             raise FormatError(f"history.{name} must be a list of finite numbers, got {reprlib.repr(series)}")
     history = History(**values)
+    for accuracy, loss in (("train_accuracy", "train_loss"), ("test_accuracy", "test_loss")):
+        if len(getattr(history, accuracy)) not in (0, len(getattr(history, loss))):
+            raise FormatError(f"history.{accuracy} must have a value (or null) for each of {loss}")
     if "test_epoch" not in values:  # written before tests could skip epochs: one per epoch
         history.test_epoch = list(range(1, len(history.test_loss) + 1))
     epochs = history.test_epoch

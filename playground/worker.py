@@ -179,6 +179,8 @@ class TrainingWorker(QObject):
             self.failed.emit(str(error), self._specs_copy())
             return
         setattr(self.specs[2], name, value)  # the TrainingConfig in force
+        if name == "batch_size":  # epochs get longer or shorter: keep the test passes' pace
+            self._pace_tests()
 
     def _specs_copy(self):
         """(DataSpec, NetworkSpec, TrainingConfig) in force, as the window's own copy; None before any."""
@@ -304,10 +306,10 @@ class TrainingWorker(QObject):
 
 
 def paced_test_every(trainer, n_train: int, steps_per_second: float) -> int:
-    """Epochs between test-set passes so that they come about TEST_HZ times a second (every epoch
+    """Epochs between test-set passes so that they come at most TEST_HZ times a second (every epoch
     when epochs are slower)."""
     epochs_per_second = steps_per_second / math.ceil(n_train / trainer.batch_size)
-    return max(1, int(epochs_per_second / TEST_HZ))
+    return max(1, math.ceil(epochs_per_second / TEST_HZ))
 
 
 def _grid_inputs(extent, features):

@@ -126,6 +126,7 @@ BAD = {  # name: (change to a valid document, what the message must say)
     "history of text": (lambda d: d["history"].update(train_loss=["low"]), "history.train_loss must be a list"),
     "test epochs out of order": (lambda d: d["history"].update(test_epoch=[2, 1]), "history.test_epoch must number"),
     "test epoch after the last": (lambda d: d["history"].update(test_epoch=[1, 3]), "history.test_epoch must number"),
+    "accuracy missing an epoch": (lambda d: d["history"].update(test_accuracy=[0.5]), "history.test_accuracy must have"),
     "section not an object": (lambda d: d.update(data=[1]), "DataSpec must be an object"),
 }
 
