@@ -348,7 +348,8 @@ def bench_numpy(case: Case, rounds: int, round_seconds: float) -> dict:
     warm = 2 * (len(X) // case.batch_size)
     loop(warm)
     run_trainer_steps(every_epoch_runner, warm)
-    steps_per_second = warm / timed(lambda: run_trainer_steps(runner, warm))
+    run_trainer_steps(runner, warm)
+    steps_per_second = warm / timed(lambda: run_trainer_steps(runner, warm))  # warm, as the worker measures it
     app_trainer.test_every = paced_test_every(app_trainer, len(X), steps_per_second)
     steps = calibrate(loop, round_seconds)
     rate = lambda fn: lambda: steps / timed(fn)
