@@ -43,9 +43,9 @@ class LossPlot(QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        # the test set may be evaluated every few epochs only (Trainer.test_every): "test_at" holds
-        # the 1-based position, among the epochs shown, of each epoch with test figures
-        self.series = {key: GrowingSeries() for key in ("epoch", "train", "train_acc", "test_at", "test", "test_acc")}
+        # the test set may be evaluated every few epochs only (Trainer.test_every): as in a History,
+        # "test_epoch" holds the 1-based position, among the epochs shown, of each epoch tested
+        self.series = {key: GrowingSeries() for key in ("epoch", "train", "train_acc", "test_epoch", "test", "test_acc")}
         self.last_tested = None  # the latest EpochStats with test figures, for the readout
         self.graphics = pg.GraphicsLayoutWidget()
         self.cost = self.graphics.addPlot(row=0, col=0)
@@ -110,10 +110,9 @@ class LossPlot(QWidget):
         last = stats_list[-1]
         if last.train_accuracy is not None:
             self.series["train_acc"].extend([s.train_accuracy for s in stats_list])
-        tested = [(shown + i + 1, s) for i, s in enumerate(stats_list) if s.test_loss is not None]
+        tested = [s for s in stats_list if s.test_loss is not None]
         if tested:
-            self.series["test_at"].extend([at for at, _ in tested])
-            tested = [s for _, s in tested]
+            self.series["test_epoch"].extend([shown + i + 1 for i, s in enumerate(stats_list) if s.test_loss is not None])
             self.last_tested = tested[-1]
             self.series["test"].extend([s.test_loss for s in tested])
             if self.last_tested.test_accuracy is not None:
@@ -136,7 +135,7 @@ class LossPlot(QWidget):
         values = lambda key, n: self.series[key].values.tolist() if self.series[key].size else [None] * n
         n_train, n_test = self.series["train"].size, self.series["test"].size
         return History(values("train", 0), values("test", 0), values("train_acc", n_train),
-                       values("test_acc", n_test), self.series["test_at"].values.astype(int).tolist())
+                       values("test_acc", n_test), self.series["test_epoch"].values.astype(int).tolist())
 
     @property
     def n_points(self) -> int:
@@ -151,7 +150,7 @@ class LossPlot(QWidget):
         self.dirty = False
         self.last_redraw = time.perf_counter()
         epochs = self.series["epoch"].values
-        test_epochs = epochs[self.series["test_at"].values.astype(int) - 1]
+        test_epochs = epochs[self.series["test_epoch"].values.astype(int) - 1]
         for key, curve in self.curves.items():
             values = self.series[key].values
             curve.setData((test_epochs if key.startswith("test") else epochs)[: len(values)], values)

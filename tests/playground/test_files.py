@@ -134,9 +134,9 @@ def test_fast_training_tests_every_few_epochs_and_the_project_keeps_them_in_plac
     stopped_at = window.snapshot.epoch
     window.step_action.trigger()  # one epoch more, shown whole: with its test figures
     qtbot.waitUntil(lambda: plot.n_points == stopped_at + 1 and not window.snapshot.running, timeout=WAIT)
-    assert plot.series["test_at"].values[-1] == stopped_at + 1
+    assert plot.series["test_epoch"].values[-1] == stopped_at + 1
     epochs = plot.series["epoch"].values.copy()
-    tested = epochs[plot.series["test_at"].values.astype(int) - 1]
+    tested = epochs[plot.series["test_epoch"].values.astype(int) - 1]
     assert "test cost" in plot.readout.text()
     test_curve = plot.curves["test"].getData()[0]
     np.testing.assert_array_equal(test_curve[-1], tested[-1])  # drawn at its epoch, not at its index
@@ -147,7 +147,7 @@ def test_fast_training_tests_every_few_epochs_and_the_project_keeps_them_in_plac
     qtbot.waitUntil(lambda: window.loss_plot.n_points == 0, timeout=WAIT)
     assert window.open_project(path)
     qtbot.waitUntil(lambda: window.loss_plot.n_points == len(epochs), timeout=WAIT)
-    np.testing.assert_array_equal(plot.series["epoch"].values[plot.series["test_at"].values.astype(int) - 1], tested)
+    np.testing.assert_array_equal(plot.series["epoch"].values[plot.series["test_epoch"].values.astype(int) - 1], tested)
 
 
 def test_a_project_opened_while_training_continues_its_history_in_order(qtbot, window, tmp_path):
