@@ -7,9 +7,44 @@ import numpy as np
 class Optimizer:
     name = ""
     label = ""
+    buffers = ()  # names of the per-parameter state lists (None until the first update)
 
     def update(self, params, grads, lr: float) -> None:
         raise NotImplementedError
+
+    def state_dict(self) -> dict:
+        """``{"name", "t"?, buffer: [nested lists per parameter] or None}``, JSON-ready."""
+        state = {"name": self.name}
+        if hasattr(self, "t"):
+            state["t"] = self.t
+        for key in self.buffers:
+            arrays = getattr(self, key)
+            state[key] = None if arrays is None else [a.tolist() for a in arrays]
+        return state
+
+    def load_state_dict(self, state: dict, params) -> None:
+        """The inverse of ``state_dict``; buffers must match ``params``' shapes. ValueError otherwise."""
+        if state.get("name") != self.name:
+            raise ValueError(f"optimizer state of {state.get('name')!r}, not {self.name!r}")
+        loaded = {}
+        for key in self.buffers:
+            lists = state.get(key)
+            if lists is None:
+                loaded[key] = None
+                continue
+            if not isinstance(lists, list) or len(lists) != len(params):
+                raise ValueError(f"optimizer {key} must hold one array per parameter ({len(params)})")
+            arrays = [np.array(values, dtype=p.dtype) for values, p in zip(lists, params)]
+            if any(a.shape != p.shape or not np.isfinite(a).all() for a, p in zip(arrays, params)):
+                raise ValueError(f"optimizer {key} does not match the parameters' shapes or is not finite")
+            loaded[key] = arrays
+        if hasattr(self, "t"):
+            t = state.get("t")
+            if isinstance(t, bool) or not isinstance(t, int) or t < 0:
+                raise ValueError(f"optimizer step count must be a non-negative integer, got {t!r}")
+            self.t = t
+        for key, arrays in loaded.items():
+            setattr(self, key, arrays)
 
 
 class SGD(Optimizer):
@@ -22,6 +57,7 @@ class SGD(Optimizer):
 
 class Momentum(Optimizer):
     name, label = "momentum", "Momentum"
+    buffers = ("velocity",)
 
     def __init__(self, mu: float = 0.9):
         self.mu = mu
@@ -38,6 +74,7 @@ class Momentum(Optimizer):
 
 class Adam(Optimizer):
     name, label = "adam", "Adam"
+    buffers = ("m", "v")
 
     def __init__(self, betas=(0.9, 0.999), eps: float = 1e-8):
         self.beta1, self.beta2 = betas

@@ -106,7 +106,7 @@ def _project(doc: dict, folder: Path) -> Project:
     weights = None
     if doc.get("weights") is not None:
         weights = io.network_from_dict(doc["weights"])
-        hidden = [(int(units), activations.canonical_name(act)) for units, act in network.hidden]
+        hidden = list(network.hidden)
         if weights.spec[:-1] != hidden or weights.dtype.name != network.dtype:
             raise FormatError(f"the weights ({weights.spec}, {weights.dtype}) do not match the network's "
                               f"hidden layers {hidden} and dtype {network.dtype}")
@@ -162,7 +162,7 @@ def _check_hidden(network: NetworkSpec) -> None:
     if len(network.hidden) > io.MAX_LAYERS:
         raise ValueError(f"{len(network.hidden)} hidden layers; the limit is {io.MAX_LAYERS}")
     for i, layer in enumerate(network.hidden):
-        if not (isinstance(layer, list) and len(layer) == 2 and type(layer[0]) is int
+        if not (isinstance(layer, tuple) and len(layer) == 2 and type(layer[0]) is int
                 and 1 <= layer[0] <= MAX_UNITS and isinstance(layer[1], str)):
             raise ValueError(f"hidden layer {i} must be [units from 1 to {MAX_UNITS}, activation], got {layer!r}")
         if activations.canonical_name(layer[1]) == "softmax":

@@ -5,44 +5,58 @@
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 
-from . import datasets
+from . import activations, datasets
 from .network import Network
 from .trainer import Trainer
 
 OUTPUT_FOR_TASK = {"regression": ("linear", "mse"), "binary": ("sigmoid", "bce"), "multiclass": ("softmax", "cross_entropy")}
 
 
-@dataclass
+@dataclass(frozen=True)
 class DataSpec:
-    """Which data: a 2-D set (``source`` in datasets.PLANE_SETS), a bundled table, or 'csv'."""
+    """Which data: a 2-D set (``source`` in datasets.PLANE_SETS), a bundled table, or 'csv'.
+
+    Frozen and hashable: edit with ``dataclasses.replace``; the app caches prepared data per spec."""
 
     source: str = "circle"
     n_samples: int = 500
     noise: float = 0.0
     test_fraction: float = 0.5
     seed: int = 0
-    features: list = field(default_factory=lambda: ["x1", "x2"])  # 2-D sets only
+    features: tuple = ("x1", "x2")  # 2-D sets only
     csv_path: str | None = None
     target: str | None = None
     task: str | None = None  # None: inferred from the target
+
+    def __post_init__(self):
+        if isinstance(self.features, (list, tuple)):  # a project's JSON list; other types are refused by checks
+            object.__setattr__(self, "features", tuple(self.features))
 
     @property
     def is_plane(self) -> bool:
         return self.source in datasets.PLANE_SETS
 
 
-@dataclass
+@dataclass(frozen=True)
 class NetworkSpec:
-    """Hidden layers as ``[units, activation]``; the output layer follows the problem."""
+    """Hidden layers as ``(units, activation)`` pairs; the output layer follows the problem.
 
-    hidden: list = field(default_factory=lambda: [[4, "tanh"], [2, "tanh"]])
+    Activation names are stored canonical (``"ReLU"`` and ``"relu"`` are one spec)."""
+
+    hidden: tuple = ((4, "tanh"), (2, "tanh"))
     output_activation: str | None = None  # None: the problem's natural one
     seed: int = 0
     dtype: str = "float64"
+
+    def __post_init__(self):
+        if isinstance(self.hidden, (list, tuple)):  # malformed layers are left for the checks to name
+            object.__setattr__(self, "hidden", tuple(_layer(layer) for layer in self.hidden))
+        if isinstance(self.output_activation, str):
+            object.__setattr__(self, "output_activation", activations.canonical_name(self.output_activation))
 
     def layers(self, problem: "Problem") -> list[tuple[int, str]]:
         output = self.output_activation or OUTPUT_FOR_TASK[problem.task][0]
@@ -52,7 +66,7 @@ class NetworkSpec:
         return Network(problem.n_inputs, self.layers(problem), seed=self.seed, dtype=np.dtype(self.dtype))
 
 
-@dataclass
+@dataclass(frozen=True)
 class TrainingConfig:
     learning_rate: float = 0.03
     optimizer: str = "sgd"
@@ -131,8 +145,24 @@ def prepare(spec: DataSpec) -> Problem:
                    input_names=data.feature_names, input_scaler=inputs, target_scaler=targets, **common)
 
 
+def _layer(layer):
+    """``[units, "ReLU"]`` → ``(units, "relu")``; anything else unchanged, for the checks to refuse."""
+    if isinstance(layer, (list, tuple)) and len(layer) == 2 and isinstance(layer[1], str):
+        return (layer[0], activations.canonical_name(layer[1]))
+    return tuple(layer) if isinstance(layer, list) else layer
+
+
 def to_dict(spec) -> dict:
-    return asdict(spec)
+    """The spec as JSON-ready values (tuples become lists)."""
+    return _lists(asdict(spec))
+
+
+def _lists(value):
+    if isinstance(value, dict):
+        return {key: _lists(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_lists(item) for item in value]
+    return value
 
 
 def from_dict(cls, values: dict):

@@ -1,6 +1,7 @@
 """Mini-batch training: a generator of steps that the CLI, the tests and the app's worker drive."""
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass, field
 
@@ -45,6 +46,17 @@ class History:
         self.test_epoch.extend(offset + epoch for epoch in later.test_epoch)
 
 
+@dataclass
+class EpochProgress:
+    """Where an unfinished epoch stands, so training can stop mid-epoch and resume on the same batches."""
+
+    rng_state: dict  # the shuffling generator's state before this epoch's permutation was drawn
+    n_samples: int
+    position: int = 0  # samples trained so far
+    loss_sum: float = 0.0  # Σ batch loss × batch size so far
+    correct: float = 0.0  # right answers among the rows trained before this run resumed the epoch
+
+
 @dataclass(frozen=True)
 class EpochStats:
     epoch: int  # 1 for the first finished epoch
@@ -72,6 +84,8 @@ class Trainer:
         self.rng = np.random.default_rng(seed)
         self.epoch = 0  # finished epochs
         self.steps = 0  # finished steps
+        self.progress = None  # EpochProgress of an unfinished epoch
+        self._scoring = None  # (outputs, shuffled targets, first row scored) of the epoch being run
 
     # --- hyperparameters, validated so an absurd value is refused with a clear message
     @property
@@ -153,8 +167,9 @@ class Trainer:
     def run(self, X, Y, X_test=None, Y_test=None):
         """Train forever, yielding after every step: ``None`` mid-epoch, ``EpochStats`` at an epoch's end.
 
-        Stop by no longer iterating. On divergence raises DivergenceError after restoring the
-        weights of the start of the epoch (the last ones known finite).
+        Stop by no longer iterating; a later ``run`` (or a trainer given this one's ``state_dict``)
+        resumes an unfinished epoch on the same batches. On divergence raises DivergenceError after
+        restoring the weights of the start of the epoch (the last ones known finite).
         """
         X = self.net.check_inputs(X)
         Y = self.targets(Y)
@@ -167,11 +182,18 @@ class Trainer:
         classify = self.task != "regression"
         while True:
             backup = self.net.get_weights()
+            progress = self.progress
+            if progress is None or progress.n_samples != n:  # a new epoch: shuffle
+                progress = self.progress = EpochProgress(copy.deepcopy(self.rng.bit_generator.state), n)
+            else:  # resume: the same permutation from the generator's state at the epoch's start
+                self.rng = np.random.default_rng()
+                self.rng.bit_generator.state = copy.deepcopy(progress.rng_state)
             order = self.rng.permutation(n)
             Xs, Ys = X[order], Y[order]  # shuffle once per epoch; batches are then views
             outputs = np.empty_like(Ys) if classify else None  # scored once per epoch, not per step
-            total = 0.0
-            start = 0
+            first = start = progress.position  # rows before ``first`` were trained (and scored) before
+            self._scoring = (outputs, Ys, first)
+            total = progress.loss_sum
             try:
                 while start < n:
                     end = start + self._batch_size
@@ -181,20 +203,62 @@ class Trainer:
                         outputs[start:end] = self.net.layers[-1].a
                     start = end
                     if start < n:
+                        progress.position, progress.loss_sum = start, total
                         yield None
                 if not all(np.isfinite(p).all() for p in self.net.parameters):
                     raise DivergenceError(f"a weight became NaN or infinite in epoch {self.epoch + 1}")
             except DivergenceError as error:
                 self.net.set_weights(backup)
+                self.progress = None
                 self._optimizer = optimizers.create(self._optimizer.name)  # its state holds the blow-up too
                 raise DivergenceError(f"{error}; the cost diverged: lower the learning rate "
                                       "(weights restored to the last finite values, optimizer state cleared)") from None
             self.epoch += 1
-            stats = EpochStats(self.epoch, total / n, _correct(self.task, outputs, Ys) / n if classify else None)
+            self.progress = self._scoring = None
+            correct = progress.correct + _correct(self.task, outputs[first:], Ys[first:]) if classify else 0.0
+            stats = EpochStats(self.epoch, total / n, correct / n if classify else None)
             if has_test and self.epoch % self._test_every == 0:
                 test_loss, test_acc = self.evaluate(X_test, Y_test)
                 stats = EpochStats(self.epoch, stats.train_loss, stats.train_accuracy, test_loss, test_acc)
             yield stats
+
+    # --- state, so that a saved run continues exactly where it stopped -------------------
+    def state_dict(self) -> dict:
+        """Everything but the weights that the next steps depend on, as JSON-ready values:
+        ``{"epoch", "steps", "rng", "progress", "optimizer"}``."""
+        progress = None
+        if self.progress is not None:
+            p = self.progress
+            correct = p.correct
+            if self._scoring is not None and self.task != "regression":
+                outputs, Ys, scored_from = self._scoring
+                correct += _correct(self.task, outputs[scored_from:p.position], Ys[scored_from:p.position])
+            progress = {"rng_state": p.rng_state, "n_samples": p.n_samples, "position": p.position,
+                        "loss_sum": p.loss_sum, "correct": correct}
+        return {"epoch": self.epoch, "steps": self.steps, "rng": copy.deepcopy(self.rng.bit_generator.state),
+                "progress": progress, "optimizer": self._optimizer.state_dict()}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Continue from ``state_dict()`` of a trainer of the same network shape. ValueError if it
+        does not fit (the trainer is then unchanged)."""
+        try:
+            rng = np.random.default_rng()
+            rng.bit_generator.state = state["rng"]
+            progress = state["progress"]
+            if progress is not None:
+                check = np.random.default_rng()
+                check.bit_generator.state = progress["rng_state"]
+                progress = EpochProgress(progress["rng_state"], int(progress["n_samples"]), int(progress["position"]),
+                                         float(progress["loss_sum"]), float(progress["correct"]))
+                if not 0 <= progress.position <= progress.n_samples:
+                    raise ValueError("the epoch's position is outside the epoch")
+            optimizer = optimizers.create(self._optimizer.name)
+            optimizer.load_state_dict(state["optimizer"], self.net.parameters)
+            epoch, steps = _count(state["epoch"], "epoch"), _count(state["steps"], "steps")
+        except (KeyError, TypeError, ValueError) as error:
+            raise ValueError(f"the training state does not fit this trainer ({error!s:.200})") from None
+        self.rng, self.progress, self._scoring, self._optimizer = rng, progress, None, optimizer
+        self.epoch, self.steps = epoch, steps
 
     def train_epoch(self, X, Y, X_test=None, Y_test=None, runner=None) -> EpochStats:
         """Run steps until the next epoch ends."""
@@ -236,6 +300,12 @@ def _correct(task: str, out, Y) -> float:
     if task == "binary":
         return float(np.count_nonzero((out > 0.5) == (Y > 0.5)))
     return float(np.count_nonzero(out.argmax(axis=1) == Y.argmax(axis=1)))
+
+
+def _count(value, what) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+        raise ValueError(f"{what} must be a non-negative integer, got {value!r}")
+    return int(value)
 
 
 def _positive_int(value, what) -> int:

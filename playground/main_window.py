@@ -10,6 +10,7 @@ import copy
 import sys
 import time
 from collections import deque
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
@@ -264,28 +265,34 @@ class MainWindow(QMainWindow):
     @Slot()
     def add_layer(self):
         units, act = self.network.hidden[-1] if self.network.hidden else (4, "tanh")
-        self.network.hidden.append([units, act])
+        self.network = replace(self.network, hidden=self.network.hidden + ((units, act),))
         self.rebuild()
 
     @Slot()
     def remove_layer(self):
         if self.network.hidden:
-            self.network.hidden.pop()
+            self.network = replace(self.network, hidden=self.network.hidden[:-1])
             self.rebuild()
 
     @Slot(int)
     def delete_layer(self, layer: int):
-        del self.network.hidden[layer]
+        hidden = list(self.network.hidden)
+        del hidden[layer]
+        self.network = replace(self.network, hidden=hidden)
         self.rebuild()
 
     @Slot(int, int)
     def set_units(self, layer: int, units: int):
-        self.network.hidden[layer][0] = units
+        hidden = list(self.network.hidden)
+        hidden[layer] = (units, hidden[layer][1])
+        self.network = replace(self.network, hidden=hidden)
         self.rebuild()
 
     @Slot(int, str)
     def set_activation(self, layer: int, activation: str):
-        self.network.hidden[layer][1] = activation
+        hidden = list(self.network.hidden)
+        hidden[layer] = (hidden[layer][0], activation)
+        self.network = replace(self.network, hidden=hidden)
         self.rebuild()
 
     @Slot(str)
@@ -298,7 +305,7 @@ class MainWindow(QMainWindow):
             features.remove(key)
         else:
             features = [f for f in datasets.FEATURES if f in features or f == key]  # keep the canonical order
-        self.data.features = features
+        self.data = replace(self.data, features=features)
         self.rebuild()
 
     @Slot(object)
@@ -309,15 +316,15 @@ class MainWindow(QMainWindow):
     @Slot(str, object)
     def on_hyperparameter(self, name: str, value):
         self.hide_message()
-        setattr(self.training, name, value)
+        self.training = replace(self.training, **{name: value})
         self.hyperparameter_requested.emit(name, value)
         self._update_title()
 
     @Slot()
     def on_seed_or_precision(self):
         seed = self.training_controls.seed.value()
-        self.training.seed = self.network.seed = seed
-        self.network.dtype = self.training_controls.precision.currentData()
+        self.training = replace(self.training, seed=seed)
+        self.network = replace(self.network, seed=seed, dtype=self.training_controls.precision.currentData())
         self.rebuild()
 
     @Slot()
@@ -603,9 +610,8 @@ class MainWindow(QMainWindow):
             "Replace the current network with the file's?")
         if answer != QMessageBox.Yes:
             return False
-        self.network.hidden = [[units, act] for units, act in net.spec[:-1]]
-        self.network.output_activation = net.spec[-1][1]
-        self.network.dtype = str(net.dtype)
+        self.network = replace(self.network, hidden=net.spec[:-1], output_activation=net.spec[-1][1],
+                               dtype=str(net.dtype))
         self.rebuild(on_built=lambda: self.weights_requested.emit(net.get_weights(), -1))
         return True
 

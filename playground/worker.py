@@ -13,7 +13,7 @@ import math
 import threading
 import time
 import weakref
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
@@ -178,7 +178,8 @@ class TrainingWorker(QObject):
         except ValueError as error:
             self.failed.emit(str(error), self._specs_copy())
             return
-        setattr(self.specs[2], name, value)  # the TrainingConfig in force
+        data, network, training = self.specs
+        self.specs = (data, network, replace(training, **{name: value}))  # the TrainingConfig in force
         if name == "batch_size":  # epochs get longer or shorter: keep the test passes' pace
             self._pace_tests()
 

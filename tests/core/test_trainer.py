@@ -194,3 +194,42 @@ def test_an_empty_training_split_is_refused():
     from core.spec import DataSpec, prepare
     with pytest.raises(DatasetError, match="no training data left"):
         prepare(DataSpec(n_samples=2, test_fraction=0.9))
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
+def test_a_run_stopped_mid_epoch_resumes_from_its_state_exactly(optimizer):
+    """State through JSON, into a new trainer and network: the same steps as never stopping."""
+    import json
+
+    p = _circle()
+
+    def make(batch_size=7):
+        net = Network(2, [(4, "tanh"), (3, "tanh"), (1, "sigmoid")], seed=3)
+        return net, Trainer(net, loss="bce", optimizer=optimizer, learning_rate=0.05, batch_size=batch_size, seed=4)
+
+    net, trainer = make()
+    straight = [e for e, _ in zip(trainer.run(p.X_train, p.Y_train, p.X_test, p.Y_test), range(200))]
+    net_a, a = make()
+    runner = a.run(p.X_train, p.Y_train, p.X_test, p.Y_test)
+    first = [next(runner) for _ in range(83)]  # stops in the middle of an epoch
+    assert a.progress is not None and a.progress.position > 0
+    state = json.loads(json.dumps(a.state_dict()))
+    weights = net_a.get_weights()
+    net_b, b = make()
+    net_b.set_weights(weights)
+    b.load_state_dict(state)
+    rest = [e for e, _ in zip(b.run(p.X_train, p.Y_train, p.X_test, p.Y_test), range(200 - 83))]
+    assert [e for e in first + rest if e is not None] == [e for e in straight if e is not None]
+    np.testing.assert_array_equal(net_b.get_weights()[0][0], net.get_weights()[0][0])
+
+
+def test_a_state_that_does_not_fit_is_refused_and_changes_nothing():
+    net, trainer = _fresh(optimizer="adam")
+    p = _circle()
+    trainer.fit(p.X_train, p.Y_train, epochs=1)
+    state = trainer.state_dict()
+    _, other = _fresh(optimizer="adam")
+    bad = dict(state, optimizer=dict(state["optimizer"], m=[[0.0]]))
+    with pytest.raises(ValueError, match="does not fit"):
+        other.load_state_dict(bad)
+    assert other.epoch == 0 and other.optimizer.m is None

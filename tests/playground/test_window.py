@@ -82,7 +82,7 @@ def test_activation_picker_changes_the_layer(qtbot, window):
 def test_clicking_an_input_toggles_a_feature(qtbot, window):
     window.diagram.feature_toggled.emit("x1x2")  # what a click on the X₁X₂ input emits
     qtbot.waitUntil(lambda: window.info.problem.n_inputs == 3, timeout=WAIT)
-    assert window.data.features == ["x1", "x2", "x1x2"]
+    assert window.data.features == ("x1", "x2", "x1x2")
     points = [p for p in window.diagram.nodes.points() if p.data() == (0, 4)]
     window.diagram._node_clicked(window.diagram.nodes, points)  # the real click handler, on X₁X₂ again
     qtbot.waitUntil(lambda: window.info.problem.n_inputs == 2, timeout=WAIT)
