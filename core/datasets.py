@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import csv
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -20,12 +20,26 @@ MAX_CLASSES_INFERRED = 10  # an integer target with at most this many values rea
 MAX_CLASSES = 100  # more classes than this is a regression target by mistake
 
 
+MISSING_TOKENS = ("", "na", "nan", "n/a", "null", "none", "?")  # cells that mean "no value", lower-cased
+
+
 class DatasetError(ValueError):
     """Data that cannot be used, with a message naming the file, line and column."""
 
 
+@dataclass(frozen=True)
+class Column:
+    """A raw input column. Dataset.X holds a number column as it is, a text column as integer codes
+    into ``categories`` (which the network sees one-hot), and NaN for a missing cell."""
+
+    name: str
+    categories: tuple = ()  # empty for a number column
+
+
 @dataclass
 class Dataset:
+    """Raw inputs ``X`` (n_samples, n_columns), see ``Column``; targets ``y`` (n_samples,)."""
+
     X: np.ndarray
     y: np.ndarray
     feature_names: list
@@ -33,6 +47,11 @@ class Dataset:
     task: str = "binary"
     class_names: list | None = None
     name: str = ""
+    columns: tuple = ()  # Column per column of X; empty means all numbers, named by feature_names
+
+    def __post_init__(self):
+        if not self.columns:
+            self.columns = tuple(Column(name) for name in self.feature_names)
 
     def subset(self, index) -> "Dataset":
         return replace(self, X=self.X[index], y=self.y[index])
@@ -127,7 +146,7 @@ def make_plane(name: str, n_samples: int = 500, noise: float = 0.0, seed=0) -> D
         raise DatasetError(f"noise must be from 0 to 1, got {noise}")
     label, generate, task = PLANE_SETS[name]
     X, y = generate(int(n_samples), float(noise), np.random.default_rng(seed))
-    classes = ["class 0", "class 1", "class 2"] if task == "multiclass" else None
+    classes = {"binary": ["class 0", "class 1"], "multiclass": ["class 0", "class 1", "class 2"]}.get(task)
     if task == "multiclass":
         y = y.astype(np.int64)
     return Dataset(X, y, ["x1", "x2"], "label" if task != "regression" else "value", task, classes, name)
@@ -161,25 +180,6 @@ def train_test_split(data: Dataset, test_fraction: float = 0.5, seed=0) -> tuple
     order = np.random.default_rng(seed).permutation(len(data.X))
     n_test = int(round(len(order) * test_fraction))
     return data.subset(order[n_test:]), data.subset(order[:n_test])
-
-
-@dataclass
-class Standardizer:
-    """``(x − mean) / std`` per column, fitted on training data (n_samples, n_columns)."""
-
-    mean: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    std: np.ndarray = field(default_factory=lambda: np.ones(0))
-
-    @classmethod
-    def fit(cls, X) -> "Standardizer":
-        std = X.std(axis=0)
-        return cls(X.mean(axis=0), np.where(std > 0, std, 1.0))  # a constant column stays put
-
-    def transform(self, X):
-        return (X - self.mean) / self.std
-
-    def inverse(self, X):
-        return X * self.std + self.mean
 
 
 # --- tables ---------------------------------------------------------------------------------

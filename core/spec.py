@@ -11,6 +11,7 @@ import numpy as np
 
 from . import activations, datasets
 from .network import Network
+from .preprocessing import Preprocessing
 from .trainer import Trainer
 
 OUTPUT_FOR_TASK = {"regression": ("linear", "mse"), "binary": ("sigmoid", "bce"), "multiclass": ("softmax", "cross_entropy")}
@@ -31,6 +32,7 @@ class DataSpec:
     csv_path: str | None = None
     target: str | None = None
     task: str | None = None  # None: inferred from the target
+    standardize: bool = True  # tables: inputs and regression targets to mean 0, std 1 (off: raw, as the lessons)
 
     def __post_init__(self):
         if isinstance(self.features, (list, tuple)):  # a project's JSON list; other types are refused by checks
@@ -87,20 +89,31 @@ class TrainingConfig:
 
 @dataclass
 class Problem:
-    """Data ready to train on. Inputs (n, n_inputs); targets (n,) or (n, n_outputs)."""
+    """Data ready to train on: network inputs (n, n_inputs); targets (n,) or (n, n_outputs)."""
 
     X_train: np.ndarray
     Y_train: np.ndarray
     X_test: np.ndarray
     Y_test: np.ndarray
-    task: str
-    input_names: list
-    target_name: str
-    class_names: list | None = None
+    preprocessing: Preprocessing  # raw rows → these inputs, outputs → answers; travels with exports
     points_train: np.ndarray | None = None  # the raw 2-D points, for drawing (2-D sets only)
     points_test: np.ndarray | None = None
-    input_scaler: datasets.Standardizer | None = None
-    target_scaler: datasets.Standardizer | None = None  # regression tables: targets are standardised
+
+    @property
+    def task(self) -> str:
+        return self.preprocessing.task
+
+    @property
+    def input_names(self) -> list:
+        return self.preprocessing.input_names
+
+    @property
+    def target_name(self) -> str:
+        return self.preprocessing.target_name
+
+    @property
+    def class_names(self):
+        return self.preprocessing.class_names
 
     @property
     def n_inputs(self) -> int:
@@ -108,7 +121,7 @@ class Problem:
 
     @property
     def n_outputs(self) -> int:
-        return len(self.class_names) if self.task == "multiclass" else 1
+        return self.preprocessing.n_outputs
 
     @property
     def is_plane(self) -> bool:
@@ -116,11 +129,12 @@ class Problem:
 
     def to_target_units(self, Y):
         """Network outputs or targets (n, 1) back in the target's own units."""
-        return self.target_scaler.inverse(Y) if self.target_scaler is not None else Y
+        return self.preprocessing.decode(Y)
 
 
 def prepare(spec: DataSpec) -> Problem:
-    """Generate or load, split, map features (2-D sets) or standardise (tables)."""
+    """Generate or load, split, and fit the preprocessing on the training split: the feature map
+    (2-D sets) or the encoding and standardisation (tables)."""
     if spec.is_plane:
         data = datasets.make_plane(spec.source, spec.n_samples, spec.noise, spec.seed)
     elif spec.source == "csv":
@@ -133,16 +147,13 @@ def prepare(spec: DataSpec) -> Problem:
     if len(train.X) == 0:
         raise datasets.DatasetError(f"no training data left: {len(data.X)} rows with {spec.test_fraction:.0%} "
                                     "kept for testing")
-    common = dict(task=data.task, target_name=data.target_name, class_names=data.class_names)
-    if spec.is_plane:
-        return Problem(datasets.feature_map(train.X, spec.features), train.y,
-                       datasets.feature_map(test.X, spec.features), test.y,
-                       input_names=list(spec.features), points_train=train.X, points_test=test.X, **common)
-    inputs = datasets.Standardizer.fit(train.X)
-    targets = datasets.Standardizer.fit(train.y.reshape(-1, 1)) if data.task == "regression" else None
-    scale_y = (lambda y: targets.transform(y.reshape(-1, 1))) if targets else (lambda y: y)
-    return Problem(inputs.transform(train.X), scale_y(train.y), inputs.transform(test.X), scale_y(test.y),
-                   input_names=data.feature_names, input_scaler=inputs, target_scaler=targets, **common)
+    if spec.is_plane:  # the 2-D sets are drawn in their own units, as TensorFlow Playground's
+        pre = Preprocessing.fit(train, feature_map=spec.features, standardize=False)
+        return Problem(pre.encode(train.X), train.y, pre.encode(test.X), test.y, pre,
+                       points_train=train.X, points_test=test.X)
+    pre = Preprocessing.fit(train, standardize=spec.standardize)
+    return Problem(pre.encode(train.X), pre.encode_targets(train.y), pre.encode(test.X), pre.encode_targets(test.y),
+                   pre)
 
 
 def _layer(layer):

@@ -36,12 +36,6 @@ def test_feature_map_and_split():
     assert (len(train.X), len(test.X)) == (70, 30)
 
 
-def test_standardizer_uses_training_statistics():
-    scaler = datasets.Standardizer.fit(np.array([[0.0, 5.0], [2.0, 5.0]]))
-    np.testing.assert_allclose(scaler.transform(np.array([[1.0, 5.0]])), [[0.0, 0.0]])
-    np.testing.assert_allclose(scaler.inverse(scaler.transform(np.array([[7.0, 1.0]]))), [[7.0, 1.0]])
-
-
 def test_bundled_tables():
     house = datasets.load_table("house_prices")
     assert house.task == "regression" and house.X.shape == (506, 12) and house.target_name == "price"

@@ -48,7 +48,7 @@ def test_the_default_playground_problem_learns_the_circle():
 
 def test_iris_learns_three_classes():
     problem = prepare(DataSpec(source="iris", test_fraction=0.3, seed=1))
-    assert problem.class_names == ["setosa", "versicolor", "virginica"]
+    assert list(problem.class_names) == ["setosa", "versicolor", "virginica"]
     net = NetworkSpec(hidden=[[8, "tanh"]]).build(problem)
     trainer = TrainingConfig(learning_rate=0.05, optimizer="adam").build(net, problem)
     history = trainer.fit(problem.X_train, problem.Y_train, 100, problem.X_test, problem.Y_test)
