@@ -13,17 +13,18 @@ class Optimizer:
         raise NotImplementedError
 
     def state_dict(self) -> dict:
-        """``{"name", "t"?, buffer: [nested lists per parameter] or None}``, JSON-ready."""
+        """``{"name", "t"?, buffer: [array copy per parameter] or None}``."""
         state = {"name": self.name}
         if hasattr(self, "t"):
             state["t"] = self.t
         for key in self.buffers:
             arrays = getattr(self, key)
-            state[key] = None if arrays is None else [a.tolist() for a in arrays]
+            state[key] = None if arrays is None else [a.copy() for a in arrays]
         return state
 
     def load_state_dict(self, state: dict, params) -> None:
-        """The inverse of ``state_dict``; buffers must match ``params``' shapes. ValueError otherwise."""
+        """The inverse of ``state_dict`` (arrays or nested lists); buffers must match ``params``' shapes.
+        ValueError otherwise, and nothing changes."""
         if state.get("name") != self.name:
             raise ValueError(f"optimizer state of {state.get('name')!r}, not {self.name!r}")
         loaded = {}

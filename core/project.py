@@ -1,19 +1,21 @@
 """Project files (.json): what to train on, what to build, how to train, and optionally the result.
 
-Version 1, the current layout::
+Version 2, the current layout::
 
-    {"format": "backprop-playground-project", "version": 1,
+    {"format": "backprop-playground-project", "version": 2,
      "data": {DataSpec fields}, "network": {NetworkSpec fields}, "training": {TrainingConfig fields},
      "weights": a core.io weights document (optional),
      "history": {"train_loss": [...], "test_loss": [...], "train_accuracy": [...], "test_accuracy": [...],
                  "test_epoch": [...]}
                 (optional; accuracies are null for regression; test figures are those of the epochs
-                 numbered in test_epoch, 1 for the first; without it, of every epoch from the first)}
+                 numbered in test_epoch, 1 for the first; without it, of every epoch from the first),
+     "trainer_state": Trainer.state_dict() with arrays as lists (optional: the optimizer's state, the
+                      shuffling and an unfinished epoch, so training continues exactly where it stopped)}
 
 A CSV dataset's ``csv_path`` is stored relative to the project file's folder (with ``/``) when the
 file lies inside that folder, so the two can move together; it is made absolute again on loading.
 
-Version 0, the first layout, kept every setting at the top level: the dataset's ``source`` was
+Version 1 is version 2 without ``trainer_state``. Version 0, the first layout, kept every setting at the top level: the dataset's ``source`` was
 called ``"dataset"`` and one ``"seed"`` served data, weights and shuffling alike. ``migrate``
 upgrades it. Every problem is reported as ``core.io.FormatError``.
 """
@@ -31,10 +33,10 @@ from .io import FormatError
 from .losses import LOSSES
 from .network import MAX_UNITS, Network
 from .spec import DataSpec, NetworkSpec, TrainingConfig, from_dict, to_dict
-from .trainer import History, Trainer
+from .trainer import History, Trainer, json_ready
 
 FORMAT = "backprop-playground-project"
-VERSION = 1
+VERSION = 2
 SECTIONS = {"data": DataSpec, "network": NetworkSpec, "training": TrainingConfig}
 
 
@@ -45,10 +47,11 @@ class Project:
     training: TrainingConfig = field(default_factory=TrainingConfig)
     weights: Network | None = None  # the trained network, if the project kept it
     history: History | None = None
+    trainer_state: dict | None = None  # Trainer.state_dict(), to continue exactly where the run stopped
 
 
 def save_project(path, data: DataSpec, network: NetworkSpec, training: TrainingConfig,
-                 net: Network | None = None, history: History | None = None) -> None:
+                 net: Network | None = None, history: History | None = None, trainer_state: dict | None = None) -> None:
     """Write a project file atomically. ValueError for non-finite weights or history; OSError."""
     path = Path(path)
     if data.csv_path:
@@ -59,6 +62,8 @@ def save_project(path, data: DataSpec, network: NetworkSpec, training: TrainingC
         doc["weights"] = io.network_to_dict(net)
     if history is not None:
         doc["history"] = asdict(history)
+    if trainer_state is not None:
+        doc["trainer_state"] = json_ready(trainer_state)
     io.atomic_write(path, (io.dump_json(doc) + "\n").encode("utf-8"))
 
 
@@ -78,7 +83,7 @@ def migrate(doc) -> dict:
     version = io.check_version(doc, FORMAT, VERSION)
     if version == 0:
         doc = _from_version_0(doc)
-    return dict(doc)
+    return {**doc, "version": VERSION}  # version 1 is version 2 without a trainer state
 
 
 def _from_version_0(doc: dict) -> dict:
@@ -96,7 +101,7 @@ def _from_version_0(doc: dict) -> dict:
 
 # --- checks -----------------------------------------------------------------------------------
 def _project(doc: dict, folder: Path) -> Project:
-    unknown = sorted(set(doc) - {"format", "version", "weights", "history", *SECTIONS})
+    unknown = sorted(set(doc) - {"format", "version", "weights", "history", "trainer_state", *SECTIONS})
     if unknown:
         raise FormatError(f"unknown keys {unknown}")
     data, network, training = (_spec(cls, doc.get(name, {}), name) for name, cls in SECTIONS.items())
@@ -111,7 +116,10 @@ def _project(doc: dict, folder: Path) -> Project:
             raise FormatError(f"the weights ({weights.spec}, {weights.dtype}) do not match the network's "
                               f"hidden layers {hidden} and dtype {network.dtype}")
     history = _history(doc["history"]) if doc.get("history") is not None else None
-    return Project(data, network, training, weights, history)
+    state = doc.get("trainer_state")
+    if state is not None and (weights is None or not isinstance(state, dict)):
+        raise FormatError("trainer_state must be an object, and needs the weights it was saved with")
+    return Project(data, network, training, weights, history, state)
 
 
 def _spec(cls, values, section: str):

@@ -224,8 +224,8 @@ class Trainer:
 
     # --- state, so that a saved run continues exactly where it stopped -------------------
     def state_dict(self) -> dict:
-        """Everything but the weights that the next steps depend on, as JSON-ready values:
-        ``{"epoch", "steps", "rng", "progress", "optimizer"}``."""
+        """Everything but the weights that the next steps depend on: ``{"epoch", "steps", "rng",
+        "progress", "optimizer"}`` (optimizer buffers as array copies; ``json_ready`` for files)."""
         progress = None
         if self.progress is not None:
             p = self.progress
@@ -293,6 +293,15 @@ class Trainer:
         if self._regularization == "l2":
             return 0.5 * self._reg_rate * sum(float(np.sum(l.kernel ** 2)) for l in self.net.layers)
         return self._reg_rate * sum(float(np.sum(np.abs(l.kernel))) for l in self.net.layers)
+
+
+def json_ready(value):
+    """A state dict with its arrays as nested lists, for JSON."""
+    if isinstance(value, dict):
+        return {key: json_ready(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_ready(item) for item in value]
+    return value.tolist() if isinstance(value, np.ndarray) else value
 
 
 def _correct(task: str, out, Y) -> float:

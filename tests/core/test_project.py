@@ -38,7 +38,7 @@ def test_settings_only_project_has_no_weights_or_history(tmp_path):
     save_project(tmp_path / "p.json", DataSpec(), NetworkSpec(), TrainingConfig())
     assert load_project(tmp_path / "p.json") == Project()
     doc = json.loads((tmp_path / "p.json").read_text())
-    assert (doc["format"], doc["version"]) == ("backprop-playground-project", 1) and "weights" not in doc
+    assert (doc["format"], doc["version"]) == ("backprop-playground-project", 2) and "weights" not in doc
 
 
 def test_csv_inside_the_project_folder_is_stored_relative_and_moves_with_it(tmp_path):
@@ -73,7 +73,7 @@ VERSION_0 = {  # the first layout: flat keys, "dataset" for the source, one seed
 
 def test_version_0_is_migrated(tmp_path):
     doc = migrate(VERSION_0)
-    assert doc["version"] == 1 and doc["data"]["source"] == "xor" and doc["training"]["optimizer"] == "momentum"
+    assert doc["version"] == 2 and doc["data"]["source"] == "xor" and doc["training"]["optimizer"] == "momentum"
     (tmp_path / "old.json").write_text(json.dumps(VERSION_0))
     project = load_project(tmp_path / "old.json")
     assert project.data == DataSpec(source="xor", noise=0.1, n_samples=80, seed=7)
@@ -90,8 +90,8 @@ def test_a_history_saved_before_test_epochs_has_a_test_figure_per_epoch(tmp_path
 
 
 def test_newer_version_is_refused_clearly(tmp_path):
-    (tmp_path / "new.json").write_text(json.dumps({"format": "backprop-playground-project", "version": 2}))
-    with pytest.raises(FormatError, match="new.json: version 2 was written by a newer Backprop Playground"):
+    (tmp_path / "new.json").write_text(json.dumps({"format": "backprop-playground-project", "version": 3}))
+    with pytest.raises(FormatError, match="new.json: version 3 was written by a newer Backprop Playground"):
         load_project(tmp_path / "new.json")
 
 
@@ -187,3 +187,30 @@ def test_history_with_regression_accuracy_nulls_round_trips(tmp_path):
     history = History(train_loss=[1.0, 0.5], train_accuracy=[None, None])
     save_project(tmp_path / "p.json", DataSpec(source="reg_plane"), NetworkSpec(), TrainingConfig(), history=history)
     assert load_project(tmp_path / "p.json").history == history
+
+
+def test_a_run_saved_with_its_trainer_state_continues_exactly_as_if_never_closed(tmp_path):
+    """Adam's moments, the shuffling and the epoch count are saved: the loss trajectory goes on unchanged."""
+    data, network = DataSpec(n_samples=80), NetworkSpec(hidden=[[5, "tanh"]])
+    training = TrainingConfig(optimizer="adam", learning_rate=0.02, batch_size=7)
+    problem = prepare(data)
+    net = network.build(problem)
+    trainer = training.build(net, problem)
+    straight = trainer.fit(problem.X_train, problem.Y_train, 6).train_loss
+
+    net = network.build(problem)
+    trainer = training.build(net, problem)
+    first = trainer.fit(problem.X_train, problem.Y_train, 3)
+    save_project(tmp_path / "p.json", data, network, training, net, first, trainer.state_dict())
+    project = load_project(tmp_path / "p.json")
+    reopened = training.build(project.weights, problem)
+    reopened.load_state_dict(project.trainer_state)
+    assert reopened.epoch == 3
+    assert first.train_loss + reopened.fit(problem.X_train, problem.Y_train, 3).train_loss == straight
+
+
+def test_a_version_1_file_opens_without_a_trainer_state(tmp_path):
+    doc = _doc()
+    (tmp_path / "p.json").write_text(json.dumps(doc))
+    project = load_project(tmp_path / "p.json")
+    assert project.weights is not None and project.trainer_state is None

@@ -201,6 +201,8 @@ def test_a_run_stopped_mid_epoch_resumes_from_its_state_exactly(optimizer):
     """State through JSON, into a new trainer and network: the same steps as never stopping."""
     import json
 
+    from core.trainer import json_ready
+
     p = _circle()
 
     def make(batch_size=7):
@@ -213,7 +215,7 @@ def test_a_run_stopped_mid_epoch_resumes_from_its_state_exactly(optimizer):
     runner = a.run(p.X_train, p.Y_train, p.X_test, p.Y_test)
     first = [next(runner) for _ in range(83)]  # stops in the middle of an epoch
     assert a.progress is not None and a.progress.position > 0
-    state = json.loads(json.dumps(a.state_dict()))
+    state = json.loads(json.dumps(json_ready(a.state_dict())))
     weights = net_a.get_weights()
     net_b, b = make()
     net_b.set_weights(weights)
@@ -229,7 +231,7 @@ def test_a_state_that_does_not_fit_is_refused_and_changes_nothing():
     trainer.fit(p.X_train, p.Y_train, epochs=1)
     state = trainer.state_dict()
     _, other = _fresh(optimizer="adam")
-    bad = dict(state, optimizer=dict(state["optimizer"], m=[[0.0]]))
+    bad = dict(state, optimizer=dict(state["optimizer"], m=[np.zeros(1)]))
     with pytest.raises(ValueError, match="does not fit"):
         other.load_state_dict(bad)
     assert other.epoch == 0 and other.optimizer.m is None
