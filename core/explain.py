@@ -32,8 +32,9 @@ class LayerTrace:
 class Trace:
     loss: float
     prediction: np.ndarray  # (n_outputs,)
-    target: np.ndarray  # (n_outputs,) as the loss sees it (one-hot for cross-entropy)
+    target: np.ndarray  # (n_outputs,) as the loss sees it (one-hot for classes)
     layers: list  # LayerTrace from the first hidden layer to the output
+    formula: str = ""  # the loss's first derivative as written, e.g. "(ŷ − y)/n" (dJ/dz when fused)
 
 
 def chain_rule(net: Network, x, y, loss) -> Trace:
@@ -41,15 +42,14 @@ def chain_rule(net: Network, x, y, loss) -> Trace:
     net = net.copy()  # the caller's network keeps its caches
     loss_fn = net.check_loss(loss)
     X = net.check_inputs(np.asarray(x).reshape(1, -1))
-    Y = loss_fn.targets(np.asarray(y).reshape(1, -1) if loss_fn.name != "cross_entropy" else np.atleast_1d(y),
-                        net.n_outputs).astype(net.dtype)
+    Y = loss_fn.targets(np.asarray(y).reshape(1, -1), net.n_outputs).astype(net.dtype)  # a class index → one-hot
     value, _ = net.loss_and_gradients(X, Y, loss_fn)
     traces = []
     for i, layer in enumerate(net.layers):
         is_output = i == len(net.layers) - 1
         fused = is_output and loss_fn.output_activation is not None
         if is_output:
-            grad_a = None if fused else (2.0 / Y.size) * (layer.a - Y)  # mse: dJ/dŷ
+            grad_a = None if fused else loss_fn.grad_output(layer.a, Y)  # dJ/dŷ, where the chain starts
         else:
             grad_a = net.layers[i + 1].grad_z @ net.layers[i + 1].kernel.T
         elementwise = layer.activation.name != "softmax" and not fused
@@ -60,4 +60,4 @@ def chain_rule(net: Network, x, y, loss) -> Trace:
             local=None if local is None else local[0].copy(), grad_z=layer.grad_z[0].copy(),
             d_kernel=layer.d_kernel.copy(), d_bias=layer.d_bias.copy(),
             grad_a_prev=(layer.grad_z @ layer.kernel.T)[0]))
-    return Trace(value, net.layers[-1].a[0].copy(), Y[0].copy(), traces)
+    return Trace(value, net.layers[-1].a[0].copy(), Y[0].copy(), traces, loss_fn.formula)

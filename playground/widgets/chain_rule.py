@@ -43,7 +43,7 @@ def trace_html(trace: explain.Trace, loss: str, x, names) -> str:
         if t.grad_a is None:
             lines.append(f"dJ/dz{k} = {FUSED[loss]} (fused with the loss) = {_vector(t.grad_z)}<br>")
         else:
-            source = "2(ŷ − y)/n" if is_output else f"dJ/dz{k + 1}·W{k + 1}ᵀ"
+            source = trace.formula if is_output else f"dJ/dz{k + 1}·W{k + 1}ᵀ"
             lines.append(f"dJ/da{k} = {source} = {_vector(t.grad_a)}<br>")
             if t.local is not None:
                 lines.append(f"f′(z{k}) = {DERIVATIVES[t.activation]} = {_vector(t.local)}<br>"

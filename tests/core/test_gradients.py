@@ -2,10 +2,12 @@
 import numpy as np
 import pytest
 
-from core import Network, activations, gradcheck
+from core import Network, activations, gradcheck, io, losses
 
 HIDDEN = [name for name in activations.ACTIVATIONS if name != "softmax"]
-PAIRINGS = [("mse", out) for out in HIDDEN + ["softmax"]] + [("bce", "sigmoid"), ("cross_entropy", "softmax")]
+SQUARED = ("mse", "half_squared_error")
+PAIRINGS = ([(loss, out) for loss in SQUARED for out in HIDDEN + ["softmax"]]
+            + [("bce", "sigmoid"), ("cross_entropy", "softmax")])
 
 
 def _data(loss, n_out, seed=0):
@@ -23,6 +25,69 @@ def test_backprop_matches_finite_differences(hidden, loss, output):
     net = Network(3, [(5, hidden), (4, hidden), (n_out, output)], seed=1)
     X, Y = _data(loss, n_out)
     assert gradcheck.check(net, X, Y, loss) < 1e-6
+
+
+def _torch_squared_error(torch, loss, prediction, target):
+    if loss == "mse":
+        return torch.nn.MSELoss()(prediction, target)
+    return torch.nn.MSELoss(reduction="sum")(prediction, target) / (2 * len(target))  # ½‖ŷ − y‖², mean over samples
+
+
+@pytest.mark.parametrize("loss", SQUARED)
+@pytest.mark.parametrize("activation", list(activations.ACTIVATIONS))
+def test_squared_errors_match_pytorch_for_every_activation(loss, activation):
+    """Loss and every gradient equal autograd's through torch's own modules, hidden and output."""
+    torch = pytest.importorskip("torch")
+    hidden = "tanh" if activation == "softmax" else activation  # softmax is for the output layer only
+    net = Network(3, [(5, hidden), (4, hidden), (3, activation)], seed=4)
+    X, Y = _data("mse", 3, seed=5)
+    value, grads = net.loss_and_gradients(X, Y, loss)
+    model = eval(io.torch_recipe(net), {"torch": torch}).double()  # the same Sequential as the export
+    linears = [m for m in model if isinstance(m, torch.nn.Linear)]
+    with torch.no_grad():
+        for linear, layer in zip(linears, net.layers):
+            linear.weight.copy_(torch.from_numpy(layer.kernel.T))
+            linear.bias.copy_(torch.from_numpy(layer.bias))
+    expected = _torch_squared_error(torch, loss, model(torch.from_numpy(X)), torch.from_numpy(Y))
+    expected.backward()
+    assert value == pytest.approx(expected.item(), rel=1e-12)
+    for linear, (d_kernel, d_bias) in zip(linears, grads):
+        np.testing.assert_allclose(d_kernel, linear.weight.grad.numpy().T, rtol=1e-10, atol=1e-15)
+        np.testing.assert_allclose(d_bias, linear.bias.grad.numpy(), rtol=1e-10, atol=1e-15)
+
+
+def test_half_squared_error_is_the_mse_times_half_the_outputs():
+    """½‖ŷ − y‖² summed over k outputs and averaged over samples is k/2 times the mse over samples × outputs."""
+    net = Network(3, [(4, "tanh"), (3, "linear")], seed=0)
+    X, Y = _data("mse", 3)
+    mse, mse_grads = net.loss_and_gradients(X, Y, "mse")
+    mse_grads = [(k.copy(), b.copy()) for k, b in mse_grads]
+    half, half_grads = net.loss_and_gradients(X, Y, "half_mse")
+    assert half == pytest.approx(1.5 * mse, rel=1e-14)
+    for (k_mse, b_mse), (k_half, b_half) in zip(mse_grads, half_grads):
+        np.testing.assert_allclose(k_half, 1.5 * k_mse, rtol=1e-13)
+        np.testing.assert_allclose(b_half, 1.5 * b_mse, rtol=1e-13)
+
+
+@pytest.mark.parametrize("name", ["half_squared_error", "half_mse", "Half_Squared", " HALF_MSE "])
+def test_half_squared_error_answers_to_the_names_users_type(name):
+    assert losses.get(name) is losses.LOSSES["half_squared_error"]
+
+
+@pytest.mark.parametrize("loss", ["mse", "half_squared_error", "bce"])
+def test_one_label_per_sample_on_several_outputs_is_compared_one_hot(loss):
+    """Squared error on a 3-class softmax (or 3 sigmoids): labels become one-hot rows, never broadcast."""
+    output = "sigmoid" if loss == "bce" else "softmax"
+    net = Network(3, [(4, "tanh"), (3, output)], seed=0)
+    X, labels = _data("cross_entropy", 3)
+    from_labels, _ = net.loss_and_gradients(X, labels, loss)
+    from_one_hot, _ = net.loss_and_gradients(X, np.eye(3)[labels], loss)
+    assert from_labels == from_one_hot
+    assert gradcheck.check(net, X, labels, loss) < 1e-6
+    with pytest.raises(ValueError, match=r"labels must be integers in \[0, 3\)"):
+        net.loss_and_gradients(X, labels + 0.5, loss)
+    with pytest.raises(ValueError, match=r"targets of shape \(n_samples, 3\), got \(7, 2\)"):
+        net.loss_and_gradients(X, np.zeros((7, 2)), loss)
 
 
 def test_one_hot_and_integer_labels_give_the_same_gradients():
