@@ -70,21 +70,29 @@ class NetworkSpec:
 
 @dataclass(frozen=True)
 class TrainingConfig:
+    """How to train. ``batch_size`` is a number of samples or ``"all"`` (full-batch gradient descent)."""
+
     learning_rate: float = 0.03
     optimizer: str = "sgd"
-    batch_size: int = 10
+    batch_size: int | str = 10
     regularization: str | None = None
     reg_rate: float = 0.0
     loss: str | None = None  # None: the problem's natural one
     seed: int = 0
 
+    def __post_init__(self):
+        if isinstance(self.batch_size, str):  # " All " and "all" are one spec; other words are left for the checks
+            object.__setattr__(self, "batch_size", self.batch_size.strip().lower())
+
     def loss_for(self, problem: "Problem") -> str:
         return self.loss or OUTPUT_FOR_TASK[problem.task][1]
 
     def build(self, net: Network, problem: "Problem") -> Trainer:
+        """A trainer that scores accuracy by the problem's task, whatever the loss."""
         return Trainer(net, loss=self.loss_for(problem), optimizer=self.optimizer,
                        learning_rate=self.learning_rate, batch_size=self.batch_size,
-                       regularization=self.regularization, reg_rate=self.reg_rate, seed=self.seed)
+                       regularization=self.regularization, reg_rate=self.reg_rate, seed=self.seed,
+                       task=problem.task)
 
 
 @dataclass

@@ -8,10 +8,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import optimizers
+from .datasets import TASKS
 from .network import Network
 
 REGULARIZATIONS = (None, "l1", "l2")
-TASKS = {"bce": "binary", "cross_entropy": "multiclass"}
+FULL_BATCH = "all"  # the batch size of full-batch gradient descent: one step per epoch on every sample
+TASK_OF_LOSS = {"bce": "binary", "cross_entropy": "multiclass"}  # without a task, the loss tells it
 
 
 class DivergenceError(ArithmeticError):
@@ -67,13 +69,19 @@ class EpochStats:
 
 
 class Trainer:
-    """Trains ``net`` by backprop. Hyperparameters are plain attributes that may change between steps."""
+    """Trains ``net`` by backprop. Hyperparameters are plain attributes that may change between steps.
+
+    ``batch_size`` is a number of samples or ``"all"`` (full-batch gradient descent). ``task`` is
+    what the targets are ('regression', 'binary' or 'multiclass', as the data says); it decides
+    how accuracy is scored whatever the loss. Without it, the loss tells: classes for 'bce' and
+    'cross_entropy', numbers otherwise.
+    """
 
     def __init__(self, net: Network, loss="mse", optimizer="sgd", learning_rate=0.03, batch_size=10,
-                 regularization=None, reg_rate=0.0, seed=0, test_every=1):
+                 regularization=None, reg_rate=0.0, seed=0, test_every=1, task=None):
         self.net = net
         self.loss = net.check_loss(loss)
-        self.task = TASKS.get(self.loss.name, "regression")  # how accuracy is scored, if at all
+        self.task = _task(task or TASK_OF_LOSS.get(self.loss.name, "regression"), net.n_outputs)
         self.optimizer = optimizer
         self.learning_rate = learning_rate
         self.batch_size = batch_size
@@ -105,12 +113,16 @@ class Trainer:
         self._learning_rate = _finite_number(value, "learning_rate", low=0.0, high=1e3, open_low=True)
 
     @property
-    def batch_size(self) -> int:
+    def batch_size(self) -> int | str:
         return self._batch_size
 
     @batch_size.setter
     def batch_size(self, value) -> None:
-        self._batch_size = _positive_int(value, "batch_size")
+        self._batch_size = batch_size(value)
+
+    def steps_per_epoch(self, n_samples: int) -> int:
+        """Gradient steps in an epoch of ``n_samples`` at the current batch size."""
+        return 1 if self._batch_size == FULL_BATCH else -(-n_samples // self._batch_size)
 
     @property
     def test_every(self) -> int:
@@ -196,7 +208,7 @@ class Trainer:
             total = progress.loss_sum
             try:
                 while start < n:
-                    end = start + self._batch_size
+                    end = n if self._batch_size == FULL_BATCH else start + self._batch_size
                     xb, yb = Xs[start:end], Ys[start:end]
                     total += self.step(xb, yb) * len(xb)
                     if classify:
@@ -304,8 +316,27 @@ def json_ready(value):
     return value.tolist() if isinstance(value, np.ndarray) else value
 
 
+def batch_size(value) -> int | str:
+    """A batch size as given (a positive integer, or "all" in any case), checked."""
+    if isinstance(value, str) and value.strip().lower() == FULL_BATCH:
+        return FULL_BATCH
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"batch_size must be a positive integer or {FULL_BATCH!r}, got {value!r:.40}")
+    return int(value)
+
+
+def _task(task, n_outputs: int) -> str:
+    if task not in TASKS:
+        raise ValueError(f"unknown task {task!r:.40}; expected one of {', '.join(TASKS)}")
+    if task == "binary" and n_outputs != 1 or task == "multiclass" and n_outputs < 2:
+        wanted = "one output unit" if task == "binary" else "an output unit per class"
+        raise ValueError(f"task {task!r} needs {wanted}; the network has {n_outputs}")
+    return task
+
+
 def _correct(task: str, out, Y) -> float:
-    """Count of right answers: threshold 0.5 for binary, argmax for multi-class."""
+    """Count of right answers: threshold 0.5 for binary (a sigmoid's probability, or a squared error's
+    prediction of 0/1), argmax for multi-class (probabilities or predicted one-hot rows)."""
     if task == "binary":
         return float(np.count_nonzero((out > 0.5) == (Y > 0.5)))
     return float(np.count_nonzero(out.argmax(axis=1) == Y.argmax(axis=1)))

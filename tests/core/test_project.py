@@ -34,6 +34,14 @@ def test_round_trip_keeps_settings_weights_and_history(tmp_path):
     np.testing.assert_array_equal(project.weights.predict(X), net.predict(X))
 
 
+def test_full_batch_is_stored_as_all_and_read_back(tmp_path):
+    training = TrainingConfig(batch_size=" All ", loss="half_squared_error")
+    assert training.batch_size == "all"
+    save_project(tmp_path / "p.json", DataSpec(), NetworkSpec(), training)
+    assert json.loads((tmp_path / "p.json").read_text())["training"]["batch_size"] == "all"
+    assert load_project(tmp_path / "p.json").training == training
+
+
 def test_settings_only_project_has_no_weights_or_history(tmp_path):
     save_project(tmp_path / "p.json", DataSpec(), NetworkSpec(), TrainingConfig())
     assert load_project(tmp_path / "p.json") == Project()
@@ -121,6 +129,8 @@ BAD = {  # name: (change to a valid document, what the message must say)
     "softmax hidden": (_with("network", hidden=[[4, "softmax"]]), "softmax is for the output layer only"),
     "unknown optimizer": (_with("training", optimizer="rmsprop"), "unknown optimizer 'rmsprop'"),
     "negative learning rate": (_with("training", learning_rate=-1.0), "learning_rate must be above 0"),
+    "batch size in words": (_with("training", batch_size="half"), "batch_size must be a positive integer or 'all'"),
+    "batch size as a float": (_with("training", batch_size=2.5), "training.batch_size must be"),
     "weights of another shape": (_with("network", hidden=[[5, "tanh"]]), "do not match the network's hidden layers"),
     "bad weights": (lambda d: d["weights"]["layers"][0].update(bias=[1.0]), r"bias_0 has shape \(1,\)"),
     "history of text": (lambda d: d["history"].update(train_loss=["low"]), "history.train_loss must be a list"),

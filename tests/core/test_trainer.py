@@ -72,13 +72,84 @@ def test_learning_rate_zero_is_refused_and_tiny_rate_freezes_weights():
 @pytest.mark.parametrize("name, value, message", [
     ("learning_rate", -1, "learning_rate"), ("learning_rate", float("nan"), "learning_rate"),
     ("learning_rate", "fast", "must be a number"), ("batch_size", 0, "batch_size"),
-    ("batch_size", 2.5, "batch_size"), ("reg_rate", -0.1, "reg_rate"), ("test_every", 0, "test_every"),
+    ("batch_size", 2.5, "batch_size"), ("batch_size", "half", "a positive integer or 'all', got 'half'"),
+    ("batch_size", None, "batch_size"), ("reg_rate", -0.1, "reg_rate"), ("test_every", 0, "test_every"),
     ("regularization", "l3", "unknown regularization"), ("optimizer", "rmsprop", "unknown optimizer"),
 ])
 def test_absurd_hyperparameters_are_refused(name, value, message):
     _, trainer = _fresh()
     with pytest.raises(ValueError, match=message):
         setattr(trainer, name, value)
+
+
+def test_full_batch_takes_one_step_per_epoch_on_every_sample():
+    """Batch "all" is the lessons' gradient descent: each epoch one step with the mean gradient of all samples."""
+    p = _circle()
+    net, trainer = _fresh(batch_size="ALL", learning_rate=0.5)
+    assert trainer.batch_size == "all" and trainer.steps_per_epoch(len(p.X_train)) == 1
+    expected = net.copy()
+    for _ in range(3):
+        loss, grads = expected.loss_and_gradients(p.X_train, p.Y_train, "bce")
+        for layer, (d_kernel, d_bias) in zip(expected.layers, grads):
+            layer.kernel -= 0.5 * d_kernel
+            layer.bias -= 0.5 * d_bias
+        stats = trainer.train_epoch(p.X_train, p.Y_train)
+        assert stats.train_loss == pytest.approx(loss, rel=1e-12)
+    assert trainer.steps == 3
+    for (kernel, bias), (want_kernel, want_bias) in zip(net.get_weights(), expected.get_weights()):
+        np.testing.assert_allclose(kernel, want_kernel, rtol=1e-12)
+        np.testing.assert_allclose(bias, want_bias, rtol=1e-12)
+
+
+def test_batch_size_can_switch_between_all_and_a_number_mid_run():
+    p = _circle()
+    _, trainer = _fresh(batch_size=50)
+    runner = trainer.run(p.X_train, p.Y_train)
+    assert next(runner) is None and trainer.steps_per_epoch(250) == 5
+    trainer.batch_size = "all"  # the rest of this epoch in one step
+    assert next(runner).epoch == 1 and trainer.steps == 2
+    trainer.batch_size = 100
+    assert [next(runner) is None for _ in range(3)] == [True, True, False] and trainer.steps == 5
+
+
+@pytest.mark.parametrize("loss, output", [("mse", "sigmoid"), ("half_squared_error", "sigmoid"),
+                                          ("half_squared_error", "linear"), ("bce", "sigmoid")])
+def test_binary_targets_score_accuracy_whatever_the_loss(loss, output):
+    """Accuracy comes from the task (the data), with the 0.5 threshold, not from the loss."""
+    p = _circle()
+    net = Network(2, [(4, "tanh"), (1, output)], seed=0)
+    trainer = Trainer(net, loss=loss, optimizer="adam", learning_rate=0.05, task="binary")
+    history = trainer.fit(p.X_train, p.Y_train, epochs=30, X_test=p.X_test, Y_test=p.Y_test)
+    predicted = net.predict(p.X_test).ravel() > 0.5
+    assert history.test_accuracy[-1] == np.mean(predicted == (p.Y_test > 0.5))
+    assert history.test_accuracy[-1] > 0.9 and history.train_accuracy[-1] > 0.8
+
+
+def test_mse_on_classes_compares_one_hot_rows_and_scores_by_argmax():
+    from core.spec import DataSpec, NetworkSpec, TrainingConfig, prepare
+    problem = prepare(DataSpec(source="spiral3", n_samples=150, test_fraction=0.2))
+    net = NetworkSpec(hidden=[(16, "tanh")]).build(problem)
+    trainer = TrainingConfig(loss="mse", optimizer="adam", learning_rate=0.02).build(net, problem)
+    assert trainer.task == "multiclass" and net.spec[-1] == (3, "softmax")
+    np.testing.assert_array_equal(trainer.targets(problem.Y_test), np.eye(3)[problem.Y_test])
+    history = trainer.fit(problem.X_train, problem.Y_train, 5, problem.X_test, problem.Y_test)
+    predicted = net.predict(problem.X_test).argmax(axis=1)
+    assert history.test_accuracy[-1] == np.mean(predicted == problem.Y_test)
+    assert history.test_loss[-1] == pytest.approx(np.mean((net.predict(problem.X_test) - np.eye(3)[problem.Y_test]) ** 2))
+
+
+def test_without_a_task_the_loss_tells_it_as_before():
+    assert Trainer(Network(2, [(1, "sigmoid")]), loss="bce").task == "binary"
+    assert Trainer(Network(2, [(3, "softmax")]), loss="cross_entropy").task == "multiclass"
+    assert Trainer(Network(2, [(1, "sigmoid")]), loss="mse").task == "regression"
+
+
+@pytest.mark.parametrize("task, units, message", [("ranking", 1, "unknown task 'ranking'"),
+                                                  ("binary", 2, "task 'binary' needs one output unit"),
+                                                  ("multiclass", 1, "needs an output unit per class")])
+def test_a_task_the_network_cannot_score_is_refused(task, units, message):
+    with pytest.raises(ValueError, match=message):
+        Trainer(Network(2, [(units, "sigmoid")]), loss="mse", task=task)
 
 
 def test_divergence_raises_and_keeps_the_last_finite_weights():
