@@ -8,10 +8,10 @@ import argparse
 import sys
 from dataclasses import replace
 
-from core import DivergenceError, datasets, io
+from core import DivergenceError, datasets, io, losses
 from core.project import Project, load_project, save_project
 from core.spec import DataSpec, NetworkSpec, prepare
-from core.trainer import History
+from core.trainer import FULL_BATCH, History, batch_size
 
 DATASETS = [*datasets.PLANE_SETS, *datasets.TABLES]
 
@@ -20,6 +20,7 @@ examples:
   playground train --epochs 200 --export model.onnx
   playground train --dataset iris --optimizer adam --learning-rate 0.01 --export iris.safetensors
   playground train --csv data.csv --target price --epochs 500 --save-project data-project.json
+  playground train "resources/presets/Lesson 3 - house prices, one neuron.json" --epochs 200
   playground train my-project.json --epochs 50 --save-project my-project.json
 
 Without a project file the app's default is trained: the {DataSpec().source} dataset,
@@ -47,7 +48,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--epochs", type=_positive, default=100, metavar="N", help="epochs to train (default 100)")
     parser.add_argument("--learning-rate", type=float, metavar="X", help="step size (default: the project's, or 0.03)")
     parser.add_argument("--optimizer", choices=["sgd", "momentum", "adam"], help="default: the project's, or sgd")
-    parser.add_argument("--batch-size", type=_positive, metavar="N", help="samples per step (default: the project's, or 10)")
+    parser.add_argument("--batch-size", type=_batch_size, metavar="N",
+                        help=f"samples per step, or '{FULL_BATCH}' for full-batch gradient descent "
+                             "(default: the project's, or 10)")
+    parser.add_argument("--loss", type=_loss, metavar="NAME",
+                        help=f"the cost: {', '.join(losses.LOSSES)} (default: the project's, or the data's "
+                             "natural one: mse, bce or cross_entropy)")
     parser.add_argument("--seed", type=_non_negative, metavar="N",
                         help="one seed for the data split, the initial weights and the shuffling")
     parser.add_argument("--fresh", action="store_true", help="ignore a project's saved weights; start from seeded ones")
@@ -127,7 +133,8 @@ def _settings(project: Project, args):
         data = replace(data, source="csv", csv_path=args.csv, target=args.target, task=None)
     elif args.target is not None:
         data = replace(data, target=args.target)
-    overrides = {"learning_rate": args.learning_rate, "optimizer": args.optimizer, "batch_size": args.batch_size}
+    overrides = {"learning_rate": args.learning_rate, "optimizer": args.optimizer, "batch_size": args.batch_size,
+                 "loss": args.loss}
     training = replace(training, **{k: v for k, v in overrides.items() if v is not None})
     if args.seed is not None:
         data, network, training = (replace(s, seed=args.seed) for s in (data, network, training))
@@ -139,6 +146,20 @@ def _positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
     return value
+
+
+def _batch_size(text: str) -> int | str:
+    try:
+        return FULL_BATCH if text.strip().lower() == FULL_BATCH else batch_size(int(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a positive integer or '{FULL_BATCH}', got {text!r:.40}") from None
+
+
+def _loss(text: str) -> str:
+    try:
+        return losses.get(text).name
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _non_negative(text: str) -> int:

@@ -56,7 +56,8 @@ def test_help_explains_every_option():
                             capture_output=True, text=True)
     assert result.returncode == 0
     for option in ("--dataset", "--csv", "--target", "--epochs", "--learning-rate", "--optimizer", "--batch-size",
-                   "--seed", "--export", "--save-project", "--quiet", ".safetensors", "exit status"):
+                   "'all' for full-batch", "--loss", "half_squared_error", "--seed", "--export", "--save-project",
+                   "--quiet", ".safetensors", "exit status"):
         assert option in result.stdout
 
 
@@ -66,6 +67,9 @@ def test_help_explains_every_option():
     (["--dataset", "iris", "--target", "species"], "--target needs a CSV dataset"),
     (["project.json"], "project.json: the project is not valid JSON"),
     (["--export", "model.safetensors", "--batch-size", "0"], None),  # argparse: exit status 2
+    (["--batch-size", "most"], None),
+    (["--loss", "hinge"], None),
+    (["--dataset", "house_prices", "--loss", "bce"], "loss 'bce' needs a sigmoid output layer, not 'linear'"),
 ])
 def test_bad_input_ends_with_one_line_on_stderr(tmp_path, monkeypatch, capsys, args, message):
     monkeypatch.chdir(tmp_path)
@@ -107,3 +111,16 @@ def test_progress_bar_only_on_a_terminal(monkeypatch, capsys):
     assert "3/3" in capsys.readouterr().out
     assert train.main(["--epochs", "3", "--dataset", "xor", "--quiet"]) == 0
     assert "3/3" not in capsys.readouterr().out
+
+
+def test_full_batch_and_the_lessons_cost_from_the_command_line(tmp_path, monkeypatch, capsys):
+    """Squared error on binary targets still reports accuracy; the project keeps "all" and the loss."""
+    monkeypatch.chdir(tmp_path)
+    assert train.main(["--dataset", "gaussian", "--batch-size", "All", "--loss", "half_mse", "--epochs", "3",
+                       "--learning-rate", "0.5", "--save-project", "p.json"]) == 0
+    assert "accuracy" in capsys.readouterr().out
+    project = load_project("p.json")
+    assert (project.training.batch_size, project.training.loss) == ("all", "half_squared_error")
+    assert len(project.history.train_loss) == 3 and project.history.train_accuracy[-1] is not None
+    assert train.main(["p.json", "--epochs", "1", "--batch-size", "25", "--save-project", "p.json"]) == 0
+    assert load_project("p.json").training.batch_size == 25
