@@ -137,3 +137,66 @@ def test_stable_losses_for_huge_logits():
 @pytest.mark.parametrize("alias, name", [("identity", "linear"), ("logistic", "sigmoid"), ("SiLU", "swish")])
 def test_activation_aliases(alias, name):
     assert Network(1, [(1, alias)]).layers[0].activation.name == name
+
+
+# --- the per-layer report of Check gradients ----------------------------------------------------
+@pytest.mark.parametrize("hidden", HIDDEN)
+@pytest.mark.parametrize("loss, output", [("mse", "linear"), ("half_squared_error", "sigmoid"), ("bce", "sigmoid"),
+                                          ("cross_entropy", "softmax")])
+def test_the_report_reads_excellent_on_a_correct_network(hidden, loss, output):
+    n_out = 3 if output == "softmax" else 1
+    net = Network(3, [(6, hidden), (5, hidden), (n_out, output)], seed=3)
+    X, Y = _data(loss, n_out, seed=1)
+    report = gradcheck.report(net, X, Y, loss)
+    assert [layer.index for layer in report.layers] == [0, 1, 2] and report.n_samples == 4
+    for layer in report.layers:
+        assert layer.error < 1e-7 and layer.reading == "excellent", layer
+
+
+def test_the_report_names_the_layer_whose_gradient_is_broken(monkeypatch):
+    """tanh′ written as 1 − a instead of 1 − a²: the tanh layer reads wrong, the linear output stays excellent."""
+    monkeypatch.setattr(activations.Tanh, "backward", lambda self, z, a, grad_a: grad_a * (1.0 - a))
+    net = Network(3, [(6, "tanh"), (1, "linear")], seed=0)
+    X, Y = _data("mse", 1)
+    report = gradcheck.report(net, X, Y, "half_squared_error")
+    assert report.layers[0].reading == "wrong" and report.layers[0].error > 1e-2
+    assert report.layers[1].reading == "excellent"
+    assert report.reading == "wrong"
+
+
+def test_a_slightly_wrong_gradient_reads_doubtful():
+    """A loss whose dJ/dŷ is 0.5 % too large: every layer off by 0.5 %, relative error about 2.5e-3."""
+    class Skewed(losses.HalfSquaredError):
+        def grad_output(self, a, Y):
+            return 1.005 * super().grad_output(a, Y)
+
+    net = Network(3, [(4, "sigmoid"), (1, "linear")], seed=0)
+    X, Y = _data("mse", 1)
+    report = gradcheck.report(net, X, Y, Skewed())
+    assert [layer.reading for layer in report.layers] == ["doubtful", "doubtful"]
+    assert report.layers[0].error == pytest.approx(0.005 / 2.005, rel=1e-3)
+
+
+@pytest.mark.parametrize("error, word", [(3e-9, "excellent"), (2e-6, "good"), (5e-3, "doubtful"), (0.2, "wrong"),
+                                         (float("nan"), "wrong")])
+def test_readings_in_plain_words(error, word):
+    assert gradcheck.reading(error)[0] == word
+
+
+def test_the_report_runs_in_steps_can_stop_anywhere_and_never_touches_the_network():
+    net = Network(3, [(40, "tanh"), (3, "softmax")], seed=0, dtype="float32")
+    X, labels = _data("cross_entropy", 3)
+    weights = net.get_weights()
+    progress = list(gradcheck.steps(net, X, labels, "cross_entropy", max_entries=20))
+    # layer 0: 20 of 120 kernel entries, 20 of 40 biases; output: 20 of 120, all 3 biases
+    assert [p.done for p in progress] == list(range(1, 64)) and {p.total for p in progress} == {63}
+    assert all(p.report is None for p in progress[:-1])
+    assert [layer.compared for layer in progress[-1].report.layers] == [40, 23]
+    assert progress[-1].report.reading == "excellent"  # on a float64 copy of the float32 network
+    stopped = gradcheck.steps(net, X, labels, "cross_entropy")
+    assert next(stopped).done == 1
+    stopped.close()
+    for (kernel, bias), (kept_kernel, kept_bias) in zip(net.get_weights(), weights):
+        np.testing.assert_array_equal(kernel, kept_kernel)
+        np.testing.assert_array_equal(bias, kept_bias)
+    assert net.dtype == np.float32
