@@ -20,14 +20,14 @@ examples:
   playground train --epochs 200 --export model.onnx
   playground train --dataset iris --optimizer adam --learning-rate 0.01 --export iris.safetensors
   playground train --csv data.csv --target price --epochs 500 --save-project data-project.json
-  playground train "resources/presets/Lesson 3 - house prices, one neuron.json" --epochs 200
+  playground train "resources/presets/Lesson - house prices, one neuron on 12 raw features.json" --epochs 200
   playground train my-project.json --epochs 50 --save-project my-project.json
 
 Without a project file the app's default is trained: the {DataSpec().source} dataset,
 hidden layers {", ".join(f"{units} {act}" for units, act in NetworkSpec().hidden)}. A project's saved weights are the starting
 point unless --fresh is given. Exported networks take the inputs they were
 trained on: the 2-D sets' features as chosen, tables' columns standardised
-with the training split's mean and standard deviation.
+with the training split's mean and standard deviation (raw with --no-standardize).
 
 The exit status is 0 on success, 1 when training or a file fails (the reason
 is printed on one line), 2 for a bad command line."""
@@ -45,6 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help=f"train on a bundled dataset instead: {', '.join(DATASETS)}")
     data.add_argument("--csv", metavar="FILE", help="train on your own CSV file (header row, numeric features)")
     parser.add_argument("--target", metavar="COL", help="the CSV column to predict (default: the last one)")
+    parser.add_argument("--standardize", action=argparse.BooleanOptionalAction,
+                        help="tables: scale inputs and numeric targets to mean 0, std 1 (default: the project's, "
+                             "or on); --no-standardize trains on the raw values, as the lessons do")
     parser.add_argument("--epochs", type=_positive, default=100, metavar="N", help="epochs to train (default 100)")
     parser.add_argument("--learning-rate", type=float, metavar="X", help="step size (default: the project's, or 0.03)")
     parser.add_argument("--optimizer", choices=["sgd", "momentum", "adam"], help="default: the project's, or sgd")
@@ -87,6 +90,8 @@ def _train(args) -> int:
     data, network, training = _settings(project, args)
     if args.target is not None and data.source != "csv":
         raise ValueError("--target needs a CSV dataset (--csv FILE)")
+    if args.standardize is not None and data.is_plane:
+        raise ValueError("--standardize and --no-standardize are for tables; the 2-D sets are used as drawn")
     problem = prepare(data)
     net = network.build(problem)
     history = History()
@@ -133,6 +138,8 @@ def _settings(project: Project, args):
         data = replace(data, source="csv", csv_path=args.csv, target=args.target, task=None)
     elif args.target is not None:
         data = replace(data, target=args.target)
+    if args.standardize is not None:
+        data = replace(data, standardize=args.standardize)
     overrides = {"learning_rate": args.learning_rate, "optimizer": args.optimizer, "batch_size": args.batch_size,
                  "loss": args.loss}
     training = replace(training, **{k: v for k, v in overrides.items() if v is not None})

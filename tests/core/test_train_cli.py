@@ -56,7 +56,8 @@ def test_help_explains_every_option():
                             capture_output=True, text=True)
     assert result.returncode == 0
     for option in ("--dataset", "--csv", "--target", "--epochs", "--learning-rate", "--optimizer", "--batch-size",
-                   "'all' for full-batch", "--loss", "half_squared_error", "--seed", "--export", "--save-project",
+                   "'all' for full-batch", "--loss", "half_squared_error", "--no-standardize", "--seed", "--export",
+                   "--save-project",
                    "--quiet", ".safetensors", "exit status"):
         assert option in result.stdout
 
@@ -70,6 +71,7 @@ def test_help_explains_every_option():
     (["--batch-size", "most"], None),
     (["--loss", "hinge"], None),
     (["--dataset", "house_prices", "--loss", "bce"], "loss 'bce' needs a sigmoid output layer, not 'linear'"),
+    (["--dataset", "xor", "--no-standardize"], "--standardize and --no-standardize are for tables"),
 ])
 def test_bad_input_ends_with_one_line_on_stderr(tmp_path, monkeypatch, capsys, args, message):
     monkeypatch.chdir(tmp_path)
@@ -124,3 +126,15 @@ def test_full_batch_and_the_lessons_cost_from_the_command_line(tmp_path, monkeyp
     assert len(project.history.train_loss) == 3 and project.history.train_accuracy[-1] is not None
     assert train.main(["p.json", "--epochs", "1", "--batch-size", "25", "--save-project", "p.json"]) == 0
     assert load_project("p.json").training.batch_size == 25
+
+
+def test_no_standardize_trains_on_the_raw_table(tmp_path, monkeypatch, capsys):
+    """House prices in $1000s, squared: the raw cost is hundreds of times the standardised one."""
+    monkeypatch.chdir(tmp_path)
+    common = ["--dataset", "house_prices", "--epochs", "1", "--learning-rate", "1e-7", "--batch-size", "all"]
+    assert train.main([*common, "--save-project", "raw.json", "--no-standardize"]) == 0
+    raw = float(capsys.readouterr().out.split("train loss")[1].split()[0])
+    assert train.main(common) == 0
+    scaled = float(capsys.readouterr().out.split("train loss")[1].split()[0])
+    assert load_project("raw.json").data.standardize is False
+    assert raw > 100 * scaled
