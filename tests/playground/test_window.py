@@ -187,10 +187,10 @@ def test_the_chain_rule_tab_follows_one_sample_backwards(qtbot, window):
 
 
 def test_a_preset_from_the_menu_opens_as_an_untitled_project(qtbot, window):
-    action = next(a for a in window.presets_menu.actions() if a.text() == "Lesson - house prices, one neuron")
+    action = next(a for a in window.presets_menu.actions() if a.text() == "Lesson - one sigmoid neuron")
     action.trigger()
-    qtbot.waitUntil(lambda: window.info.specs[0].source == "house_prices", timeout=WAIT)
-    assert window.info.network_layers == [(1, "linear")]  # no hidden layer: the lesson's single neuron
+    qtbot.waitUntil(lambda: window.info.specs[0].source == "gaussian", timeout=WAIT)
+    assert window.info.network_layers == [(1, "sigmoid")]  # no hidden layer: the lesson's single neuron
     assert window.project_path is None and not window.is_modified()
     assert window.diagram.header_widgets == [] and not window.diagram.remove_layer.isEnabled()
     _play_until_epochs(qtbot, window, 3)
