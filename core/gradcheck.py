@@ -137,26 +137,29 @@ def steps(net: Network, X, Y, loss="mse", n_samples=4, max_entries=64, eps=1e-6,
     rows = np.sort(rng.choice(len(X), size=min(int(n_samples), len(X)), replace=False))
     X, Y = X[rows], Y[rows]
     _, grads = net.loss_and_gradients(X, Y, loss_fn)
-    plan = []  # (layer, param, analytic gradient, flat indices compared)
-    for i, (layer, layer_grads) in enumerate(zip(net.layers, grads)):
+    plans = []  # per layer: (param, backprop's gradient of the entries compared, their flat indices) for kernel, bias
+    for layer, layer_grads in zip(net.layers, grads):
+        plan = []
         for param, grad in zip((layer.kernel, layer.bias), layer_grads):
             chosen = np.arange(param.size)
             if param.size > max_entries:
                 chosen = np.sort(rng.choice(param.size, size=max_entries, replace=False))
-            plan.append((i, param, grad.ravel()[chosen].copy(), chosen))
-    total, done = sum(len(chosen) for *_, chosen in plan), 0
-    errors = []
-    for i, param, analytic, chosen in plan:
-        numeric = np.empty(len(chosen))
-        for k, flat in enumerate(chosen):
-            numeric[k] = _difference(net, param, np.unravel_index(flat, param.shape), X, Y, loss_fn, eps)
-            done += 1
-            if done < total:
-                yield Progress(done, total)
-        errors.append(relative_error(analytic, numeric))
-    layers = tuple(LayerCheck(i, errors[2 * i], errors[2 * i + 1], len(plan[2 * i][3]) + len(plan[2 * i + 1][3]))
-                   for i in range(len(net.layers)))
-    yield Progress(total, total, Report(layers, len(rows)))
+            plan.append((param, grad.ravel()[chosen], chosen))
+        plans.append(plan)
+    total, done = sum(len(chosen) for plan in plans for *_, chosen in plan), 0
+    checks = []
+    for i, plan in enumerate(plans):
+        errors = []
+        for param, analytic, chosen in plan:
+            numeric = np.empty(len(chosen))
+            for k, flat in enumerate(chosen):
+                numeric[k] = _difference(net, param, np.unravel_index(flat, param.shape), X, Y, loss_fn, eps)
+                done += 1
+                if done < total:
+                    yield Progress(done, total)
+            errors.append(relative_error(analytic, numeric))
+        checks.append(LayerCheck(i, errors[0], errors[1], sum(len(chosen) for *_, chosen in plan)))
+    yield Progress(total, total, Report(tuple(checks), len(rows)))
 
 
 def report(net: Network, X, Y, loss="mse", **options) -> Report:
