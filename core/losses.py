@@ -134,10 +134,14 @@ ALIASES = {"mean_squared_error": "mse", "half_mse": "half_squared_error", "half_
            "binary_crossentropy": "bce", "categorical_crossentropy": "cross_entropy", "crossentropy": "cross_entropy"}
 
 
-def get(name) -> Loss:
-    if isinstance(name, Loss):
-        return name
-    key = ALIASES.get(str(name).strip().lower(), str(name).strip().lower())
+def canonical_name(name: str) -> str:
+    """The stored name for ``name`` or one of its aliases; ValueError otherwise."""
+    key = str(name).strip().lower()
+    key = ALIASES.get(key, key)
     if key not in LOSSES:
-        raise ValueError(f"unknown loss {name!r}; expected one of {', '.join(LOSSES)}")
-    return LOSSES[key]
+        raise ValueError(f"unknown loss {name!r:.40}; expected one of {', '.join(LOSSES)}")
+    return key
+
+
+def get(name) -> Loss:
+    return name if isinstance(name, Loss) else LOSSES[canonical_name(name)]

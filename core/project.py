@@ -30,7 +30,6 @@ from pathlib import Path
 
 from . import activations, datasets, io
 from .io import FormatError
-from .losses import LOSSES
 from .network import MAX_UNITS, Network
 from .spec import DataSpec, NetworkSpec, TrainingConfig, from_dict, to_dict
 from .trainer import History, Trainer, json_ready
@@ -157,8 +156,6 @@ def _check_values(data: DataSpec, network: NetworkSpec, training: TrainingConfig
         if min(data.seed, network.seed, training.seed) < 0:
             raise ValueError("seeds must be non-negative")
         _check_hidden(network)
-        if training.loss not in (None, *LOSSES):
-            raise ValueError(f"unknown loss {training.loss!r}; expected one of {', '.join(LOSSES)}")
         # the trainer's own checks, on a one-weight stand-in network
         Trainer(Network(1, [(1, "linear")]), "mse", training.optimizer, training.learning_rate,
                 training.batch_size, training.regularization, training.reg_rate, training.seed)

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 
-from . import activations, datasets
+from . import activations, datasets, losses
 from .network import Network
 from .preprocessing import Preprocessing
 from .trainer import Trainer
@@ -83,6 +83,8 @@ class TrainingConfig:
     def __post_init__(self):
         if isinstance(self.batch_size, str):  # " All " and "all" are one spec; other words are left for the checks
             object.__setattr__(self, "batch_size", self.batch_size.strip().lower())
+        if isinstance(self.loss, str):  # "half_mse" and "half_squared_error" are one spec
+            object.__setattr__(self, "loss", losses.canonical_name(self.loss))
 
     def loss_for(self, problem: "Problem") -> str:
         return self.loss or OUTPUT_FOR_TASK[problem.task][1]

@@ -164,7 +164,7 @@ def _batch_size(text: str) -> int | str:
 
 def _loss(text: str) -> str:
     try:
-        return losses.get(text).name
+        return losses.canonical_name(text)
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
 

@@ -35,8 +35,8 @@ def test_round_trip_keeps_settings_weights_and_history(tmp_path):
 
 
 def test_full_batch_is_stored_as_all_and_read_back(tmp_path):
-    training = TrainingConfig(batch_size=" All ", loss="half_squared_error")
-    assert training.batch_size == "all"
+    training = TrainingConfig(batch_size=" All ", loss="Half_MSE")
+    assert (training.batch_size, training.loss) == ("all", "half_squared_error")
     save_project(tmp_path / "p.json", DataSpec(), NetworkSpec(), training)
     assert json.loads((tmp_path / "p.json").read_text())["training"]["batch_size"] == "all"
     assert load_project(tmp_path / "p.json").training == training
@@ -130,6 +130,7 @@ BAD = {  # name: (change to a valid document, what the message must say)
     "unknown optimizer": (_with("training", optimizer="rmsprop"), "unknown optimizer 'rmsprop'"),
     "negative learning rate": (_with("training", learning_rate=-1.0), "learning_rate must be above 0"),
     "batch size in words": (_with("training", batch_size="half"), "batch_size must be a positive integer or 'all'"),
+    "unknown loss": (_with("training", loss="hinge"), "training: unknown loss 'hinge'; expected one of mse, half_"),
     "batch size as a float": (_with("training", batch_size=2.5), "training.batch_size must be"),
     "weights of another shape": (_with("network", hidden=[[5, "tanh"]]), "do not match the network's hidden layers"),
     "bad weights": (lambda d: d["weights"]["layers"][0].update(bias=[1.0]), r"bias_0 has shape \(1,\)"),
