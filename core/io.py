@@ -33,6 +33,7 @@ import struct
 import tempfile
 import zipfile
 import zlib
+from contextlib import contextmanager
 from io import BytesIO
 from pathlib import Path
 
@@ -141,20 +142,31 @@ def network_from_dict(doc) -> Network:
 # --- files ------------------------------------------------------------------------------------
 def atomic_write(path, data: bytes) -> None:
     """Write ``data`` to a temporary file beside ``path``, then rename it over ``path``."""
+    with atomic_file(path) as tmp:
+        with open(tmp, "wb") as f:
+            f.write(data)
+
+
+@contextmanager
+def atomic_file(path):
+    """A temporary path beside ``path`` (with its suffix) for a writer that needs a file name; when
+    the block ends without error, the file is flushed to disk and renamed over ``path``, otherwise
+    deleted."""
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=f".tmp{path.suffix}")
+    os.close(fd)
     try:
         try:
             os.chmod(tmp, _mode_for(path))  # mkstemp makes it owner-only; the file should not be
         except OSError:
             pass  # a file system without modes: the file is still written
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
+        yield Path(tmp)
+        with open(tmp, "rb+") as f:
             os.fsync(f.fileno())  # on disk before the rename, so a crash leaves the old file or the new one
         os.replace(tmp, path)
     except BaseException:
-        os.unlink(tmp)
+        if os.path.exists(tmp):
+            os.unlink(tmp)
         raise
 
 
