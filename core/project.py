@@ -1,8 +1,8 @@
 """Project files (.json): what to train on, what to build, how to train, and optionally the result.
 
-Version 2, the current layout::
+Version 3, the current layout::
 
-    {"format": "backprop-playground-project", "version": 2,
+    {"format": "backprop-playground-project", "version": 3,
      "data": {DataSpec fields}, "network": {NetworkSpec fields}, "training": {TrainingConfig fields},
      "weights": a core.io weights document (optional),
      "history": {"train_loss": [...], "test_loss": [...], "train_accuracy": [...], "test_accuracy": [...],
@@ -10,12 +10,20 @@ Version 2, the current layout::
                 (optional; accuracies are null for regression; test figures are those of the epochs
                  numbered in test_epoch, 1 for the first; without it, of every epoch from the first),
      "trainer_state": Trainer.state_dict() with arrays as lists (optional: the optimizer's state, the
-                      shuffling and an unfinished epoch, so training continues exactly where it stopped)}
+                      shuffling and an unfinished epoch, so training continues exactly where it stopped),
+     "checkpoints": a core.checkpoints document: the weights at past epochs (optional),
+     "runs": [{"label": "...", "data": {...}, "network": {...}, "training": {...}, "history": {...},
+               "weights": {...}}, ...]
+             (optional; pinned runs, at most core.runs.MAX_RUNS, each section as above)}
+
+A project keeps at most ``MAX_SAVED_CHECKPOINT_BYTES`` of checkpoints: a larger store is saved
+thinned by its own rule, so the file stays within what ``load_project`` reads.
 
 A CSV dataset's ``csv_path`` is stored relative to the project file's folder (with ``/``) when the
 file lies inside that folder, so the two can move together; it is made absolute again on loading.
 
-Version 1 is version 2 without ``trainer_state``. Version 0, the first layout, kept every setting at the top level: the dataset's ``source`` was
+Version 2 is version 3 without ``checkpoints`` and ``runs``; version 1 also lacks ``trainer_state``.
+Version 0, the first layout, kept every setting at the top level: the dataset's ``source`` was
 called ``"dataset"`` and one ``"seed"`` served data, weights and shuffling alike. ``migrate``
 upgrades it. Every problem is reported as ``core.io.FormatError``.
 """
@@ -29,13 +37,16 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 from . import activations, datasets, io
+from .checkpoints import CheckpointStore
 from .io import FormatError
 from .network import MAX_UNITS, Network
+from .runs import MAX_RUNS, PinnedRun
 from .spec import DataSpec, NetworkSpec, TrainingConfig, from_dict, to_dict
 from .trainer import History, Trainer, json_ready
 
 FORMAT = "backprop-playground-project"
-VERSION = 2
+VERSION = 3
+MAX_SAVED_CHECKPOINT_BYTES = 128 * 2**20  # base64 makes it 171 MiB of the io.MAX_FILE_BYTES a file may hold
 SECTIONS = {"data": DataSpec, "network": NetworkSpec, "training": TrainingConfig}
 
 
@@ -47,23 +58,41 @@ class Project:
     weights: Network | None = None  # the trained network, if the project kept it
     history: History | None = None
     trainer_state: dict | None = None  # Trainer.state_dict(), to continue exactly where the run stopped
+    checkpoints: CheckpointStore | None = None
+    runs: tuple = ()  # PinnedRun, oldest first
 
 
 def save_project(path, data: DataSpec, network: NetworkSpec, training: TrainingConfig,
-                 net: Network | None = None, history: History | None = None, trainer_state: dict | None = None) -> None:
-    """Write a project file atomically. ValueError for non-finite weights or history; OSError."""
+                 net: Network | None = None, history: History | None = None, trainer_state: dict | None = None, *,
+                 checkpoints: CheckpointStore | None = None, runs=()) -> None:
+    """Write a project file atomically. ValueError for non-finite weights or history, more than
+    ``MAX_RUNS`` runs, or a file too large to open again (nothing is written then); OSError."""
     path = Path(path)
-    if data.csv_path:
-        data = replace(data, csv_path=_relative(data.csv_path, path.parent))
-    doc = {"format": FORMAT, "version": VERSION,
-           "data": to_dict(data), "network": to_dict(network), "training": to_dict(training)}
+    if len(runs) > MAX_RUNS:
+        raise ValueError(f"{len(runs)} pinned runs; a project keeps at most {MAX_RUNS}")
+    doc = {"format": FORMAT, "version": VERSION, **_settings(data, network, training, path.parent)}
     if net is not None:
         doc["weights"] = io.network_to_dict(net)
     if history is not None:
         doc["history"] = asdict(history)
     if trainer_state is not None:
         doc["trainer_state"] = json_ready(trainer_state)
-    io.atomic_write(path, (io.dump_json(doc) + "\n").encode("utf-8"))
+    if checkpoints is not None:
+        doc["checkpoints"] = checkpoints.copy(budget=MAX_SAVED_CHECKPOINT_BYTES).to_dict()
+    if runs:
+        doc["runs"] = [{"label": run.label, **_settings(run.data, run.network, run.training, path.parent),
+                        "history": asdict(run.history), "weights": io.network_to_dict(run.weights)} for run in runs]
+    text = (io.dump_json(doc) + "\n").encode("utf-8")
+    if len(text) > io.MAX_FILE_BYTES:
+        raise ValueError(f"the project would take {len(text) / 2**20:,.0f} MiB, more than the "
+                         f"{io.MAX_FILE_BYTES // 2**20} MiB a project may hold: pin fewer runs or lower the checkpoint budget")
+    io.atomic_write(path, text)
+
+
+def _settings(data: DataSpec, network: NetworkSpec, training: TrainingConfig, folder: Path) -> dict:
+    if data.csv_path:
+        data = replace(data, csv_path=_relative(data.csv_path, folder))
+    return {"data": to_dict(data), "network": to_dict(network), "training": to_dict(training)}
 
 
 def load_project(path) -> Project:
@@ -82,7 +111,7 @@ def migrate(doc) -> dict:
     version = io.check_version(doc, FORMAT, VERSION)
     if version == 0:
         doc = _from_version_0(doc)
-    return {**doc, "version": VERSION}  # version 1 is version 2 without a trainer state
+    return {**doc, "version": VERSION}  # versions 1 and 2 lack only keys that later versions added
 
 
 def _from_version_0(doc: dict) -> dict:
@@ -100,25 +129,70 @@ def _from_version_0(doc: dict) -> dict:
 
 # --- checks -----------------------------------------------------------------------------------
 def _project(doc: dict, folder: Path) -> Project:
-    unknown = sorted(set(doc) - {"format", "version", "weights", "history", "trainer_state", *SECTIONS})
+    unknown = sorted(set(doc) - {"format", "version", "weights", "history", "trainer_state", "checkpoints", "runs",
+                                 *SECTIONS})
     if unknown:
         raise FormatError(f"unknown keys {unknown}")
-    data, network, training = (_spec(cls, doc.get(name, {}), name) for name, cls in SECTIONS.items())
-    _check_values(data, network, training)
-    if data.csv_path and not os.path.isabs(data.csv_path):
-        data = replace(data, csv_path=os.path.normpath(folder.absolute() / data.csv_path))
-    weights = None
-    if doc.get("weights") is not None:
-        weights = io.network_from_dict(doc["weights"])
-        hidden = list(network.hidden)
-        if weights.spec[:-1] != hidden or weights.dtype.name != network.dtype:
-            raise FormatError(f"the weights ({weights.spec}, {weights.dtype}) do not match the network's "
-                              f"hidden layers {hidden} and dtype {network.dtype}")
+    data, network, training = _sections(doc, folder)
+    weights = _weights(doc["weights"], network) if doc.get("weights") is not None else None
     history = _history(doc["history"]) if doc.get("history") is not None else None
     state = doc.get("trainer_state")
     if state is not None and (weights is None or not isinstance(state, dict)):
         raise FormatError("trainer_state must be an object, and needs the weights it was saved with")
-    return Project(data, network, training, weights, history, state)
+    checkpoints = None
+    if doc.get("checkpoints") is not None:
+        checkpoints = CheckpointStore.from_dict(doc["checkpoints"])
+        _check_checkpoints(checkpoints, network, weights)
+    return Project(data, network, training, weights, history, state, checkpoints,
+                   _runs(doc.get("runs", []), folder))
+
+
+def _sections(doc: dict, folder: Path) -> tuple[DataSpec, NetworkSpec, TrainingConfig]:
+    """The three specs, checked, with a relative CSV path made absolute."""
+    data, network, training = (_spec(cls, doc.get(name, {}), name) for name, cls in SECTIONS.items())
+    _check_values(data, network, training)
+    if data.csv_path and not os.path.isabs(data.csv_path):
+        data = replace(data, csv_path=os.path.normpath(folder.absolute() / data.csv_path))
+    return data, network, training
+
+
+def _weights(doc, network: NetworkSpec) -> Network:
+    weights = io.network_from_dict(doc)
+    hidden = list(network.hidden)
+    if weights.spec[:-1] != hidden or weights.dtype.name != network.dtype:
+        raise FormatError(f"the weights ({weights.spec}, {weights.dtype}) do not match the network's "
+                          f"hidden layers {hidden} and dtype {network.dtype}")
+    return weights
+
+
+def _check_checkpoints(store: CheckpointStore, network: NetworkSpec, weights: Network | None) -> None:
+    if not len(store):
+        return
+    kept = store.latest.weights  # a store holds one network: any checkpoint's shapes are all of theirs
+    shapes = [(k.shape, b.shape) for k, b in kept]
+    hidden = [units for units, _ in network.hidden]
+    if ([k.shape[1] for k, _ in kept[:-1]] != hidden or kept[0][0].dtype.name != network.dtype
+            or (weights is not None and shapes != [(l.kernel.shape, l.bias.shape) for l in weights.layers])):
+        raise FormatError(f"the checkpoints' layers {shapes} ({kept[0][0].dtype}) do not match the "
+                          f"network's hidden layers {hidden} and dtype {network.dtype}")
+
+
+def _runs(entries, folder: Path) -> tuple:
+    if not isinstance(entries, list) or len(entries) > MAX_RUNS:
+        raise FormatError(f"runs must be a list of at most {MAX_RUNS} pinned runs, got {reprlib.repr(entries)}")
+    runs = []
+    for i, entry in enumerate(entries):
+        try:
+            if not isinstance(entry, dict) or set(entry) != {"label", "history", "weights", *SECTIONS}:
+                raise FormatError(f"expected label, {', '.join(SECTIONS)}, history and weights, got {reprlib.repr(entry)}")
+            if not isinstance(entry["label"], str):
+                raise FormatError(f"label must be text, got {reprlib.repr(entry['label'])}")
+            data, network, training = _sections(entry, folder)
+            runs.append(PinnedRun(data, network, training, _history(entry["history"]),
+                                  _weights(entry["weights"], network), entry["label"]))
+        except FormatError as error:
+            raise FormatError(f"run {i}: {error}") from None
+    return tuple(runs)
 
 
 def _spec(cls, values, section: str):

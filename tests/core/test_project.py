@@ -1,4 +1,5 @@
 """Project files: round trip, CSV paths, migration from version 0, and bad files."""
+import copy
 import json
 import shutil
 
@@ -6,10 +7,12 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from core import io
+from core import io, project as project_module
+from core.checkpoints import CheckpointStore
 from core.io import FormatError
 from core.project import Project, load_project, migrate, save_project
-from core.spec import DataSpec, NetworkSpec, TrainingConfig, prepare
+from core.runs import PinnedRun
+from core.spec import DataSpec, NetworkSpec, TrainingConfig, from_dict, prepare
 from core.trainer import History
 
 
@@ -46,7 +49,7 @@ def test_settings_only_project_has_no_weights_or_history(tmp_path):
     save_project(tmp_path / "p.json", DataSpec(), NetworkSpec(), TrainingConfig())
     assert load_project(tmp_path / "p.json") == Project()
     doc = json.loads((tmp_path / "p.json").read_text())
-    assert (doc["format"], doc["version"]) == ("backprop-playground-project", 2) and "weights" not in doc
+    assert (doc["format"], doc["version"]) == ("backprop-playground-project", 3) and "weights" not in doc
 
 
 def test_csv_inside_the_project_folder_is_stored_relative_and_moves_with_it(tmp_path):
@@ -81,7 +84,7 @@ VERSION_0 = {  # the first layout: flat keys, "dataset" for the source, one seed
 
 def test_version_0_is_migrated(tmp_path):
     doc = migrate(VERSION_0)
-    assert doc["version"] == 2 and doc["data"]["source"] == "xor" and doc["training"]["optimizer"] == "momentum"
+    assert doc["version"] == 3 and doc["data"]["source"] == "xor" and doc["training"]["optimizer"] == "momentum"
     (tmp_path / "old.json").write_text(json.dumps(VERSION_0))
     project = load_project(tmp_path / "old.json")
     assert project.data == DataSpec(source="xor", noise=0.1, n_samples=80, seed=7)
@@ -98,8 +101,8 @@ def test_a_history_saved_before_test_epochs_has_a_test_figure_per_epoch(tmp_path
 
 
 def test_newer_version_is_refused_clearly(tmp_path):
-    (tmp_path / "new.json").write_text(json.dumps({"format": "backprop-playground-project", "version": 3}))
-    with pytest.raises(FormatError, match="new.json: version 3 was written by a newer Backprop Playground"):
+    (tmp_path / "new.json").write_text(json.dumps({"format": "backprop-playground-project", "version": 4}))
+    with pytest.raises(FormatError, match="new.json: version 4 was written by a newer Backprop Playground"):
         load_project(tmp_path / "new.json")
 
 
@@ -107,6 +110,33 @@ def _doc():
     data, network, training, net, history = _trained(epochs=2)
     return {"format": "backprop-playground-project", "version": 1, "data": vars(data), "network": vars(network),
             "training": vars(training), "weights": io.network_to_dict(net), "history": vars(history)}
+
+
+def _checkpoints(data, network, training, epochs, store=None):
+    """A store with a checkpoint (and the trainer's state) at every epoch of a run of these settings."""
+    store = store or CheckpointStore()
+    problem = prepare(data)
+    net = network.build(problem)
+    trainer = training.build(net, problem)
+    store.add(0, net.get_weights(), trainer.state_dict())
+    trainer.fit(problem.X_train, problem.Y_train, epochs,
+                callback=lambda stats: store.add(stats.epoch, net.get_weights(), trainer.state_dict()))
+    return store
+
+
+def _with_runs_and_checkpoints(doc):
+    """A version 3 document of ``_doc()``'s settings with two pinned runs and checkpoints."""
+    data, network, training = (from_dict(cls, doc[name]) for name, cls in project_module.SECTIONS.items())
+    run = copy.deepcopy({"label": "", **{key: doc[key] for key in ("data", "network", "training", "history", "weights")}})
+    return dict(doc, version=3, runs=[run, dict(copy.deepcopy(run), label="again")],
+                checkpoints=_checkpoints(data, network, training, 2).to_dict())
+
+
+def _run_of(change):
+    def apply(doc):
+        doc.update(_with_runs_and_checkpoints(doc))
+        change(doc["runs"][1])
+    return apply
 
 
 def _with(section, **values):
@@ -139,6 +169,19 @@ BAD = {  # name: (change to a valid document, what the message must say)
     "test epoch after the last": (lambda d: d["history"].update(test_epoch=[1, 3]), "history.test_epoch must number"),
     "accuracy missing an epoch": (lambda d: d["history"].update(test_accuracy=[0.5]), "history.test_accuracy must have"),
     "section not an object": (lambda d: d.update(data=[1]), "DataSpec must be an object"),
+    "runs not a list": (lambda d: d.update(runs={}), "runs must be a list of at most 8"),
+    "nine runs": (lambda d: d.update(runs=_with_runs_and_checkpoints(d)["runs"] * 5), "runs must be a list of at most 8"),
+    "run without a label": (_run_of(lambda r: r.pop("label")), "run 1: expected label"),
+    "run label not text": (_run_of(lambda r: r.update(label=3)), "run 1: label must be text"),
+    "run of an unknown optimizer": (_run_of(lambda r: r["training"].update(optimizer="rmsprop")),
+                                    "run 1: unknown optimizer 'rmsprop'"),
+    "run weights of another shape": (_run_of(lambda r: r["network"].update(hidden=[[3, "tanh"]])),
+                                     "run 1: the weights .* do not match"),
+    "run history of text": (_run_of(lambda r: r["history"].update(train_loss="low")), "run 1: history.train_loss"),
+    "checkpoints of another network": (lambda d: d.update(checkpoints=_checkpoints(
+        DataSpec(n_samples=60), NetworkSpec(hidden=[[3, "tanh"]]), TrainingConfig(), 1).to_dict()),
+        "the checkpoints' layers .* do not match the network's hidden layers"),
+    "bad checkpoints": (lambda d: d.update(checkpoints={"format": "x"}), "format is 'x'"),
 }
 
 
@@ -162,7 +205,11 @@ def test_unreadable_text_raises_format_error(tmp_path, text):
 @pytest.fixture(scope="module")
 def saved_project(tmp_path_factory) -> bytes:
     path = tmp_path_factory.mktemp("valid") / "p.json"
-    save_project(path, *_trained(epochs=1))
+    data, network, training, net, history = _trained(network=NetworkSpec(hidden=[[2, "tanh"]]),
+                                                     training=TrainingConfig(optimizer="adam"), epochs=1)
+    run = PinnedRun(data, network, training, history, net, "first")
+    save_project(path, data, network, training, net, history, checkpoints=_checkpoints(data, network, training, 1),
+                 runs=(run,))
     return path.read_bytes()
 
 
@@ -225,3 +272,68 @@ def test_a_version_1_file_opens_without_a_trainer_state(tmp_path):
     (tmp_path / "p.json").write_text(json.dumps(doc))
     project = load_project(tmp_path / "p.json")
     assert project.weights is not None and project.trainer_state is None
+
+
+# --- pinned runs and checkpoints --------------------------------------------------------------
+def test_pinned_runs_and_checkpoints_round_trip(tmp_path):
+    data, network, training, net, history = _trained(training=TrainingConfig(optimizer="adam"))
+    other = TrainingConfig(optimizer="sgd", learning_rate=0.1)
+    runs = []
+    for settings, label in (((data, network, other), "fast"), ((data, NetworkSpec(hidden=[[6, "relu"]], dtype="float32"),
+                                                                training), "")):
+        *_, run_net, run_history = _trained(*settings, epochs=5)
+        runs.append(PinnedRun(*settings, run_history, run_net, label))
+    store = _checkpoints(data, network, training, 3)
+    save_project(tmp_path / "p.json", data, network, training, net, history, checkpoints=store, runs=runs)
+    project = load_project(tmp_path / "p.json")
+    assert len(project.runs) == 2 and project.runs[0].label == "fast" and project.runs[1].label == ""
+    X = prepare(data).X_test
+    for saved, loaded in zip(runs, project.runs):
+        assert (loaded.data, loaded.network, loaded.training) == (saved.data, saved.network, saved.training)
+        assert loaded.history == saved.history
+        np.testing.assert_array_equal(loaded.weights.predict(X), saved.weights.predict(X))
+    assert project.checkpoints.epochs == store.epochs == [0, 1, 2, 3]
+    for saved, loaded in zip(store, project.checkpoints):
+        for (k, b), (k2, b2) in zip(saved.weights, loaded.weights):
+            np.testing.assert_array_equal(k, k2)
+            np.testing.assert_array_equal(b, b2)
+        assert loaded.trainer_state["rng"] == saved.trainer_state["rng"]
+
+
+def test_a_version_1_project_opens_without_runs_or_checkpoints(tmp_path):
+    (tmp_path / "p.json").write_text(json.dumps(_doc()))
+    project = load_project(tmp_path / "p.json")
+    assert project.runs == () and project.checkpoints is None and len(project.history.train_loss) == 2
+
+
+def test_a_version_3_document_with_runs_and_checkpoints_loads(tmp_path):
+    (tmp_path / "p.json").write_text(json.dumps(_with_runs_and_checkpoints(_doc())))
+    project = load_project(tmp_path / "p.json")
+    assert [run.label for run in project.runs] == ["", "again"] and project.checkpoints.epochs == [0, 1, 2]
+
+
+def test_checkpoints_beyond_the_saved_share_are_saved_thinned(tmp_path, monkeypatch):
+    data, network, training, net, history = _trained()
+    store = _checkpoints(data, network, training, 40)
+    monkeypatch.setattr(project_module, "MAX_SAVED_CHECKPOINT_BYTES", store.nbytes // 3)
+    save_project(tmp_path / "p.json", data, network, training, net, history, checkpoints=store)
+    saved = load_project(tmp_path / "p.json").checkpoints
+    assert saved.nbytes <= store.nbytes // 3 and saved.epochs[-1] == 40 and saved.epochs[0] == 0
+    assert store.epochs == list(range(41))  # the store itself is untouched
+
+
+def test_a_project_too_large_to_open_again_is_not_written(tmp_path, monkeypatch):
+    data, network, training, net, history = _trained()
+    run = PinnedRun(data, network, training, history, net)
+    monkeypatch.setattr(io, "MAX_FILE_BYTES", 5_000)
+    with pytest.raises(ValueError, match=r"the project would take .* MiB, more than the .* MiB a project may hold"):
+        save_project(tmp_path / "p.json", data, network, training, net, history, runs=(run,) * 8)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_more_than_eight_runs_are_not_saved(tmp_path):
+    data, network, training, net, history = _trained(epochs=1)
+    run = PinnedRun(data, network, training, history, net)
+    with pytest.raises(ValueError, match="9 pinned runs; a project keeps at most 8"):
+        save_project(tmp_path / "p.json", data, network, training, runs=(run,) * 9)
+    assert list(tmp_path.iterdir()) == []
