@@ -275,11 +275,12 @@ def _check_same_network(weights, first) -> None:
 
 
 def _frozen_state(state: dict, weights: tuple) -> dict:
-    """A deep copy of a trainer's ``state_dict()`` with its optimizer buffers as read-only arrays."""
+    """A copy of a trainer's ``state_dict()`` with its optimizer buffers as read-only arrays."""
     try:
-        state = copy.deepcopy(state)
-        optimizer = state["optimizer"]
+        optimizer = dict(state["optimizer"])
         names = optimizers.create(optimizer["name"]).buffers
+        # the buffers become new arrays below; deep-copying their lists first would cost more than training
+        state = {key: copy.deepcopy(value) for key, value in state.items() if key != "optimizer"}
     except (KeyError, TypeError, ValueError) as error:
         raise ValueError(f"not a trainer's state ({error!s:.200})") from None
     params = [p for pair in weights for p in pair]
@@ -295,6 +296,7 @@ def _frozen_state(state: dict, weights: tuple) -> dict:
         for a in arrays:
             a.flags.writeable = False
         optimizer[name] = arrays
+    state["optimizer"] = optimizer
     return state
 
 
