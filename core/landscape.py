@@ -158,6 +158,10 @@ def landscape(net: Network, loss, X, Y, plane: Plane, xs, ys, max_samples: int =
     exactly ``Trainer.evaluate`` of the centre's weights on the same rows.
     """
     evaluator = Network(net.n_inputs, net.spec, dtype=net.dtype, weights=unflatten(plane.center, plane.shapes))
+    # the evaluator's weights become views of one vector, so that moving to a point is one vector operation
+    weights = plane.center.astype(net.dtype)
+    for layer, (kernel, bias) in zip(evaluator.layers, unflatten(weights, plane.shapes)):
+        layer.kernel, layer.bias = kernel, bias
     loss_fn = evaluator.check_loss(loss)
     X = evaluator.check_inputs(X)
     Y = loss_fn.targets(Y, evaluator.n_outputs).astype(evaluator.dtype, copy=False)
@@ -167,10 +171,13 @@ def landscape(net: Network, loss, X, Y, plane: Plane, xs, ys, max_samples: int =
     xs, ys = np.asarray(xs, dtype=np.float64), np.asarray(ys, dtype=np.float64)
     costs = np.full((len(ys), len(xs)), np.nan)
     first, second = plane.directions
+    point = np.empty_like(plane.center)
     with np.errstate(all="ignore"):  # far from the centre the cost may overflow: it is drawn as such
         for i, y in enumerate(ys):
-            row_origin = plane.center + y * second  # y = 0 adds exact zeros: the centre stays exact
+            row_origin = plane.center + y * second
             for j, x in enumerate(xs):
-                evaluator.set_weights(unflatten(row_origin + x * first, plane.shapes))
+                np.multiply(first, x, out=point)
+                point += row_origin  # at (0, 0): exact zeros added to the centre, which stays exact
+                weights[...] = point
                 costs[i, j] = evaluator.forward_loss(X, Y, loss_fn)
             yield Landscape(xs.copy(), ys.copy(), costs.copy(), i + 1)
