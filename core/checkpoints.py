@@ -72,7 +72,10 @@ class Checkpoint:
 
 
 class CheckpointStore:
-    """Checkpoints of one network at increasing epochs, thinned to stay within ``budget`` bytes."""
+    """Checkpoints of one network at increasing epochs, thinned to stay within ``budget`` bytes.
+
+    Not thread-safe: one owner adds and reads (in the app, the session). Its checkpoints are
+    immutable and may be handed to any thread."""
 
     def __init__(self, budget: int = DEFAULT_BUDGET, recent: int = RECENT, max_count: int = MAX_COUNT):
         self.recent = _positive(recent, "recent")
@@ -156,7 +159,8 @@ class CheckpointStore:
         self._thin()
 
     def truncate_after(self, epoch) -> list[Checkpoint]:
-        """Drop the checkpoints later than ``epoch`` (to train from there) and return them."""
+        """Drop the checkpoints later than ``epoch`` (to train from there) and return them. A ``copy()``
+        taken before is the undo."""
         i = int(np.searchsorted(self._epochs, epoch, side="right"))
         dropped = self._checkpoints[i:]
         del self._checkpoints[i:]
@@ -254,7 +258,8 @@ def _frozen_weights(weights) -> tuple:
         except (TypeError, ValueError):
             raise ValueError(f"layer {i}: expected a (kernel, bias) pair, got {_short(pair)}") from None
         if kernel.dtype not in (np.float32, np.float64) or bias.dtype != kernel.dtype:
-            raise ValueError(f"layer {i}: weights must be float32 or float64 arrays, got {kernel.dtype} and {bias.dtype}")
+            raise ValueError(f"layer {i}: weights must be float32 or float64 arrays, "
+                             f"got {kernel.dtype} and {bias.dtype}")
         if kernel.ndim != 2 or bias.shape != kernel.shape[1:] or (pairs and pairs[-1][0].shape[1] != kernel.shape[0]):
             raise ValueError(f"layer {i}: kernel {kernel.shape} and bias {bias.shape} do not fit the layers before")
         if not (np.isfinite(kernel).all() and np.isfinite(bias).all()):
@@ -329,7 +334,8 @@ class _Reader:
             raise FormatError(f"checkpoints.dtype must be 'float32' or 'float64', got {_short(dtype)}")
         if not isinstance(shapes, list) or not 1 <= len(shapes) <= io.MAX_LAYERS or not all(
                 isinstance(s, list) and len(s) == 2 and all(isinstance(d, list) for d in s) for s in shapes):
-            raise FormatError(f"checkpoints.shapes must list [kernel shape, bias shape] per layer, got {_short(shapes)}")
+            raise FormatError("checkpoints.shapes must list [kernel shape, bias shape] per layer, "
+                              f"got {_short(shapes)}")
         n_inputs = shapes[0][0][0] if len(shapes[0][0]) == 2 else None
         layers = []
         for i, (kernel, bias) in enumerate(shapes):

@@ -85,7 +85,8 @@ def save_project(path, data: DataSpec, network: NetworkSpec, training: TrainingC
     text = (io.dump_json(doc) + "\n").encode("utf-8")
     if len(text) > io.MAX_FILE_BYTES:
         raise ValueError(f"the project would take {len(text) / 2**20:,.0f} MiB, more than the "
-                         f"{io.MAX_FILE_BYTES // 2**20} MiB a project may hold: pin fewer runs or lower the checkpoint budget")
+                         f"{io.MAX_FILE_BYTES // 2**20} MiB a project may hold: "
+                         "pin fewer runs or lower the checkpoint budget")
     io.atomic_write(path, text)
 
 
@@ -184,7 +185,8 @@ def _runs(entries, folder: Path) -> tuple:
     for i, entry in enumerate(entries):
         try:
             if not isinstance(entry, dict) or set(entry) != {"label", "history", "weights", *SECTIONS}:
-                raise FormatError(f"expected label, {', '.join(SECTIONS)}, history and weights, got {reprlib.repr(entry)}")
+                raise FormatError(f"expected label, {', '.join(SECTIONS)}, history and weights, "
+                                  f"got {reprlib.repr(entry)}")
             if not isinstance(entry["label"], str):
                 raise FormatError(f"label must be text, got {reprlib.repr(entry['label'])}")
             data, network, training = _sections(entry, folder)

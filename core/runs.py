@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 import csv
 import io as text_io
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from . import activations, datasets, losses, optimizers
@@ -55,7 +55,8 @@ def describe_differences(runs) -> list[str]:
     ``training`` specs (a PinnedRun, a Project). Runs with the same settings get "(2)", "(3)" after
     their label; a run with nothing to tell it apart is "same settings"."""
     described = [_described_settings(run) for run in runs]
-    names = list(dict.fromkeys(name for d in described for name in d))  # in order, settings of any run
+    order = {name: i for i, name in enumerate(_DESCRIBE)}  # those that matter most first
+    names = sorted({name for d in described for name in d}, key=lambda name: (order.get(name, len(order)), name))
     differing = [name for name in names if len({d.get(name) for d in described}) > 1]
     labels = [", ".join(d[name] for name in differing if name in d) or "same settings" for d in described]
     seen: dict[str, int] = {}
@@ -67,8 +68,8 @@ def describe_differences(runs) -> list[str]:
 
 
 def _described_settings(run) -> dict:
-    """Each setting of a run as a label shows it, keyed by (section, field): those that matter most
-    first (the order of ``_DESCRIBE``), settings that do not apply to the run's data left out."""
+    """Each setting of a run as a label shows it, keyed by (section, field); settings that do not
+    apply to the run's data or regularization are left out."""
     values = {(section, f.name): getattr(getattr(run, section), f.name)
               for section in ("data", "network", "training") for f in fields(getattr(run, section))}
     if run.data.source != "csv":
@@ -77,8 +78,7 @@ def _described_settings(run) -> dict:
         del values["data", "features"], values["data", "n_samples"], values["data", "noise"]
     if run.training.regularization is None:
         del values["training", "reg_rate"]
-    ordered = [key for key in _DESCRIBE if key in values] + [key for key in values if key not in _DESCRIBE]
-    return {key: _DESCRIBE.get(key, lambda v: f"{key[1].replace('_', ' ')} {v}")(values[key]) for key in ordered}
+    return {key: _DESCRIBE.get(key, lambda v: f"{key[1].replace('_', ' ')} {v}")(value) for key, value in values.items()}
 
 
 def _hidden(layers) -> str:

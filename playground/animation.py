@@ -26,7 +26,8 @@ def write_animation(path, frames, fps: float = 10) -> int:
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
-        raise ValueError(f"cannot write {path.name!r}: unknown suffix {path.suffix!r}; expected one of {', '.join(SUFFIXES)}")
+        raise ValueError(f"cannot write {path.name!r}: unknown suffix {path.suffix!r}; "
+                         f"expected one of {', '.join(SUFFIXES)}")
     if isinstance(fps, bool) or not isinstance(fps, (int, float)) or not 0 < fps <= MAX_FPS[suffix]:
         raise ValueError(f"fps must be above 0 and at most {MAX_FPS[suffix]} for {suffix}, got {fps!r}")
     counted = _Checked(frames, even=suffix == ".mp4")

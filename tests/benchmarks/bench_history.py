@@ -20,10 +20,8 @@ import argparse
 import json
 import statistics
 import sys
-import time
 from pathlib import Path
 
-import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT), str(Path(__file__).resolve().parent)]
@@ -129,8 +127,9 @@ def main(argv=None) -> int:
     rows, out = [], {}
     for label, hidden in NETWORKS.items():
         r = out[label] = bench_landscape(hidden, rounds)
-        rows.append([label, str(r["samples"]), f"{r['grid_seconds'] * 1e3:,.0f} ms", f"{r['worst_grid_seconds'] * 1e3:,.0f} ms",
-                     f"{r['floor_seconds'] * 1e3:,.0f} ms", f"{r['ratio']:.2f}x"])
+        ms = lambda seconds: f"{seconds * 1e3:,.0f} ms"
+        rows.append([label, str(r["samples"]), ms(r["grid_seconds"]), ms(r["worst_grid_seconds"]),
+                     ms(r["floor_seconds"]), f"{r['ratio']:.2f}x"])
     results["sections"]["landscape"] = out
     print("2. A 41 x 41 loss landscape (1,681 points) vs the bare forward passes it needs")
     print(table(rows, ["network", "points", "landscape (median)", "slowest round", "bare forward_loss",

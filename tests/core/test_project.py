@@ -279,10 +279,10 @@ def test_pinned_runs_and_checkpoints_round_trip(tmp_path):
     data, network, training, net, history = _trained(training=TrainingConfig(optimizer="adam"))
     other = TrainingConfig(optimizer="sgd", learning_rate=0.1)
     runs = []
-    for settings, label in (((data, network, other), "fast"), ((data, NetworkSpec(hidden=[[6, "relu"]], dtype="float32"),
-                                                                training), "")):
-        *_, run_net, run_history = _trained(*settings, epochs=5)
-        runs.append(PinnedRun(*settings, run_history, run_net, label))
+    for specs, label in (((data, network, other), "fast"),
+                         ((data, NetworkSpec(hidden=[[6, "relu"]], dtype="float32"), training), "")):
+        *_, run_net, run_history = _trained(*specs, epochs=5)
+        runs.append(PinnedRun(*specs, run_history, run_net, label))
     store = _checkpoints(data, network, training, 3)
     save_project(tmp_path / "p.json", data, network, training, net, history, checkpoints=store, runs=runs)
     project = load_project(tmp_path / "p.json")

@@ -1,6 +1,5 @@
 """Pinned runs: labels of what differs, comparison at an epoch, CSV export, the limit of eight."""
 import csv
-from dataclasses import replace
 
 import numpy as np
 import pytest
