@@ -341,7 +341,7 @@ class _Reader:
         for i, (kernel, bias) in enumerate(shapes):
             units = kernel[1] if len(kernel) == 2 else None
             n_in = layers[-1] if layers else n_inputs
-            if not (len(kernel) == 2 and all(type(d) is int and d >= 1 for d in kernel)
+            if not (len(kernel) == 2 and all(type(d) is int and d >= 1 for d in kernel + bias)
                     and kernel[0] == n_in and bias == [units]):
                 raise FormatError(f"checkpoints.shapes: layer {i} has kernel {_short(kernel)} and bias "
                                   f"{_short(bias)}, which do not fit the layers before")

@@ -267,7 +267,7 @@ class Trainer:
             optimizer = optimizers.create(self._optimizer.name)
             optimizer.load_state_dict(state["optimizer"], self.net.parameters)
             epoch, steps = _count(state["epoch"], "epoch"), _count(state["steps"], "steps")
-        except (KeyError, TypeError, ValueError) as error:
+        except (KeyError, TypeError, ValueError, OverflowError) as error:  # Overflow: an integer NumPy cannot hold
             raise ValueError(f"the training state does not fit this trainer ({error!s:.200})") from None
         self.rng, self.progress, self._scoring, self._optimizer = rng, progress, None, optimizer
         self.epoch, self.steps = epoch, steps

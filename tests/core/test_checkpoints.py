@@ -1,9 +1,11 @@
 """Checkpoints: the keep policy within the budget, scrubbing, training from a checkpoint, files, recovery."""
+import copy
 import json
 import tracemalloc
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from core import DivergenceError, History, Network
 from core.checkpoints import DEFAULT_BUDGET, CheckpointStore, recovery_checkpoint
@@ -291,6 +293,53 @@ def test_a_bad_document_raises_format_error_saying_what_is_wrong(name):
     change(doc)
     with pytest.raises(FormatError, match=message):
         CheckpointStore.from_dict(doc)
+
+
+def _paths(value, prefix=()):
+    """The path of every value nested in a JSON document."""
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return
+    for key, item in items:
+        yield prefix + (key,)
+        yield from _paths(item, prefix + (key,))
+
+
+@pytest.fixture(scope="module")
+def mid_epoch_document():
+    """A store whose second checkpoint holds a trainer stopped in the middle of an epoch."""
+    problem = prepare(DataSpec(n_samples=30))
+    net = NetworkSpec(hidden=((3, "tanh"),)).build(problem)
+    trainer = TrainingConfig(optimizer="adam", batch_size=7).build(net, problem)
+    store = CheckpointStore()
+    store.add(0, net.get_weights(), trainer.state_dict())
+    next(trainer.run(problem.X_train, problem.Y_train))
+    store.add(1, net.get_weights(), trainer.state_dict())
+    return json.loads(json.dumps(store.to_dict()))
+
+
+JSON_VALUES = st.one_of(st.none(), st.booleans(), st.integers(-2**70, 2**130), st.floats(), st.text(max_size=8),
+                        st.lists(st.integers(-3, 3), max_size=3), st.dictionaries(st.text(max_size=3), st.integers(),
+                                                                                  max_size=2))
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_a_document_with_any_value_replaced_loads_or_raises_format_error_only(mid_epoch_document, data):
+    doc = copy.deepcopy(mid_epoch_document)
+    for _ in range(data.draw(st.integers(1, 2))):
+        path = data.draw(st.sampled_from(list(_paths(doc))))
+        parent = doc
+        for key in path[:-1]:
+            parent = parent[key]
+        parent[path[-1]] = data.draw(JSON_VALUES)
+    try:
+        CheckpointStore.from_dict(doc)
+    except FormatError:
+        pass
 
 
 # --- going back after a divergence ------------------------------------------------------------
