@@ -74,7 +74,9 @@ def _described_settings(run) -> dict:
               for section in ("data", "network", "training") for f in fields(getattr(run, section))}
     if run.data.source != "csv":
         del values["data", "csv_path"], values["data", "target"]
-    if not run.data.is_plane:  # the tables' own columns and rows
+    if run.data.is_plane:  # standardisation is for tables
+        del values["data", "standardize"]
+    else:  # the tables' own columns and rows
         del values["data", "features"], values["data", "n_samples"], values["data", "noise"]
     if run.training.regularization is None:
         del values["training", "reg_rate"]
@@ -99,7 +101,7 @@ def _source(name: str) -> str:
 _DESCRIBE = {  # (section, field): the value as shown in a label
     ("training", "optimizer"): lambda v: optimizers.create(v).label,
     ("training", "learning_rate"): lambda v: f"lr {v:g}",
-    ("training", "batch_size"): lambda v: f"batch {v}",
+    ("training", "batch_size"): lambda v: "full batch" if v == "all" else f"batch {v}",
     ("training", "regularization"): lambda v: {None: "no regularization", "l1": "L1", "l2": "L2"}.get(v, str(v)),
     ("training", "reg_rate"): lambda v: f"regularization rate {v:g}",
     ("training", "loss"): lambda v: losses.get(v).label if v else "default loss",
@@ -117,6 +119,7 @@ _DESCRIBE = {  # (section, field): the value as shown in a label
     ("data", "csv_path"): lambda v: Path(v).name if v else "no file",
     ("data", "target"): lambda v: f"target {v}" if v else "last column",
     ("data", "task"): lambda v: v or "task inferred",
+    ("data", "standardize"): lambda v: "standardised" if v else "raw values",
 }
 
 
