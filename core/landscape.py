@@ -172,12 +172,12 @@ def landscape(net: Network, loss, X, Y, plane: Plane, xs, ys, max_samples: int =
     costs = np.full((len(ys), len(xs)), np.nan)
     first, second = plane.directions
     point = np.empty_like(plane.center)
-    with np.errstate(all="ignore"):  # far from the centre the cost may overflow: it is drawn as such
-        for i, y in enumerate(ys):
+    for i, y in enumerate(ys):
+        with np.errstate(all="ignore"):  # far from the centre the cost may overflow: it is drawn as such
             row_origin = plane.center + y * second
             for j, x in enumerate(xs):
                 np.multiply(first, x, out=point)
                 point += row_origin  # at (0, 0): exact zeros added to the centre, which stays exact
                 weights[...] = point
                 costs[i, j] = evaluator.forward_loss(X, Y, loss_fn)
-            yield Landscape(xs.copy(), ys.copy(), costs.copy(), i + 1)
+        yield Landscape(xs.copy(), ys.copy(), costs.copy(), i + 1)  # outside errstate, which would reach the caller

@@ -137,3 +137,11 @@ def test_grid_axes_have_an_exact_zero_in_the_middle():
         axis(1.0, 10)
     with pytest.raises(ValueError, match="extent must be positive"):
         axis(0.0)
+
+
+def test_the_callers_floating_point_error_settings_are_left_alone():
+    problem, net, trainer, store = _trained(epochs=2)
+    before = np.geterr()
+    for _ in landscape(net, "bce", problem.X_train, problem.Y_train, random_plane(net.get_weights()), axis(50.0, 3),
+                       axis(50.0, 3)):
+        assert np.geterr() == before  # far out the cost overflows: only the evaluation ignores it
