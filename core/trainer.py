@@ -47,6 +47,12 @@ class History:
             getattr(self, name).extend(getattr(later, name))
         self.test_epoch.extend(offset + epoch for epoch in later.test_epoch)
 
+    def up_to(self, epoch: int) -> "History":
+        """A copy of the first ``epoch`` epochs (to train on from there: ``extend`` adds the new ones)."""
+        tested = sum(1 for e in self.test_epoch if e <= epoch)
+        return History(self.train_loss[:epoch], self.test_loss[:tested], self.train_accuracy[:epoch],
+                       self.test_accuracy[:tested], self.test_epoch[:tested])
+
 
 @dataclass
 class EpochProgress:

@@ -214,7 +214,10 @@ def test_training_from_a_checkpoint_continues_exactly_as_it_went(optimizer):
             np.testing.assert_array_equal(bias, bias_a)
 
     trainer_b.fit(problem.X_train, problem.Y_train, 18, problem.X_test, problem.Y_test, callback=compare)
-    assert later.train_loss == history.train_loss[12:] and later.test_loss == history.test_loss[12:]
+    timeline = history.up_to(12)
+    assert len(timeline.train_loss) == 12 and history.train_loss[:12] == timeline.train_loss
+    timeline.extend(later)
+    assert timeline == history
     store.add(13, net_b.get_weights())  # the new future goes on the timeline
     assert store.epochs[-2:] == [12, 13]
 

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from core import DivergenceError, Network, Trainer
+from core import DivergenceError, History, Network, Trainer
 
 
 def _circle(seed=0):
@@ -306,3 +306,13 @@ def test_a_state_that_does_not_fit_is_refused_and_changes_nothing():
     with pytest.raises(ValueError, match="does not fit"):
         other.load_state_dict(bad)
     assert other.epoch == 0 and other.optimizer.m is None
+
+
+def test_a_history_cut_at_an_epoch_keeps_the_test_figures_taken_by_then():
+    history = History(train_loss=[4.0, 3.0, 2.0, 1.0], train_accuracy=[0.1, 0.2, 0.3, 0.4],
+                      test_loss=[3.5, 1.5], test_accuracy=[0.2, 0.5], test_epoch=[2, 4])
+    assert history.up_to(3) == History([4.0, 3.0, 2.0], [3.5], [0.1, 0.2, 0.3], [0.2], [2])
+    assert history.up_to(0) == History() and history.up_to(9) == history
+    cut = history.up_to(4)
+    cut.train_loss.append(0.5)
+    assert len(history.train_loss) == 4  # a copy
