@@ -33,7 +33,7 @@ class Optimizer:
             if lists is None:
                 loaded[key] = None
                 continue
-            if not isinstance(lists, list) or len(lists) != len(params):
+            if not isinstance(lists, (list, tuple)) or len(lists) != len(params):
                 raise ValueError(f"optimizer {key} must hold one array per parameter ({len(params)})")
             arrays = [np.array(values, dtype=p.dtype) for values, p in zip(lists, params)]
             if any(a.shape != p.shape or not np.isfinite(a).all() for a, p in zip(arrays, params)):

@@ -42,10 +42,9 @@ class FrameClock:
         return min(max(1.0 / PUBLISH_HZ, self.seconds / VIEW_SHARE), SLOWEST_FRAMES)
 
 
-def epochs_between_tests(steps_per_second: float, n_train: int, batch_size: int) -> int:
+def epochs_between_tests(steps_per_second: float, steps_per_epoch: int) -> int:
     """Epochs between test-set passes: at most TEST_HZ a second, every epoch when epochs are slower."""
-    epochs_per_second = steps_per_second / math.ceil(n_train / batch_size)
-    return max(1, math.ceil(epochs_per_second / TEST_HZ))
+    return max(1, math.ceil(steps_per_second / steps_per_epoch / TEST_HZ))
 
 
 def output_due(now: float, last: float, cost: float, running: bool) -> bool:

@@ -1,16 +1,22 @@
-"""Settings panels: ``DataControls`` edits a DataSpec, ``TrainingControls`` the hyperparameters.
+"""Settings panels: ``DataControls`` for the data, ``TrainingControls`` for how to train.
 
-Values are stored names (``"relu"``, ``"adam"``) kept apart from the labels shown.
+They show specs (``show``) and emit what the user asks for; they never keep settings of their own.
+Values are stored names (``"relu"``, ``"adam"``) kept apart from the labels shown. Typed numbers are
+taken as typed: a value out of range is refused by the Session with a message, never clipped here.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
+from dataclasses import replace
+
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QComboBox, QFormLayout, QHBoxLayout, QLabel, QPushButton, QSlider, QSpinBox,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
 
 from core import datasets, optimizers
-from core.spec import DataSpec, TrainingConfig
+from core.spec import DataSpec, NetworkSpec, TrainingConfig
+from playground.widgets.fields import CountField, typed_combo
 
+BATCH_SIZES = ["1", "10", "32", "100", "all"]
 LEARNING_RATES = ["0.00001", "0.0001", "0.001", "0.003", "0.01", "0.03", "0.1", "0.3", "1", "3", "10"]
 REG_RATES = ["0", "0.0001", "0.001", "0.003", "0.01", "0.03", "0.1", "0.3", "1", "3", "10"]
 REGULARIZATIONS = [("none", None), ("L1", "l1"), ("L2", "l2")]
@@ -26,6 +32,8 @@ def _combo(items, tip: str) -> QComboBox:
         combo.addItem(label, value)
     combo.setToolTip(tip)
     combo.setFocusPolicy(Qt.NoFocus)
+    combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(6)  # a long label elides instead of widening the panel
     return combo
 
 
@@ -47,8 +55,20 @@ def _slider(low: int, high: int, tip: str) -> QSlider:
     return slider
 
 
+@contextmanager
+def _blocked(widgets):
+    """Show values in ``widgets`` without their signals announcing an edit."""
+    for widget in widgets:
+        widget.blockSignals(True)
+    try:
+        yield
+    finally:
+        for widget in widgets:
+            widget.blockSignals(False)
+
+
 class DataControls(QWidget):
-    """Dataset, samples, noise, train/test ratio and data seed. Emits ``changed(DataSpec)``."""
+    """Dataset, points, noise, test share, data seed and task. Emits ``changed(DataSpec)``."""
 
     changed = Signal(object)
     csv_requested = Signal()  # the user picked "Your CSV file…"
@@ -59,17 +79,10 @@ class DataControls(QWidget):
         items = [(label, name) for name, (label, _, _) in datasets.PLANE_SETS.items()]
         items += [(label, name) for name, label in TABLE_LABELS.items()] + [("Your CSV file…", CSV)]
         self.dataset = _combo(items, "Which data to learn: 2-D sets, bundled tables or your own CSV")
-        self.samples = QSpinBox()
-        self.samples.setRange(20, 20000)
-        self.samples.setSingleStep(100)
-        self.samples.setKeyboardTracking(False)
-        self.samples.setToolTip("Number of points in a 2-D set")
+        self.samples = CountField("Number of points in a 2-D set", step=100)
         self.noise = _slider(0, 50, "Noise added to the 2-D set, in %")
         self.test_percent = _slider(0, 90, "Share of the data kept aside for testing, in %")
-        self.seed = QSpinBox()
-        self.seed.setRange(0, 2**31 - 1)
-        self.seed.setKeyboardTracking(False)
-        self.seed.setToolTip("Seed of the data and of the train/test split")
+        self.seed = CountField("Seed of the data and of the train/test split")
         self.task = _combo(TASKS, "For tables: predict a number (regression) or a class; by default a target "
                                   "of text or of at most 10 whole numbers is read as classes")
         self.regenerate = QPushButton("Regenerate")
@@ -86,139 +99,125 @@ class DataControls(QWidget):
         form.addRow("Data seed", self.seed)
         form.addRow("Task", self.task)
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(form)
         layout.addWidget(self.regenerate)
         layout.addWidget(self.source_label)
-        layout.addStretch()
-        self.set_spec(self.spec)
+        self.show_spec(self.spec)
         self.dataset.activated.connect(self._dataset_chosen)
-        for widget in (self.samples, self.noise, self.test_percent, self.seed):
-            widget.valueChanged.connect(self._edited)
-        self.task.activated.connect(self._edited)
-        self.regenerate.clicked.connect(lambda: self.seed.setValue(self.seed.value() + 1))
+        self.samples.entered.connect(lambda n: self._emit(n_samples=n))
+        self.seed.entered.connect(lambda n: self._emit(seed=n))
+        self.noise.valueChanged.connect(lambda v: self._emit(noise=v / 100))
+        self.test_percent.valueChanged.connect(lambda v: self._emit(test_fraction=v / 100))
+        self.task.activated.connect(lambda _: self._emit(task=self.task.currentData()))
+        self.regenerate.clicked.connect(lambda: self._emit(seed=self.spec.seed + 1))
 
-    def set_spec(self, spec: DataSpec) -> None:
+    def show_spec(self, spec: DataSpec) -> None:
         """Show ``spec`` without emitting ``changed``."""
         self.spec = spec
-        widgets = (self.dataset, self.samples, self.noise, self.test_percent, self.seed, self.task)
-        for widget in widgets:
-            widget.blockSignals(True)
-        _select(self.dataset, spec.source)
-        _select(self.task, spec.task)
-        self.samples.setValue(spec.n_samples)
-        self.noise.setValue(round(spec.noise * 100))
-        self.test_percent.setValue(round(spec.test_fraction * 100))
-        self.seed.setValue(spec.seed)
-        for widget in widgets:
-            widget.blockSignals(False)
-        for widget in (self.samples, self.noise):
+        with _blocked((self.dataset, self.samples, self.noise, self.test_percent, self.seed, self.task)):
+            _select(self.dataset, spec.source)
+            _select(self.task, spec.task)
+            self.samples.show_value(spec.n_samples)
+            self.noise.setValue(round(spec.noise * 100))
+            self.test_percent.setValue(round(spec.test_fraction * 100))
+            self.seed.show_value(spec.seed)
+        for widget in (self.samples, self.noise, self.regenerate):
             widget.setEnabled(spec.is_plane)
-        self.regenerate.setEnabled(spec.is_plane)
         self.task.setEnabled(spec.source == CSV)  # the bundled tables have their own task
-        self._update_labels()
-
-    def _update_labels(self):
-        self.noise_label.setText(f"Noise {self.noise.value()} %")
-        self.test_label.setText(f"Test data {self.test_percent.value()} %")
-        csv = f"CSV: {self.spec.csv_path} (target {self.spec.target or 'last column'})" if self.spec.source == CSV else ""
+        self.noise_label.setText(f"Noise {round(spec.noise * 100)} %")
+        self.test_label.setText(f"Test data {round(spec.test_fraction * 100)} %")
+        csv = f"CSV: {spec.csv_path} (target {spec.target or 'last column'})" if spec.source == CSV else ""
         self.source_label.setText(csv)
+        self.source_label.setToolTip(csv)
 
     def _dataset_chosen(self, index):
         name = self.dataset.itemData(index)
         if name == CSV:
             _select(self.dataset, self.spec.source)  # stays until a file is actually chosen
             self.csv_requested.emit()
-            return
-        self._edited()
+        elif name != self.spec.source:
+            self.changed.emit(DataSpec(source=name, n_samples=self.spec.n_samples, noise=self.spec.noise,
+                                       test_fraction=self.spec.test_fraction, seed=self.spec.seed,
+                                       features=self.spec.features))
 
-    def _edited(self, *_):
-        self.spec = DataSpec(source=self.dataset.currentData(), n_samples=self.samples.value(),
-                             noise=self.noise.value() / 100, test_fraction=self.test_percent.value() / 100,
-                             seed=self.seed.value(), features=list(self.spec.features),
-                             csv_path=self.spec.csv_path, target=self.spec.target,
-                             task=self.task.currentData() if self.dataset.currentData() == CSV else None)
-        self.set_spec(self.spec)
-        self.changed.emit(self.spec)
+    def _emit(self, **changes):
+        self.changed.emit(replace(self.spec, **changes))
 
 
 class TrainingControls(QWidget):
-    """Learning rate, optimizer, batch size, regularization, seed and precision, in one row.
+    """Learning rate, optimizer, batch size, regularization, seed and precision.
 
-    ``hyperparameter_changed(name, value)`` applies live; ``rebuild_needed`` asks for a reset
-    (seed, precision)."""
+    ``hyperparameter_changed(name, value)`` applies live; ``seed_changed`` and ``precision_changed``
+    rebuild the network."""
 
     hyperparameter_changed = Signal(str, object)
-    rebuild_needed = Signal()
+    seed_changed = Signal(object)
+    precision_changed = Signal(str)
 
-    def __init__(self, config: TrainingConfig | None = None, parent=None):
+    def __init__(self, parent=None):
         super().__init__(parent)
-        self.learning_rate = QComboBox()
-        self.learning_rate.setEditable(True)
-        self.learning_rate.setInsertPolicy(QComboBox.NoInsert)  # typed values are not added to the list
-        self.learning_rate.addItems(LEARNING_RATES)
-        self.learning_rate.setToolTip("Learning rate; changes apply at once, while training")
+        self.learning_rate = typed_combo(LEARNING_RATES, "Learning rate; changes apply at once, while training")
         self.optimizer = _combo([(cls.label, name) for name, cls in optimizers.OPTIMIZERS.items()],
                                 "Optimizer: plain SGD, SGD with momentum 0.9, or Adam")
-        self.batch_size = QSpinBox()
-        self.batch_size.setRange(1, 10_000_000)
-        self.batch_size.setKeyboardTracking(False)
-        self.batch_size.setToolTip("Samples per gradient step")
+        self.batch_size = typed_combo(BATCH_SIZES, "Samples per gradient step: a number, or 'all' for "
+                                                    "full-batch gradient descent (one step per epoch)")
         self.regularization = _combo(REGULARIZATIONS, "Penalty on the kernels (never the biases)")
         self.reg_rate = _combo([(r, float(r)) for r in REG_RATES], "Regularization rate")
-        self.seed = QSpinBox()
-        self.seed.setRange(0, 2**31 - 1)
-        self.seed.setKeyboardTracking(False)
-        self.seed.setToolTip("Seed of the initial weights and of the shuffling: the same seed reproduces a run")
+        self.seed = CountField("Seed of the initial weights and of the shuffling: the same seed reproduces a run")
         self.precision = _combo([("float64", "float64"), ("float32", "float32")],
                                 "Numeric precision: float32 is faster for big networks")
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        form = QFormLayout(self)
+        form.setContentsMargins(0, 0, 0, 0)
         for label, widget in (("Learning rate", self.learning_rate), ("Optimizer", self.optimizer),
                               ("Batch size", self.batch_size), ("Regularization", self.regularization),
                               ("Reg. rate", self.reg_rate), ("Seed", self.seed), ("Precision", self.precision)):
-            column = QVBoxLayout()
-            caption = QLabel(label)
-            caption.setStyleSheet("color: #666; font-size: 11px;")
-            column.addWidget(caption)
-            column.addWidget(widget)
-            layout.addLayout(column)
-        self.set_config(config or TrainingConfig(), "float64")
+            form.addRow(label, widget)
+        self.show_specs(TrainingConfig(), NetworkSpec())
         self.learning_rate.lineEdit().editingFinished.connect(self._learning_rate_edited)
         self.learning_rate.activated.connect(lambda _: self._learning_rate_edited())
+        self.batch_size.lineEdit().editingFinished.connect(self._batch_size_edited)
+        self.batch_size.activated.connect(lambda _: self._batch_size_edited())
         self.optimizer.activated.connect(lambda _: self.hyperparameter_changed.emit("optimizer", self.optimizer.currentData()))
-        self.batch_size.valueChanged.connect(lambda v: self.hyperparameter_changed.emit("batch_size", v))
         self.regularization.activated.connect(
             lambda _: self.hyperparameter_changed.emit("regularization", self.regularization.currentData()))
         self.reg_rate.activated.connect(lambda _: self.hyperparameter_changed.emit("reg_rate", self.reg_rate.currentData()))
-        self.seed.valueChanged.connect(lambda _: self.rebuild_needed.emit())
-        self.precision.activated.connect(lambda _: self.rebuild_needed.emit())
+        self.seed.entered.connect(self.seed_changed)
+        self.precision.activated.connect(lambda _: self.precision_changed.emit(self.precision.currentData()))
 
-    def set_config(self, config: TrainingConfig, precision: str) -> None:
-        widgets = (self.learning_rate, self.optimizer, self.batch_size, self.regularization, self.reg_rate,
-                   self.seed, self.precision)
-        for widget in widgets:
-            widget.blockSignals(True)
-        self.learning_rate.setCurrentText(f"{config.learning_rate:g}")
-        self.learning_rate_in_force = config.learning_rate
-        _select(self.optimizer, config.optimizer)
-        self.batch_size.setValue(config.batch_size)
-        _select(self.regularization, config.regularization)
-        _select(self.reg_rate, float(config.reg_rate))
-        self.seed.setValue(config.seed)
-        _select(self.precision, precision)
-        for widget in widgets:
-            widget.blockSignals(False)
+    def show_specs(self, config: TrainingConfig, network: NetworkSpec) -> None:
+        with _blocked((self.learning_rate, self.optimizer, self.batch_size, self.regularization, self.reg_rate,
+                       self.seed, self.precision)):
+            self.learning_rate.setCurrentText(f"{config.learning_rate:g}")
+            self.learning_rate_in_force = config.learning_rate
+            _select(self.optimizer, config.optimizer)
+            self.batch_size.setCurrentText(str(config.batch_size))
+            self.batch_size_in_force = config.batch_size
+            _select(self.regularization, config.regularization)
+            _select(self.reg_rate, float(config.reg_rate))
+            self.seed.show_value(network.seed)
+            _select(self.precision, network.dtype)
 
     def _learning_rate_edited(self):
-        """Any number goes to the trainer, which refuses absurd ones; other text is put back."""
+        """Any number is asked for (absurd ones are refused with a message); other text is put back."""
         try:
             value = float(self.learning_rate.currentText())
         except ValueError:
             self.learning_rate.setCurrentText(f"{self.learning_rate_in_force:g}")
             return
         if value != self.learning_rate_in_force:
-            self.learning_rate_in_force = value
             self.hyperparameter_changed.emit("learning_rate", value)
+
+    def _batch_size_edited(self):
+        """A whole number or "all" is asked for; other text is put back."""
+        text = self.batch_size.currentText().strip().lower()
+        try:
+            value = text if text == "all" else int(text)
+        except ValueError:
+            self.batch_size.setCurrentText(str(self.batch_size_in_force))
+            return
+        if value != self.batch_size_in_force:
+            self.hyperparameter_changed.emit("batch_size", value)
 
 
 if __name__ == "__main__":
@@ -230,8 +229,8 @@ if __name__ == "__main__":
         training, data = TrainingControls(), DataControls()
         training.hyperparameter_changed.connect(lambda n, v: print("live:", n, v))
         data.changed.connect(lambda spec: print("data:", spec))
-        layout.addWidget(training)
         layout.addWidget(data)
+        layout.addWidget(training)
         return panel
 
     style.preview(make)

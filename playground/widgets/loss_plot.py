@@ -1,52 +1,31 @@
-"""The cost curve: train and test cost per epoch, live, with accuracy below for classification."""
+"""The cost curve: train and test cost per epoch, live, with accuracy below for classification.
+
+It draws a ``RunHistory`` that it does not own (the Session does) and keeps no figures of its own.
+"""
 from __future__ import annotations
 
 import time
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from core.trainer import EpochStats, History
+from playground.session.history import RunHistory
 from playground.widgets import style
 
 REDRAW_HZ = 5  # a cost curve looks live at 5 frames a second, and each frame costs the trainer time
 
 
-class GrowingSeries:
-    """An append-only float buffer that doubles its capacity; ``values`` is a view, no copy."""
-
-    def __init__(self, capacity: int = 1024):
-        self._data = np.empty(capacity)
-        self.size = 0
-
-    def extend(self, values) -> None:
-        values = np.asarray(values, dtype=float)
-        needed = self.size + len(values)
-        if needed > len(self._data):
-            grown = np.empty(max(needed, 2 * len(self._data)))
-            grown[: self.size] = self._data[: self.size]
-            self._data = grown
-        self._data[self.size:needed] = values
-        self.size = needed
-
-    @property
-    def values(self) -> np.ndarray:
-        return self._data[: self.size]
-
-    def clear(self) -> None:
-        self.size = 0
-
-
 class LossPlot(QWidget):
-    """``add_epochs(stats)`` appends EpochStats; ``clear()`` starts again."""
+    """``set_history(history)`` to draw a run; ``redraw_if_due()`` after it grew."""
+
+    log_scale_requested = Signal(bool)
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        # the test set may be evaluated every few epochs only (Trainer.test_every): as in a History,
-        # "test_epoch" holds the 1-based position, among the epochs shown, of each epoch tested
-        self.series = {key: GrowingSeries() for key in ("epoch", "train", "train_acc", "test_epoch", "test", "test_acc")}
-        self.last_tested = None  # the latest EpochStats with test figures, for the readout
+        self.history = RunHistory()
         self.graphics = pg.GraphicsLayoutWidget()
         self.cost = self.graphics.addPlot(row=0, col=0)
         self.accuracy = self.graphics.addPlot(row=1, col=0)
@@ -64,14 +43,14 @@ class LossPlot(QWidget):
             plot.setDownsampling(auto=True, mode="peak")
             for side in ("left", "bottom"):
                 plot.getAxis(side).enableAutoSIPrefix(False)
-        for key, plot, pen, name in (("train", self.cost, style.TRAIN_PEN, "train"),
-                                     ("test", self.cost, style.TEST_PEN, "test"),
-                                     ("train_acc", self.accuracy, style.TRAIN_PEN, "train"),
-                                     ("test_acc", self.accuracy, style.TEST_PEN, "test")):
+        for key, plot, pen, name in (("train_loss", self.cost, style.TRAIN_PEN, "train"),
+                                     ("test_loss", self.cost, style.TEST_PEN, "test"),
+                                     ("train_accuracy", self.accuracy, style.TRAIN_PEN, "train"),
+                                     ("test_accuracy", self.accuracy, style.TEST_PEN, "test")):
             self.curves[key] = plot.plot(pen=pen, name=name, autoDownsampleFactor=1.0)
         self.log_scale = QCheckBox("log scale")
         self.log_scale.setToolTip("Show the cost on a logarithmic axis")
-        self.log_scale.toggled.connect(self._set_log_scale)
+        self.log_scale.toggled.connect(self.log_scale_requested)
         self.readout = QLabel("")
         self.readout.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)  # new text must not relayout the plots
         bar = QHBoxLayout()
@@ -94,52 +73,29 @@ class LossPlot(QWidget):
         self.accuracy.setVisible(visible)
         self.cost.setLabel("bottom", None if visible else "epoch")
 
-    def clear(self) -> None:
-        for series in self.series.values():
-            series.clear()
-        self.last_tested = None
-        self._redraw()
-        self.readout.setText("")
-
-    def add_epochs(self, stats_list) -> None:
-        if not stats_list:
-            return
-        shown = self.series["epoch"].size
-        self.series["epoch"].extend([s.epoch for s in stats_list])
-        self.series["train"].extend([s.train_loss for s in stats_list])
-        last = stats_list[-1]
-        if last.train_accuracy is not None:
-            self.series["train_acc"].extend([s.train_accuracy for s in stats_list])
-        tested = [s for s in stats_list if s.test_loss is not None]
-        if tested:
-            self.series["test_epoch"].extend([shown + i + 1 for i, s in enumerate(stats_list) if s.test_loss is not None])
-            self.last_tested = tested[-1]
-            self.series["test"].extend([s.test_loss for s in tested])
-            if self.last_tested.test_accuracy is not None:
-                self.series["test_acc"].extend([s.test_accuracy for s in tested])
+    def set_history(self, history: RunHistory, replaced: bool) -> None:
+        """Draw ``history`` (it grew, or with ``replaced`` it is another run's: the axes start over)."""
+        self.history = history
         self.dirty = True
-        self.readout.setText(_readout(last, self.last_tested))
+        if replaced:
+            self.x_bound = self.y_bound = 0.0
+            self._redraw()
+        last = history.last
+        self.readout.setText(_readout(last, history.last_tested) if last is not None else "")
 
-    def add_history(self, history) -> None:
-        """Show a saved run's curves (a core History)."""
-        n = len(history.train_loss)
-        train_accuracy = history.train_accuracy if len(history.train_accuracy) == n else [None] * n
-        test_accuracy = history.test_accuracy or [None] * len(history.test_loss)
-        tests = {epoch: figures for epoch, *figures in zip(history.test_epoch, history.test_loss, test_accuracy)}
-        self.add_epochs([EpochStats(i + 1, loss, accuracy, *tests.get(i + 1, (None, None)))
-                         for i, (loss, accuracy) in enumerate(zip(history.train_loss, train_accuracy))])
-        self._redraw()
+    def set_log_scale(self, on: bool) -> None:
+        if self.log_scale.isChecked() != on:
+            self.log_scale.blockSignals(True)
+            self.log_scale.setChecked(on)
+            self.log_scale.blockSignals(False)
+        self._set_log_scale(on)
 
-    def history(self) -> History:
-        """The curves as a core History, to save with a project (accuracies None for regression)."""
-        values = lambda key, n: self.series[key].values.tolist() if self.series[key].size else [None] * n
-        n_train, n_test = self.series["train"].size, self.series["test"].size
-        return History(values("train", 0), values("test", 0), values("train_acc", n_train),
-                       values("test_acc", n_test), self.series["test_epoch"].values.astype(int).tolist())
-
-    @property
-    def n_points(self) -> int:
-        return self.series["train"].size
+    def set_zoom(self, zoom: float) -> None:
+        font = QFont()
+        for plot in (self.cost, self.accuracy):
+            for side in ("left", "bottom"):
+                plot.getAxis(side).setStyle(tickFont=font)
+                plot.getAxis(side).label.setFont(font)
 
     def redraw_if_due(self, force: bool = False) -> None:
         """Redraw new points, at most REDRAW_HZ times a second unless ``force``d (e.g. when paused)."""
@@ -149,23 +105,25 @@ class LossPlot(QWidget):
     def _redraw(self) -> None:
         self.dirty = False
         self.last_redraw = time.perf_counter()
-        epochs = self.series["epoch"].values
-        test_epochs = epochs[self.series["test_epoch"].values.astype(int) - 1]
+        history = self.history
+        epochs = history["epoch"]
+        test_epochs = epochs[history["test_epoch"].astype(int) - 1]
         for key, curve in self.curves.items():
-            values = self.series[key].values
+            values = history[key]
             curve.setData((test_epochs if key.startswith("test") else epochs)[: len(values)], values)
         self._grow_ranges()
 
     def _grow_ranges(self) -> None:
-        last = float(self.series["epoch"].values[-1]) if self.n_points else 0.0
+        n_points = len(self.history)
+        last = float(self.history["epoch"][-1]) if n_points else 0.0
         if last > self.x_bound or self.x_bound > 4 * max(last, 10):  # grown past, or data was cleared
             self.x_bound = max(10.0, 1.5 * last)
             self.cost.setXRange(0, self.x_bound, padding=0)
         if self.log_scale.isChecked():
             return  # the log axis follows the data (see _set_log_scale)
-        costs = [self.series[k].values for k in ("train", "test") if self.series[k].size]
+        costs = [self.history[k] for k in ("train_loss", "test_loss") if len(self.history[k])]
         top = max((float(np.nanmax(c)) for c in costs), default=1.0)
-        if top > self.y_bound or (not self.n_points):
+        if top > self.y_bound or not n_points:
             self.y_bound = 1.1 * top if np.isfinite(top) and top > 0 else 1.0
             self.cost.setYRange(0, self.y_bound, padding=0)
 
@@ -192,10 +150,13 @@ def _readout(stats, tested=None) -> str:
 
 
 if __name__ == "__main__":
+    from core.trainer import EpochStats
+
     def feed(plot, tick):
         epochs = range(tick * 50 + 1, tick * 50 + 51)
-        plot.add_epochs([EpochStats(e, 1 / e ** 0.5, 1 - 1 / e ** 0.3, 1.2 / e ** 0.5, 1 - 1.1 / e ** 0.3)
-                         for e in epochs])
+        plot.history.extend([EpochStats(e, 1 / e ** 0.5, 1 - 1 / e ** 0.3, 1.2 / e ** 0.5, 1 - 1.1 / e ** 0.3)
+                             for e in epochs])
+        plot.set_history(plot.history, tick == 0)
         plot.redraw_if_due()
 
     style.preview(LossPlot, feed)

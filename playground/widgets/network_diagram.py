@@ -11,86 +11,110 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, Signal
-from PySide6.QtGui import QTransform
-from PySide6.QtWidgets import (QButtonGroup, QComboBox, QGraphicsItem, QGraphicsSimpleTextItem, QHBoxLayout, QLabel, QPushButton, QRadioButton,
-                               QSpinBox, QToolTip, QVBoxLayout, QWidget)
+from PySide6.QtGui import QFont, QFontMetrics, QTransform
+from PySide6.QtWidgets import (QButtonGroup, QComboBox, QFrame, QGraphicsItem, QGraphicsSimpleTextItem, QHBoxLayout,
+                               QLabel, QPushButton, QRadioButton, QScrollArea, QSizePolicy, QToolTip, QVBoxLayout,
+                               QWidget)
 
 from core import activations
 from playground.widgets import style
+from playground.widgets.fields import CountField
 
 MAX_SHOWN = 16  # neurons drawn per column; wider layers show an evenly spaced sample
-MAX_UNITS = 4096
 COLOUR_BUCKETS = 16
 WIDTHS = (0.8, 1.8, 3.2)  # pixels, by |W| relative to the largest weight shown
 DECADES = 4  # the gradient colour map spans this many powers of ten below the largest gradient
 COLOUR_BAR_WIDTH = 90
+COLUMN_WIDTH = 104  # pixels a column needs at zoom 1; narrower panes scroll instead of growing the window
+BUTTON = 24  # pixels of a header button at zoom 1
 HIDDEN_ACTIVATIONS = [name for name in activations.ACTIVATIONS if name != "softmax"]
 
 
 def _tool_button(text: str, tip: str) -> QPushButton:
     button = QPushButton(text)
     button.setToolTip(tip)
-    button.setFixedSize(26, 26)
+    button.setFixedSize(BUTTON, BUTTON)
     button.setFocusPolicy(Qt.NoFocus)  # Space stays play/pause
     return button
 
 
 class LayerHeader(QWidget):
-    """Above a hidden layer: − / count / + for its neurons and its activation."""
+    """Above a hidden layer: − / count / + for its neurons; its activation and × to remove it."""
 
-    units_changed = Signal(int, int)  # layer index, new unit count
+    units_changed = Signal(int, object)  # layer index, new unit count (any typed int)
     activation_changed = Signal(int, str)
     removed = Signal(int)  # layer index
 
     def __init__(self, index: int, units: int, activation: str):
         super().__init__()
-        self.index = index
-        self.units = units
-        self.minus = _tool_button("−", f"Remove a neuron from hidden layer {index + 1}")
-        self.remove = _tool_button("×", f"Remove hidden layer {index + 1}")
-        self.remove.clicked.connect(lambda: self.removed.emit(self.index))
-        self.plus = _tool_button("+", f"Add a neuron to hidden layer {index + 1}")
-        self.count = QSpinBox()
-        self.count.setRange(1, MAX_UNITS)
-        self.count.setValue(units)
-        self.count.setButtonSymbols(QSpinBox.NoButtons)
+        self.minus = _tool_button("−", "")
+        self.remove = _tool_button("×", "")
+        self.plus = _tool_button("+", "")
+        self.count = CountField("Neurons in this layer (type a number for a wide layer)")
+        self.count.setButtonSymbols(CountField.NoButtons)
         self.count.setAlignment(Qt.AlignCenter)
-        self.count.setFixedWidth(48)
-        self.count.setToolTip("Neurons in this layer (type a number for a wide layer)")
-        self.count.setKeyboardTracking(False)
         self.activation = QComboBox()
         for name in HIDDEN_ACTIVATIONS:
             self.activation.addItem(activations.ACTIVATIONS[name].label, name)
-        self.activation.setCurrentIndex(HIDDEN_ACTIVATIONS.index(activation))
-        self.activation.setToolTip(f"Activation of hidden layer {index + 1}")
         self.activation.setFocusPolicy(Qt.NoFocus)
-        self.minus.clicked.connect(lambda: self._emit_units(self.count.value() - 1))
-        self.plus.clicked.connect(lambda: self._emit_units(self.count.value() + 1))
-        self.count.valueChanged.connect(self._emit_units)
-        self.activation.currentIndexChanged.connect(
+        self.activation.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.activation.setMinimumContentsLength(4)  # long names elide instead of widening the column
+        self.activation.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Fixed)
+        self.update_layer(index, units, activation)
+        self.remove.clicked.connect(lambda: self.removed.emit(self.index))
+        self.minus.clicked.connect(lambda: self._emit_units(max(self.units - 1, 1)))
+        self.plus.clicked.connect(lambda: self._emit_units(self.units + 1))
+        self.count.entered.connect(self._emit_units)
+        self.activation.activated.connect(
             lambda i: self.activation_changed.emit(self.index, self.activation.itemData(i)))
-        row = QHBoxLayout()
-        row.setSpacing(2)
-        row.addStretch()
-        for widget in (self.minus, self.count, self.plus, self.remove):
-            row.addWidget(widget)
-        row.addStretch()
+        top = QHBoxLayout()
+        top.setSpacing(1)
+        top.addStretch()
+        for widget in (self.minus, self.count, self.plus):
+            top.addWidget(widget)
+        top.addStretch()
+        bottom = QHBoxLayout()
+        bottom.setSpacing(1)
+        bottom.addWidget(self.activation, 1)
+        bottom.addWidget(self.remove)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(2, 0, 2, 0)
-        layout.addLayout(row)
-        layout.addWidget(self.activation, 0, Qt.AlignHCenter)
+        layout.setContentsMargins(3, 0, 3, 0)
+        layout.setSpacing(2)
+        layout.addLayout(top)
+        layout.addLayout(bottom)
+
+    def update_layer(self, index: int, units: int, activation: str) -> None:
+        """Show layer ``index`` as it now is, without emitting anything."""
+        self.index, self.units = index, int(units)
+        for widget in (self.count, self.activation):
+            widget.blockSignals(True)
+        self.count.show_value(self.units)
+        self.activation.setCurrentIndex(max(HIDDEN_ACTIVATIONS.index(activation) if activation in HIDDEN_ACTIVATIONS
+                                            else -1, 0))
+        for widget in (self.count, self.activation):
+            widget.blockSignals(False)
+        self.minus.setToolTip(f"Remove a neuron from hidden layer {index + 1}")
+        self.plus.setToolTip(f"Add a neuron to hidden layer {index + 1}")
+        self.remove.setToolTip(f"Remove hidden layer {index + 1}")
+        self.activation.setToolTip(f"Activation of hidden layer {index + 1}: "
+                                   f"{activations.ACTIVATIONS[activation].label}")
+
+    def set_zoom(self, zoom: float) -> None:
+        for button in (self.minus, self.plus, self.remove):
+            button.setFixedSize(round(BUTTON * zoom), round(BUTTON * zoom))
+        self.count.setFixedWidth(round(44 * zoom))
 
     def _emit_units(self, units: int):
-        units = max(1, min(MAX_UNITS, units))
         if units != self.units:
             self.units = units
             self.units_changed.emit(self.index, units)
 
 
-def _label(text: str, colour: str, x: float, y: float, anchor) -> QGraphicsSimpleTextItem:
+def _label(text: str, colour: str, x: float, y: float, anchor, font: QFont) -> QGraphicsSimpleTextItem:
     """Text at view point (x, y), ``anchor`` its fraction to put there; drawn by Qt alone (no Python
     paint call, which would wait for the GIL while training runs)."""
     item = QGraphicsSimpleTextItem(text)
+    item.setFont(font)
     item.setBrush(pg.mkBrush(colour))
     item.setFlag(QGraphicsItem.ItemIgnoresTransformations)  # constant size in pixels
     bounds = item.boundingRect()
@@ -127,18 +151,22 @@ class NetworkDiagram(QWidget):
     layer_added = Signal()
     layer_removed = Signal()
     layer_deleted = Signal(int)  # a given hidden layer's × was clicked
-    units_changed = Signal(int, int)
+    units_changed = Signal(int, object)
     activation_changed = Signal(int, str)
     feature_toggled = Signal(str)
+    mode_requested = Signal(str)  # "gradients" or "weights"
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self.mode = "gradients"
+        self.zoom = 1.0
         self.columns = []  # per column: dict(x, ys, units, names)
         self.edges = []  # per layer: dict(src, dst, x0, y0, x1, y1)
         self.snapshot = None
         self.neuron_high = 0.0
         self.drawn_keys = None  # per edge, the curve (colour bucket × width class) it is drawn in
+        self.structure = None
+        self.label_font = QFont()
 
         self.layer_count = QLabel()
         self.add_layer = _tool_button("+", "Add a hidden layer")
@@ -158,13 +186,20 @@ class NetworkDiagram(QWidget):
             button.setToolTip(tip)
             button.setFocusPolicy(Qt.NoFocus)
             button.setChecked(mode == self.mode)
-            button.toggled.connect(lambda on, m=mode: on and self.set_mode(m))
+            button.toggled.connect(lambda on, m=mode: on and m != self.mode and self.mode_requested.emit(m))
             self.colour_by.addButton(button)
             top.addWidget(button)
 
         self.headers = QHBoxLayout()
         self.headers.setSpacing(0)
         self.header_widgets = []
+        self.inputs_header, self.output_header = QLabel(), QLabel()
+        for label in (self.inputs_header, self.output_header):
+            label.setAlignment(Qt.AlignCenter)
+            label.setWordWrap(True)
+            label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        self.output_header.setToolTip("The output layer follows the problem: linear for regression, sigmoid "
+                                      "for two classes, softmax for several")
 
         self.view = pg.GraphicsLayoutWidget()
         self.view.ci.layout.setContentsMargins(0, 0, 0, 0)
@@ -191,25 +226,38 @@ class NetworkDiagram(QWidget):
         self.labels = []
         self.view.scene().sigMouseMoved.connect(self._hover)
 
+        # Headers and network share one canvas, so columns stay aligned; the canvas needs a width per
+        # column and scrolls when the pane is narrower, instead of widening the window.
+        self.canvas = QWidget()
+        canvas_layout = QVBoxLayout(self.canvas)
+        canvas_layout.setContentsMargins(0, 0, 0, 0)
+        canvas_layout.setSpacing(2)
+        canvas_layout.addLayout(self.headers)
+        canvas_layout.addWidget(self.view, 1)
+        self.scroll = QScrollArea()
+        self.scroll.setWidget(self.canvas)
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.NoFrame)
+        self.scroll.setVerticalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.scroll.setMinimumWidth(2 * COLUMN_WIDTH)
         body = QHBoxLayout()
         body.setSpacing(0)
-        body.addWidget(self.view, 1)
+        body.addWidget(self.scroll, 1)
         body.addWidget(self.bar_view)
-        header_row = QHBoxLayout()
-        header_row.setSpacing(0)
-        header_row.addLayout(self.headers, 1)
-        header_row.addSpacing(COLOUR_BAR_WIDTH)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
-        layout.addLayout(header_row)
         layout.addLayout(body, 1)
 
     # --- structure ---------------------------------------------------------------------
     def set_structure(self, inputs, hidden, output, loss: str = "", toggleable: bool = False) -> None:
         """inputs: [(key, label, active), ...], the candidate inputs and which feed the network;
-        hidden: [[units, activation], ...]; output: (units, activation). With ``toggleable``
+        hidden: [(units, activation), ...]; output: (units, activation). With ``toggleable``
         a click on an input emits ``feature_toggled(key)``."""
+        structure = (tuple(map(tuple, inputs)), tuple(map(tuple, hidden)), tuple(output), loss, toggleable)
+        if structure == self.structure:
+            return
+        self.structure = structure
         self.input_keys = [key for key, _, _ in inputs]
         self.input_names = [label for _, label, _ in inputs]
         self.active = [bool(on) for _, _, on in inputs]
@@ -220,36 +268,40 @@ class NetworkDiagram(QWidget):
         self.layer_count.setText(f"{n_hidden} hidden layer{'s' * (n_hidden != 1)}")
         self.remove_layer.setEnabled(n_hidden > 0)
         self._build_headers(loss)
+        self.canvas.setMinimumWidth(round(COLUMN_WIDTH * self.zoom) * (len(self.hidden) + 2))
         self._layout_columns()
         self._layout_edges()
         self._draw_labels()
-        self.snapshot = None
+        if self.snapshot is not None and [w[0].shape for w in self.snapshot.weights] != self._kernel_shapes():
+            self.snapshot = None  # the new structure is grey until its first snapshot
         self._place_nodes()
         self._recolour()
 
     def _build_headers(self, loss):
-        while self.headers.count():
-            item = self.headers.takeAt(0)
-            if item.widget():
-                item.widget().deleteLater()
-        self.header_widgets = []
+        """Reuse the header widgets there are (a click on one must not destroy it), add or drop the rest."""
         toggle = "<br>click to toggle" if self.toggleable else ""
-        inputs = QLabel(f"<b>inputs</b><br>{sum(self.active)} of {len(self.input_names)}{toggle}")
-        inputs.setAlignment(Qt.AlignCenter)
-        self.headers.addWidget(inputs, 1)
+        self.inputs_header.setText(f"<b>inputs</b><br>{sum(self.active)} of {len(self.input_names)}{toggle}")
+        units, act = self.output
+        self.output_header.setText(f"<b>output</b><br>{activations.ACTIVATIONS[act].label}" +
+                                   (f" · {loss}" if loss else ""))
+        while len(self.header_widgets) > len(self.hidden):
+            header = self.header_widgets.pop()
+            self.headers.removeWidget(header)
+            header.deleteLater()
         for i, (units, act) in enumerate(self.hidden):
+            if i < len(self.header_widgets):
+                self.header_widgets[i].update_layer(i, units, act)
+                continue
             header = LayerHeader(i, int(units), act)
+            header.set_zoom(self.zoom)
             header.units_changed.connect(self.units_changed)
             header.activation_changed.connect(self.activation_changed)
             header.removed.connect(self.layer_deleted)
             self.header_widgets.append(header)
-            self.headers.addWidget(header, 1)
-        units, act = self.output
-        out = QLabel(f"<b>output</b><br>{activations.ACTIVATIONS[act].label}" + (f" · {loss}" if loss else ""))
-        out.setAlignment(Qt.AlignCenter)
-        out.setToolTip("The output layer follows the problem: linear for regression, sigmoid for two "
-                       "classes, softmax for several")
-        self.headers.addWidget(out, 1)
+        while self.headers.count():
+            self.headers.takeAt(0)
+        for widget in [self.inputs_header, *self.header_widgets, self.output_header]:
+            self.headers.addWidget(widget, 1)
 
     def _layout_columns(self):
         unit_counts = [len(self.input_names)] + [int(u) for u, _ in self.hidden] + [int(self.output[0])]
@@ -282,19 +334,45 @@ class NetworkDiagram(QWidget):
                         for k in ("x0", "y0", "x1", "y1")}
 
     def _draw_labels(self):
+        """Input names left of their neurons, elided to the room there is (the tooltip has them whole)."""
         for label in self.labels:
             self.box.removeItem(label)
         first = self.columns[0]
-        self.labels = [_label(self.input_names[i], "#222" if self.active[i] else "#aaa", first["x"] - 0.12, y, (1, 0.5))
-                       for i, y in zip(first["shown"], first["ys"])]  # left of each input neuron
-        self.labels += [_label(f"{len(c['units'])} of {c['total']} shown", "#555", c["x"], c["ys"][-1] - 0.4, (0.5, 0))
-                        for c in self.columns if c["total"] > len(c["units"])]
+        room = max(self.view.width() / max(len(self.columns), 1) * 0.36, 20)
+        metrics = QFontMetrics(self.label_font)
+        self.labels = [_label(metrics.elidedText(self.input_names[i], Qt.ElideMiddle, int(room)),
+                              "#222" if self.active[i] else "#aaa", first["x"] - 0.12, y, (1, 0.5), self.label_font)
+                       for i, y in zip(first["shown"], first["ys"])]
+        self.labels += [_label(f"{len(c['units'])} of {c['total']} shown", "#555", c["x"], c["ys"][-1] - 0.4, (0.5, 0),
+                               self.label_font) for c in self.columns if c["total"] > len(c["units"])]
         for label in self.labels:
             self.box.addItem(label)
 
+    def set_zoom(self, zoom: float) -> None:
+        """Scale the neurons, labels and headers (the window's font scales the rest)."""
+        self.zoom = zoom
+        self.label_font = QFont()
+        self.label_font.setPointSizeF(QFont().pointSizeF())
+        for header in self.header_widgets:
+            header.set_zoom(zoom)
+        for button in (self.add_layer, self.remove_layer):
+            button.setFixedSize(round(BUTTON * zoom), round(BUTTON * zoom))
+        self.bar_view.setFixedWidth(round(COLOUR_BAR_WIDTH * zoom))
+        if self.columns:
+            self.canvas.setMinimumWidth(round(COLUMN_WIDTH * zoom) * len(self.columns))
+            self._draw_labels()
+            self._place_nodes()
+            self._colour_nodes()
+
     # --- colour ------------------------------------------------------------------------
     def set_mode(self, mode: str) -> None:
+        if mode == self.mode:
+            return
         self.mode = mode
+        for button in self.colour_by.buttons():
+            button.blockSignals(True)
+            button.setChecked(button.text() == mode)
+            button.blockSignals(False)
         self._set_edge_pens()
         self.drawn_keys = None
         self._recolour()
@@ -387,7 +465,7 @@ class NetworkDiagram(QWidget):
                 data.append((c, j))
                 pens.append(self.pens["off" if c == 0 and unit < 0 else "on"])
         spacing = self.view.height() / (self.tallest + 0.6)  # pixels between neighbours
-        size = float(np.clip(0.7 * spacing, 7, 20))
+        size = float(np.clip(0.7 * spacing, 7, 20 * self.zoom))
         self.nodes.setData(x=xs, y=ys, pen=pens, data=data, size=size)
 
     def _colour_nodes(self):
@@ -404,6 +482,7 @@ class NetworkDiagram(QWidget):
     def resizeEvent(self, event):
         super().resizeEvent(event)
         if self.columns:
+            self._draw_labels()
             self._place_nodes()
             self._colour_nodes()
 

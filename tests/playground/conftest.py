@@ -1,8 +1,8 @@
 import pytest
 from PySide6.QtWidgets import QMessageBox
 
-from playground.worker import WorkerThread
-
+from playground.training.worker import WorkerThread
+from window_helpers import settled
 
 class Dialogs:
     """Stands in for modal message boxes: records what they said and gives the answer a test chose."""
@@ -22,14 +22,15 @@ class Dialogs:
 
 @pytest.fixture(autouse=True)
 def dialogs(monkeypatch, tmp_path):
-    """No test may block on a modal dialog; settings (recent files) go to a temporary folder."""
-    from PySide6.QtCore import QSettings
+    """No test may block on a modal dialog; settings and recovery files go to a temporary folder."""
+    from PySide6.QtCore import QSettings, QStandardPaths
 
     fake = Dialogs()
     monkeypatch.setattr(QMessageBox, "warning", fake.warning)
     monkeypatch.setattr(QMessageBox, "question", fake.question)
     QSettings.setDefaultFormat(QSettings.IniFormat)
     QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, str(tmp_path / "settings"))
+    QStandardPaths.setTestModeEnabled(True)  # the recovery folder is a test one, never the user's
     return fake
 
 
@@ -44,16 +45,14 @@ def no_thread_left_running():
 
 
 @pytest.fixture
-def window(qtbot):
-    from playground.main_window import MainWindow
+def window(qtbot, tmp_path):
+    from playground.ui.main_window import MainWindow
 
-    win = MainWindow()
+    win = MainWindow(recovery_folder=tmp_path / "recovery")
     qtbot.addWidget(win)
     win.show()
-    qtbot.waitUntil(lambda: win.info is not None and win.snapshot is not None, timeout=5000)
+    settled(qtbot, win.session)
     yield win
+    win.session.undo_stack.setClean()
+    win.session.saved_marker = win.session.marker()  # closing must not ask to save
     win.close()
-
-
-def worker_of(win):
-    return win.worker_thread.worker

@@ -1,115 +1,176 @@
 """Export and import weights, save and open projects, from the window."""
+import json
+
 import numpy as np
 import pytest
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from core import Network, io
-from core.project import load_project
-
-WAIT = 10000
-
-
-def _train_a_little(qtbot, win, epochs=5):
-    win.toggle_play()
-    qtbot.waitUntil(lambda: win.snapshot.epoch >= epochs, timeout=WAIT)
-    win.toggle_play()
-    qtbot.waitUntil(lambda: not win.snapshot.running, timeout=WAIT)
+from core.project import load_project, save_project
+from core.spec import DataSpec, NetworkSpec, TrainingConfig
+from window_helpers import WAIT, pause, settled, train
 
 
 @pytest.mark.parametrize("suffix", [".npz", ".json", ".safetensors"])
 def test_exported_weights_load_back_and_predict_the_same(qtbot, window, tmp_path, monkeypatch, suffix):
-    _train_a_little(qtbot, window)
+    train(qtbot, window, 5)
     path = tmp_path / f"model{suffix}"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(path), ""))
-    window.export_weights()
+    window.files.export_weights()
     exported = io.load(path)
-    X = window.info.problem.X_test
-    np.testing.assert_allclose(exported.predict(X), window.current_network().predict(X))
+    X = window.session.built.problem.X_test
+    np.testing.assert_allclose(exported.predict(X), window.session.current_network().predict(X))
 
 
 def test_export_onnx_runs_in_onnx_runtime(qtbot, window, tmp_path, monkeypatch):
     ort = pytest.importorskip("onnxruntime")
     path = tmp_path / "model.onnx"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(path), ""))
-    window.export_weights()
-    X = window.info.problem.X_test
+    window.files.export_weights()
+    X = window.session.built.problem.X_test
     out = ort.InferenceSession(str(path)).run(None, {"input": X})[0]
-    np.testing.assert_allclose(out, window.current_network().predict(X), atol=1e-6)
+    np.testing.assert_allclose(out, window.session.current_network().predict(X), atol=1e-6)
 
 
 def test_importing_weights_of_the_same_architecture_replaces_them(qtbot, window, tmp_path):
-    other = Network(2, window.info.network_layers, seed=123)
+    session = window.session
+    other = Network(2, session.built.layers, seed=123)
     io.save(other, tmp_path / "other.npz")
-    assert window.load_weights(tmp_path / "other.npz")
-    qtbot.waitUntil(lambda: np.array_equal(window.snapshot.weights[0][0], other.layers[0].kernel), timeout=WAIT)
+    assert window.files.import_weights(tmp_path / "other.npz")
+    settled(qtbot, session)
+    np.testing.assert_array_equal(session.snapshot.weights[0][0], other.layers[0].kernel)
 
 
-def test_importing_another_architecture_asks_then_adopts_it(qtbot, window, tmp_path, dialogs):
+def test_importing_another_architecture_asks_then_adopts_it_and_other_data_still_opens(qtbot, window, tmp_path,
+                                                                                       dialogs):
+    session = window.session
     other = Network(2, [(8, "relu"), (1, "sigmoid")], seed=5)
     io.save(other, tmp_path / "wide.safetensors")
     dialogs.answer = QMessageBox.Yes
-    assert window.load_weights(tmp_path / "wide.safetensors")
+    assert window.files.import_weights(tmp_path / "wide.safetensors")
     assert "2-8-1 (relu, sigmoid; float64)" in dialogs.shown[-1] and "2-4-2-1" in dialogs.shown[-1]
-    qtbot.waitUntil(lambda: window.info.network_layers == [(8, "relu"), (1, "sigmoid")], timeout=WAIT)
-    qtbot.waitUntil(lambda: np.array_equal(window.snapshot.weights[0][0], other.layers[0].kernel), timeout=WAIT)
-    dialogs.answer = QMessageBox.Discard  # so closing the window does not keep it open
+    settled(qtbot, session)
+    assert session.built.layers == ((8, "relu"), (1, "sigmoid"))
+    np.testing.assert_array_equal(session.snapshot.weights[0][0], other.layers[0].kernel)
+    session.set_data(DataSpec(source="iris"))  # the imported output layer does not stick to other data
+    settled(qtbot, session)
+    assert session.built.problem.task == "multiclass" and session.built.layers[-1] == (3, "softmax")
+    assert not window.message.isVisible()
 
 
 def test_importing_weights_for_other_inputs_is_refused_with_the_shapes(window, tmp_path, dialogs):
     io.save(Network(5, [(3, "tanh"), (1, "sigmoid")], seed=0), tmp_path / "five.json")
-    layers = window.info.network_layers
-    assert not window.load_weights(tmp_path / "five.json")
+    layers = window.session.built.layers
+    assert not window.files.import_weights(tmp_path / "five.json")
     assert "5 inputs" in dialogs.shown[-1] and "needs 2" in dialogs.shown[-1]
-    assert window.info.network_layers == layers
+    assert window.session.built.layers == layers
 
 
 def test_a_broken_weights_file_shows_why_and_changes_nothing(window, tmp_path, dialogs):
     bad = tmp_path / "bad.npz"
     bad.write_bytes(b"PK\x03\x04 definitely not a zip")
-    before = [k.copy() for k, _ in window.snapshot.weights]
-    assert not window.load_weights(bad)
+    before = [k.copy() for k, _ in window.session.snapshot.weights]
+    assert not window.files.import_weights(bad)
     assert "bad.npz" in dialogs.shown[-1]
-    for kernel, old in zip((k for k, _ in window.snapshot.weights), before):
+    for kernel, old in zip((k for k, _ in window.session.snapshot.weights), before):
         np.testing.assert_array_equal(kernel, old)
 
 
 def test_a_saved_project_opens_with_its_settings_weights_and_history(qtbot, window, tmp_path):
-    window.set_units(0, 6)
-    qtbot.waitUntil(lambda: window.info.network_layers[0] == (6, "tanh"), timeout=WAIT)
-    window.on_hyperparameter("learning_rate", 0.1)
-    _train_a_little(qtbot, window, epochs=8)
-    qtbot.waitUntil(lambda: window.loss_plot.n_points == window.snapshot.epoch, timeout=WAIT)
+    session = window.session
+    session.set_units(0, 6)
+    session.set_hyperparameter("learning_rate", 0.1)
+    settled(qtbot, session)
+    train(qtbot, window, 8)
     path = tmp_path / "circle.json"
-    assert window._write_project(path)
-    assert not window.is_modified() and "circle.json" in window.windowTitle()
-    weights = [k.copy() for k, _ in window.snapshot.weights]
-    epochs = window.snapshot.epoch
+    assert window.files.write(path)
+    assert not session.is_modified() and "circle.json" in window.windowTitle()
+    weights = [k.copy() for k, _ in session.snapshot.weights]
+    history = session.history.to_history()
 
-    window.on_data_changed(type(window.data)(source="xor"))  # something else in between
-    qtbot.waitUntil(lambda: window.data.source == "xor" and window.info.specs[0].source == "xor", timeout=WAIT)
-    assert window.open_project(path)
-    qtbot.waitUntil(lambda: window.info.specs[0].source == "circle" and window.snapshot.epoch == epochs,
-                    timeout=WAIT)
-    assert window.info.network_layers[0] == (6, "tanh") and window.training.learning_rate == 0.1
-    for kernel, saved in zip((k for k, _ in window.snapshot.weights), weights):
+    session.set_data(DataSpec(source="xor"))  # something else in between
+    settled(qtbot, session)
+    assert window.files.open(path)
+    qtbot.waitUntil(lambda: session.project_path == str(path), timeout=WAIT)
+    settled(qtbot, session)
+    assert session.built.layers[0] == (6, "tanh") and session.training.learning_rate == 0.1
+    for kernel, saved in zip((k for k, _ in session.snapshot.weights), weights):
         np.testing.assert_array_equal(kernel, saved)
-    assert window.loss_plot.n_points == epochs
+    assert session.history.to_history() == history and session.snapshot.epoch == len(history.train_loss)
+    assert not session.is_modified() and session.undo_stack.count() == 0
+
+
+def test_an_opened_project_continues_exactly_as_if_never_closed(qtbot, window, tmp_path):
+    """The optimizer's state, the shuffling and an unfinished epoch are saved: the same costs follow."""
+    session = window.session
+    session.set_hyperparameter("optimizer", "adam")
+    session.set_hyperparameter("batch_size", 7)
+    train(qtbot, window, 3)  # paused wherever the slice ended, likely mid-epoch
+    path = tmp_path / "p.json"
+    assert window.files.write(path)
+
+    def step_three():
+        for _ in range(3):
+            epoch = session.snapshot.epoch
+            session.step()
+            qtbot.waitUntil(lambda: session.snapshot.epoch == epoch + 1 and not session.snapshot.running,
+                            timeout=WAIT)
+        return session.history["train_loss"][-3:].tolist(), [k.copy() for k, _ in session.snapshot.weights]
+
+    costs, weights = step_three()
+    assert window.files.open(path)
+    qtbot.waitUntil(lambda: len(session.history) == len(load_project(path).history.train_loss)
+                    and not session.busy and session.snapshot is not None, timeout=WAIT)
+    assert step_three()[0] == costs
+    for kernel, expected in zip((k for k, _ in session.snapshot.weights), weights):
+        np.testing.assert_array_equal(kernel, expected)
 
 
 def test_opening_a_bad_project_shows_why_and_changes_nothing(window, tmp_path, dialogs):
     bad = tmp_path / "bad.json"
     bad.write_text('{"format": "backprop-playground-project", "version": 99}')
-    assert not window.open_project(bad)
+    assert not window.files.open(bad)
     assert "bad.json" in dialogs.shown[-1] and "version" in dialogs.shown[-1]
-    assert window.project_path is None and window.data.source == "circle"
+    assert window.session.project_path is None and window.session.data.source == "circle"
 
 
-def test_unsaved_changes_prompt_on_quit_and_cancel_keeps_the_window(qtbot, window, dialogs):
-    window.add_layer()
-    assert window.is_modified() and window.windowTitle().endswith("*")
+def test_a_project_with_activations_written_as_people_write_them_opens(qtbot, window, tmp_path):
+    session = window.session
+    path = tmp_path / "relu.json"
+    save_project(path, DataSpec(source="xor"), NetworkSpec(hidden=[[5, "relu"], [3, "swish"]]), TrainingConfig())
+    doc = json.loads(path.read_text())
+    doc["network"]["hidden"] = [[5, "ReLU"], [3, "silu"]]
+    path.write_text(json.dumps(doc))
+    assert window.files.open(path)
+    qtbot.waitUntil(lambda: session.project_path == str(path), timeout=WAIT)
+    settled(qtbot, session)
+    assert session.built.layers[:2] == ((5, "relu"), (3, "swish"))
+    assert [h.activation.currentData() for h in window.diagram.header_widgets] == ["relu", "swish"]
+    train(qtbot, window, 2)
+
+
+def test_saving_during_a_rebuild_writes_what_is_built_and_the_file_opens(qtbot, window, tmp_path):
+    session = window.session
+    train(qtbot, window, 3)
+    session.add_layer()  # the rebuild is on its way when Save is pressed
+    path = tmp_path / "during.json"
+    assert window.files.write(path)
+    project = load_project(path)
+    assert [units for units, _ in project.weights.spec[:-1]] == [4, 2, 2]  # the new network's weights
+    assert len(project.network.hidden) == 3
+    assert window.files.open(path)
+    qtbot.waitUntil(lambda: session.project_path == str(path) and not session.busy, timeout=WAIT)
+    assert not window.message.isVisible()
+
+
+def test_unsaved_changes_and_unsaved_training_prompt_on_quit(qtbot, window, dialogs):
+    session = window.session
+    train(qtbot, window, 2)  # training alone is work that would be lost
+    assert session.is_modified() and window.windowTitle().endswith("*")
     dialogs.answer = QMessageBox.Cancel
     window.close()
     assert window.isVisible() and "unsaved changes" in dialogs.shown[-1]
+    session.add_layer()
     dialogs.answer = QMessageBox.Discard
     window.close()
     assert not window.isVisible()
@@ -117,52 +178,53 @@ def test_unsaved_changes_prompt_on_quit_and_cancel_keeps_the_window(qtbot, windo
 
 def test_recent_projects_are_remembered(qtbot, window, tmp_path):
     path = tmp_path / "p.json"
-    assert window._write_project(path)
-    window._fill_recent_menu()
-    assert [a.text() for a in window.recent_menu.actions()][0] == str(path.resolve())
+    assert window.files.write(path)
+    window.actions.fill_recent_menu()
+    assert [a.text() for a in window.actions.recent_menu.actions()][0] == str(path.resolve())
 
 
 def test_fast_training_tests_every_few_epochs_and_the_project_keeps_them_in_place(qtbot, window, tmp_path):
     """Epochs fly by faster than the cost plot is drawn: the test set is evaluated only every few
     epochs (and for an epoch stepped to), its points sit at their epochs on the plot, and a saved
     project keeps them there."""
-    plot = window.loss_plot
-    window.toggle_play()
-    qtbot.waitUntil(lambda: 2 <= plot.series["test"].size < plot.n_points / 2, timeout=WAIT)
-    window.toggle_play()
-    qtbot.waitUntil(lambda: not window.snapshot.running, timeout=WAIT)
-    stopped_at = window.snapshot.epoch
-    window.step_action.trigger()  # one epoch more, shown whole: with its test figures
-    qtbot.waitUntil(lambda: plot.n_points == stopped_at + 1 and not window.snapshot.running, timeout=WAIT)
-    assert plot.series["test_epoch"].values[-1] == stopped_at + 1
-    epochs = plot.series["epoch"].values.copy()
-    tested = epochs[plot.series["test_epoch"].values.astype(int) - 1]
-    assert "test cost" in plot.readout.text()
-    test_curve = plot.curves["test"].getData()[0]
-    np.testing.assert_array_equal(test_curve[-1], tested[-1])  # drawn at its epoch, not at its index
+    session = window.session
+    history = session.history
+    session.play()
+    qtbot.waitUntil(lambda: 2 <= len(session.history["test_loss"]) < len(session.history) / 2, timeout=WAIT)
+    pause(qtbot, window)
+    stopped_at = session.snapshot.epoch
+    window.actions.step.trigger()  # one epoch more, shown whole: with its test figures
+    qtbot.waitUntil(lambda: len(session.history) == stopped_at + 1 and not session.snapshot.running, timeout=WAIT)
+    history = session.history
+    assert history["test_epoch"][-1] == stopped_at + 1
+    tested = history["epoch"][history["test_epoch"].astype(int) - 1]
+    assert "test cost" in window.loss_plot.readout.text()
+    window.loss_plot.redraw_if_due(force=True)
+    np.testing.assert_array_equal(window.loss_plot.curves["test_loss"].xData, tested)  # drawn at their epochs
 
     path = tmp_path / "fast.json"
-    assert window._write_project(path)
-    window.reset()
-    qtbot.waitUntil(lambda: window.loss_plot.n_points == 0, timeout=WAIT)
-    assert window.open_project(path)
-    qtbot.waitUntil(lambda: window.loss_plot.n_points == len(epochs), timeout=WAIT)
-    np.testing.assert_array_equal(plot.series["epoch"].values[plot.series["test_epoch"].values.astype(int) - 1], tested)
+    assert window.files.write(path)
+    session.reset()
+    settled(qtbot, session)
+    assert len(session.history) == 0
+    assert window.files.open(path)
+    qtbot.waitUntil(lambda: len(session.history) == stopped_at + 1, timeout=WAIT)
+    np.testing.assert_array_equal(session.history["epoch"][session.history["test_epoch"].astype(int) - 1], tested)
 
 
 def test_a_project_opened_while_training_continues_its_history_in_order(qtbot, window, tmp_path):
-    _train_a_little(qtbot, window, epochs=5)
-    qtbot.waitUntil(lambda: window.loss_plot.n_points == window.snapshot.epoch, timeout=WAIT)
-    saved_epochs = window.snapshot.epoch
+    session = window.session
+    train(qtbot, window, 5)
+    saved_epochs = session.snapshot.epoch
     path = tmp_path / "p.json"
-    assert window._write_project(path)
-    window.toggle_play()
-    qtbot.waitUntil(lambda: window.running, timeout=WAIT)
-    assert window.open_project(path)  # training stops: the saved run continues from its own epochs
-    qtbot.waitUntil(lambda: not window.running and window.snapshot.epoch == saved_epochs, timeout=WAIT)
-    _train_a_little(qtbot, window, epochs=saved_epochs + 5)
-    qtbot.waitUntil(lambda: window.loss_plot.n_points == window.snapshot.epoch, timeout=WAIT)
-    epochs = window.loss_plot.series["epoch"].values
+    assert window.files.write(path)
+    session.play()
+    qtbot.waitUntil(lambda: session.running, timeout=WAIT)
+    assert window.files.open(path)  # training stops: the saved run continues from its own epochs
+    qtbot.waitUntil(lambda: not session.running and not session.busy and session.snapshot is not None
+                    and session.snapshot.epoch == saved_epochs, timeout=WAIT)
+    train(qtbot, window, saved_epochs + 5)
+    epochs = session.history["epoch"]
     np.testing.assert_array_equal(epochs, np.arange(1, len(epochs) + 1))
-    assert window._write_project(path)
+    assert window.files.write(path)
     assert len(load_project(path).history.train_loss) == len(epochs)

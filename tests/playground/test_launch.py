@@ -4,7 +4,8 @@ from PySide6.QtWidgets import QApplication
 from core.project import save_project
 from core.spec import DataSpec, NetworkSpec, TrainingConfig
 from playground import app
-from playground.main_window import MainWindow
+from playground.ui.main_window import MainWindow
+from window_helpers import WAIT, settled
 
 
 def test_the_command_opens_a_project_given_on_the_command_line(qtbot, tmp_path, monkeypatch):
@@ -14,6 +15,7 @@ def test_the_command_opens_a_project_given_on_the_command_line(qtbot, tmp_path, 
     assert app.run(str(project)) == 0
     window = next(w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible())
     qtbot.addWidget(window)
-    qtbot.waitUntil(lambda: window.project_path == str(project), timeout=10000)
-    assert window.info.specs[0].source == "xor" and window.info.network_layers[0] == (5, "relu")
+    qtbot.waitUntil(lambda: window.session.project_path == str(project), timeout=WAIT)
+    settled(qtbot, window.session)
+    assert window.session.built.specs[0].source == "xor" and window.session.built.layers[0] == (5, "relu")
     window.close()

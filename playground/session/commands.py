@@ -1,0 +1,46 @@
+"""Undoable edits of the Session's specs.
+
+An edit that rebuilds the network (architecture, data, seed, precision, reset, imported weights)
+keeps the run it leaves behind (weights, trainer state, cost history) on each side, so undo and
+redo bring back the network as it was trained, not a fresh one. A live hyperparameter edit just
+sets the other value; quick successive edits of a typed rate merge into one step.
+"""
+from __future__ import annotations
+
+import time
+
+from PySide6.QtGui import QUndoCommand
+
+MERGE_SECONDS = 1.5  # edits of one rate closer than this are one step to undo (typing, trying values)
+
+
+class SpecEdit(QUndoCommand):
+    """From ``session.specs`` to ``after``; ``restore`` is the run to continue from (imported weights),
+    None for fresh weights from the seed."""
+
+    def __init__(self, session, text: str, after, rebuild: bool, restore=None, merge_key: int = -1):
+        """``merge_key`` ≥ 0 lets quick successive commands with the same key merge."""
+        super().__init__(text)
+        self.session = session
+        self.before, self.after = session.specs, after
+        self.rebuild = rebuild
+        self.runs = {"after": restore}  # the run to bring back on each side (None: fresh from the seed)
+        self.merge_key = merge_key
+        self.time = time.monotonic()
+
+    def redo(self):
+        self.session.apply_edit(self, self.after, restore=self.runs["after"], leaving="before")
+
+    def undo(self):
+        self.session.apply_edit(self, self.before, restore=self.runs.get("before"), leaving="after")
+
+    def id(self) -> int:
+        return self.merge_key
+
+    def mergeWith(self, other) -> bool:
+        """Typing 0.1, then 0.01 into the learning rate is one step to undo."""
+        if other.merge_key != self.merge_key or other.merge_key < 0 or other.time - self.time > MERGE_SECONDS:
+            return False
+        self.after, self.time = other.after, other.time
+        self.setText(other.text())
+        return True

@@ -1,0 +1,456 @@
+"""The Session: the one state of the app, observable, holding no widgets.
+
+Widgets call its intent methods (``add_layer``, ``set_hyperparameter``, ``play`` …) and draw what its
+signals announce. It owns the specs the user edits (frozen ``core.spec`` dataclasses, each edit an
+undoable command), the problem the worker last built, the latest snapshot, the run's cost history,
+the project file and whether it is saved, and the view options. It talks to the training worker by
+requests with ids (``training.protocol``): each is answered exactly once, and a refused one is rolled
+back so that the window always shows what trains.
+"""
+from __future__ import annotations
+
+import itertools
+import time
+from dataclasses import dataclass, replace
+
+from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, Signal, Slot
+from PySide6.QtGui import QUndoStack
+
+from core import Network, datasets, trainer
+from core.project import Project, save_project
+from core.spec import DataSpec, NetworkSpec, TrainingConfig
+from playground.session.commands import SpecEdit
+from playground.session.history import RunHistory
+from playground.training.protocol import (Applied, Built, Configure, Control, Refused, SetHyperparameter, Snapshot,
+                                          TrainedState)
+from playground.training.worker import WorkerThread
+
+LIVE = ("learning_rate", "optimizer", "batch_size", "regularization", "reg_rate")  # applied without a rebuild
+TYPED = ("learning_rate", "reg_rate")  # quick successive edits of these merge into one undo step
+UNDO_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class Specs:
+    data: DataSpec = DataSpec()
+    network: NetworkSpec = NetworkSpec()
+    training: TrainingConfig = TrainingConfig()
+
+
+@dataclass(frozen=True)
+class ViewOptions:
+    colour_by: str = "gradients"  # or "weights"
+    log_scale: bool = False
+    show_test: bool = False
+    zoom: float = 1.0  # text and diagram scale, for a projector
+
+
+@dataclass(frozen=True)
+class TrainedRun:
+    """A run as it stood: what undo brings back. ``run_id`` names the run's lineage of weights."""
+
+    state: TrainedState
+    history: RunHistory
+    run_id: int
+    steps: int
+
+
+@dataclass
+class _Pending:
+    """A request on its way to the worker, and what sent it."""
+
+    rebuild: bool  # a Configure
+    command: SpecEdit | None = None  # the edit that sent it (rolled back if it is refused)
+    opening: tuple | None = None  # (Project, path, as_template): adopted once built
+    restore: TrainedRun | None = None
+    superseded: bool = False  # rolled back before its answer came: the answer is ignored
+
+
+class Session(QObject):
+    specs_changed = Signal()
+    problem_changed = Signal()  # ``built`` is a new problem
+    snapshot_changed = Signal()
+    history_changed = Signal(bool)  # True: a different run's history (views start over)
+    running_changed = Signal(bool)
+    view_changed = Signal()
+    document_changed = Signal()  # the project file or whether it is saved
+    project_opened = Signal(str)  # a project file was opened (built and adopted): its path
+    notice = Signal(str)  # something the user should read; "" when it no longer applies
+    request_sent = Signal(object)  # to the worker
+
+    def __init__(self, specs: Specs | None = None, parent=None):
+        super().__init__(parent)
+        self.specs = specs or Specs()
+        self.built: Built | None = None
+        self.snapshot: Snapshot | None = None
+        self.history = RunHistory()
+        self.running = False
+        self.view = ViewOptions()
+        self.project_path: str | None = None
+        self.undo_stack = QUndoStack(self)
+        self.undo_stack.setUndoLimit(UNDO_LIMIT)
+        self.generation = 0  # the configure whose run the Session shows
+        self.run_id = 0
+        self.steps = 0  # of the run shown
+        self.pending: dict[int, _Pending] = {}
+        self._ids = itertools.count(1)
+        self._run_ids = itertools.count(1)
+        self._quiet = False  # set while a refused edit is rolled back: nothing is sent
+        self.saved_marker = None
+        self._shown_modified = False
+        self.worker_thread = WorkerThread()
+        worker = self.worker_thread.worker
+        self.request_sent.connect(worker.handle)
+        worker.replied.connect(self._on_reply)
+        worker.published.connect(self._on_snapshot)
+        worker.running_changed.connect(self._on_running_changed)
+        worker.stopped.connect(self._on_stopped)
+        self.undo_stack.cleanChanged.connect(lambda _: self.document_changed.emit())
+        self._configure()
+        self.saved_marker = self.marker()
+
+    # --- reading ------------------------------------------------------------------------------
+    @property
+    def data(self) -> DataSpec:
+        return self.specs.data
+
+    @property
+    def network(self) -> NetworkSpec:
+        return self.specs.network
+
+    @property
+    def training(self) -> TrainingConfig:
+        return self.specs.training
+
+    @property
+    def busy(self) -> bool:
+        """A configure is on its way: what the window shows is not built yet."""
+        return any(p.rebuild for p in self.pending.values())
+
+    def current_network(self) -> Network | None:
+        """A copy of the network being trained, with its latest weights; None until it is built."""
+        if self.snapshot is None or self.built is None:
+            return None
+        return Network(self.built.problem.n_inputs, self.built.layers, dtype=self.built.specs[1].dtype,
+                       weights=self.snapshot.weights)
+
+    def is_modified(self) -> bool:
+        """Settings, weights or training changed since the project was saved or opened."""
+        return self.marker() != self.saved_marker
+
+    def marker(self):
+        """What saving records: a change of it means unsaved work."""
+        return self.specs, self.run_id, self.steps
+
+    def _update_modified(self):
+        modified = self.is_modified()
+        if modified != self._shown_modified:
+            self._shown_modified = modified
+            self.document_changed.emit()
+
+    # --- edits: each an undoable command ------------------------------------------------------
+    def add_layer(self, index: int | None = None):
+        """A hidden layer at ``index`` (after the last by default), like the one before it."""
+        hidden = list(self.network.hidden)
+        index = len(hidden) if index is None else index
+        hidden.insert(index, hidden[index - 1] if index > 0 else (hidden[0] if hidden else (4, "tanh")))
+        self._edit("add layer", network=replace(self.network, hidden=tuple(hidden)))
+
+    def remove_layer(self, index: int | None = None):
+        hidden = list(self.network.hidden)
+        if not hidden:
+            return
+        index = len(hidden) - 1 if index is None else index
+        del hidden[index]
+        self._edit(f"remove layer {index + 1}", network=replace(self.network, hidden=tuple(hidden)))
+
+    def set_units(self, layer: int, units: int):
+        hidden = list(self.network.hidden)
+        hidden[layer] = (units, hidden[layer][1])
+        self._edit(f"set layer {layer + 1} to {units} neurons", network=replace(self.network, hidden=tuple(hidden)))
+
+    def set_activation(self, layer: int, activation: str):
+        hidden = list(self.network.hidden)
+        hidden[layer] = (hidden[layer][0], activation)
+        self._edit(f"set layer {layer + 1} to {activation}", network=replace(self.network, hidden=tuple(hidden)))
+
+    def toggle_feature(self, key: str):
+        features = list(self.data.features)
+        if key in features:
+            if len(features) == 1:
+                self.notice.emit("At least one input feature is needed.")
+                return
+            features.remove(key)
+        else:
+            features = [f for f in datasets.FEATURES if f in features or f == key]  # the canonical order
+        self._edit(f"{'add' if key in features else 'remove'} input {key}",
+                   data=replace(self.data, features=tuple(features)))
+
+    def set_data(self, data: DataSpec):
+        """New data; an output activation or loss pinned for the old data no longer applies."""
+        network = replace(self.network, output_activation=None) if data.source != self.data.source else self.network
+        training = replace(self.training, loss=None) if data.source != self.data.source else self.training
+        self._edit("change data", data=data, network=network, training=training)
+
+    def set_seed(self, seed: int):
+        self._edit(f"set seed {seed}", network=replace(self.network, seed=seed),
+                   training=replace(self.training, seed=seed))
+
+    def set_precision(self, dtype: str):
+        self._edit(f"set precision {dtype}", network=replace(self.network, dtype=dtype))
+
+    def set_hyperparameter(self, name: str, value):
+        """Live, without a rebuild; an absurd value is refused here and changes nothing."""
+        try:
+            _check_hyperparameter(name, value)
+        except ValueError as error:
+            self.notice.emit(f"That setting cannot be used: {error}. Nothing was changed.")
+            self.specs_changed.emit()  # the controls show the value in force again
+            return
+        label = name.replace("_", " ")
+        self._edit(f"set {label} {value}", training=replace(self.training, **{name: value}), rebuild=False,
+                   merge_key=TYPED.index(name) if name in TYPED else -1)
+
+    def reset(self):
+        """Fresh weights from the seed: the same seed replays the same run (undoable)."""
+        self._edit("reset", force=True)
+
+    def import_weights(self, net: Network, adopt: bool = False):
+        """Train on from ``net``'s weights; with ``adopt``, take its architecture and precision too."""
+        network = self.network
+        if adopt:
+            natural = self.built.layers[-1][1] if self.built else None
+            output = net.spec[-1][1]
+            network = replace(network, hidden=tuple(net.spec[:-1]), dtype=net.dtype.name,
+                              output_activation=None if output == natural else output)
+        restore = TrainedRun(TrainedState(tuple(net.get_weights())), RunHistory(), next(self._run_ids), 0)
+        self._edit("import weights", network=network, restore=restore, force=True)
+
+    def _edit(self, text, data=None, network=None, training=None, rebuild=True, restore=None, merge_key=-1,
+              force=False):
+        after = Specs(data or self.data, network or self.network, training or self.training)
+        if after == self.specs and not force:
+            return
+        if any(p.opening is not None for p in self.pending.values()):
+            self.notice.emit("A project is being opened; edit it once it has opened.")
+            return
+        self.undo_stack.push(SpecEdit(self, text, after, rebuild, restore, merge_key))
+
+    def apply_edit(self, command: SpecEdit, specs: Specs, restore, leaving: str):
+        """Called by commands (do, undo, redo): make ``specs`` the ones in force."""
+        before = self.specs
+        self.specs = specs
+        if command.rebuild:
+            command.runs[leaving] = self._current_run()
+            if not self._quiet:
+                self._configure(restore, command)
+        elif not self._quiet:
+            for name in LIVE:
+                if getattr(specs.training, name) != getattr(before.training, name):
+                    self._send(SetHyperparameter(next(self._ids), name, getattr(specs.training, name)), command)
+        self.notice.emit("")
+        self.specs_changed.emit()
+        self._update_modified()
+
+    def _current_run(self) -> TrainedRun | None:
+        """The run the Session shows, to bring back later; None for one not trained yet."""
+        pending = self.pending.get(self.generation)
+        if pending is not None:  # not built yet: it will be what it was sent to be
+            return pending.restore
+        if self.snapshot is None:
+            return None
+        return TrainedRun(self.snapshot.state, self.history.copy(), self.run_id, self.snapshot.steps)
+
+    # --- training ---------------------------------------------------------------------------
+    def play(self):
+        self.notice.emit("")
+        self._send(Control(next(self._ids), "play"))
+
+    def pause(self):
+        self._send(Control(next(self._ids), "pause"))
+
+    def toggle_play(self):
+        self.pause() if self.running else self.play()
+
+    def step(self):
+        self.notice.emit("")
+        self._send(Control(next(self._ids), "step"))
+
+    # --- view ---------------------------------------------------------------------------------
+    def set_view(self, **changes):
+        view = replace(self.view, **changes)
+        if view != self.view:
+            self.view = view
+            self.view_changed.emit()
+
+    # --- files --------------------------------------------------------------------------------
+    def open_project(self, project: Project, path=None, as_template: bool = False, recovered: bool = False):
+        """Build a checked project; it is adopted all at once when built, and if the worker refuses
+        it (its data cannot be read, its weights do not fit), nothing changes. A template (a preset)
+        is not the file later saves go to; recovered work counts as unsaved."""
+        self.pause()
+        restore = None
+        if project.weights is not None:
+            epochs = len(project.history.train_loss) if project.history is not None else 0
+            state = TrainedState(tuple(project.weights.get_weights()), project.trainer_state, epochs)
+            steps = project.trainer_state.get("steps", 0) if project.trainer_state else 0
+            restore = TrainedRun(state, RunHistory.from_history(project.history), next(self._run_ids), steps)
+        request = Configure(next(self._ids), project.data, project.network, project.training,
+                            restore.state if restore else None)
+        self._send(request, opening=(project, path, as_template, recovered), restore=restore)
+
+    def save_project(self, path) -> None:
+        """Write the project as the window shows it: settings, weights, trainer state, cost history.
+        ValueError or OSError if it cannot be written."""
+        self.flush()
+        net = self.current_network()
+        state = self.snapshot.trainer_state if self.snapshot is not None else None
+        save_project(path, self.data, self.network, self.training, net,
+                     self.history.to_history() if net is not None else None, state)
+        self.project_path = str(path)
+        self.mark_saved()
+
+    def mark_saved(self):
+        self.saved_marker = self.marker()
+        self._shown_modified = False
+        self.undo_stack.setClean()
+        self.document_changed.emit()
+
+    def flush(self, timeout: float = 30.0) -> None:
+        """Wait (drawing, but taking no input) until every configure sent has been answered."""
+        deadline = time.monotonic() + timeout
+        while self.busy and time.monotonic() < deadline:
+            QCoreApplication.processEvents(QEventLoop.ExcludeUserInputEvents, 50)
+        if self.busy:
+            raise OSError("the data is still being prepared; try again when it is ready")
+
+    def close(self) -> bool:
+        """Stop training and join the worker's thread."""
+        return self.worker_thread.close()
+
+    # --- talking to the worker ----------------------------------------------------------------
+    def _configure(self, restore: TrainedRun | None = None, command: SpecEdit | None = None):
+        request = Configure(next(self._ids), self.data, self.network, self.training,
+                            restore.state if restore else None)
+        self._show_run(request.id, restore)
+        self._send(request, command=command, restore=restore)
+
+    def _show_run(self, generation: int, restore: TrainedRun | None):
+        """From now on, show the run of configure ``generation``, continued from ``restore``."""
+        self.generation = generation
+        self.snapshot = None
+        self.history = restore.history.copy() if restore else RunHistory()
+        self.run_id = restore.run_id if restore else next(self._run_ids)
+        self.steps = restore.steps if restore else 0
+        self.history_changed.emit(True)
+
+    def _send(self, request, command=None, opening=None, restore=None):
+        if isinstance(request, (Configure, SetHyperparameter)):
+            self.pending[request.id] = _Pending(isinstance(request, Configure), command, opening, restore)
+        self.request_sent.emit(request)
+
+    @Slot(object)
+    def _on_reply(self, reply):
+        pending = self.pending.pop(reply.id, None)
+        if pending is not None and pending.superseded:
+            return
+        if isinstance(reply, Refused):
+            self._refused(reply, pending)
+        elif isinstance(reply, Built) and pending is not None:
+            if pending.opening is not None:
+                self._adopt(reply, pending)
+            elif reply.id == self.generation:
+                self.built = reply
+                self.problem_changed.emit()
+        elif isinstance(reply, Applied):
+            pass
+
+    def _refused(self, reply: Refused, pending: _Pending | None):
+        if pending is None:  # a control: nothing to undo
+            self.notice.emit(f"{reply.message[:1].upper()}{reply.message[1:]}.")
+            return
+        if pending.opening is not None:
+            name = pending.opening[1] or "the project"
+            self.notice.emit(f"Cannot open {getattr(name, 'name', name)}: {reply.message}. Nothing was changed.")
+            return
+        undone = self._roll_back(pending.command) if pending.command is not None else 1
+        later = " It was undone, with the edits made after it." if undone > 1 else " Nothing was changed."
+        self.notice.emit(f"That setting cannot be used: {reply.message}.{later}")
+
+    def _roll_back(self, command: SpecEdit) -> int:
+        """Undo ``command`` and every edit made since, then put back in force what was before it;
+        the number of edits undone."""
+        stack = self.undo_stack
+        if command not in [stack.command(i) for i in range(stack.index())]:
+            return 1  # already undone: what is in force was sent since
+        undone = []
+        self._quiet = True
+        try:
+            while True:
+                top = stack.command(stack.index() - 1)
+                top.undo()
+                top.setObsolete(True)  # so the stack removes it without undoing it again
+                stack.undo()
+                undone.append(top)
+                if top is command:
+                    break
+        finally:
+            self._quiet = False
+        for pending in self.pending.values():
+            pending.superseded = pending.superseded or pending.command in undone
+        rebuilds = [c for c in undone if c.rebuild]
+        if rebuilds:  # the earliest one undone left this run behind
+            self._configure(rebuilds[-1].runs.get("before"))
+        else:
+            for name in LIVE:
+                self._send(SetHyperparameter(next(self._ids), name, getattr(self.training, name)))
+        self.specs_changed.emit()
+        self._update_modified()
+        return len(undone)
+
+    def _adopt(self, built: Built, pending: _Pending):
+        project, path, as_template, recovered = pending.opening
+        self.specs = Specs(project.data, project.network, project.training)
+        self._show_run(built.id, pending.restore)
+        self.built = built
+        self.project_path = None if as_template else str(path)
+        self.undo_stack.clear()
+        self.notice.emit("")
+        self.specs_changed.emit()
+        self.problem_changed.emit()
+        self.mark_saved()
+        if self.project_path:
+            self.project_opened.emit(self.project_path)
+        if recovered:
+            self.saved_marker = None
+            self._update_modified()
+
+    @Slot(object)
+    def _on_snapshot(self, snapshot: Snapshot):
+        if snapshot.generation != self.generation:
+            return  # from a run the Session has moved on from
+        self.snapshot = snapshot
+        self.steps = snapshot.steps
+        if snapshot.new_epochs:
+            self.history.extend(snapshot.new_epochs)
+            self.history_changed.emit(False)
+        self.snapshot_changed.emit()
+        self._update_modified()
+
+    @Slot(bool)
+    def _on_running_changed(self, running: bool):
+        self.running = running
+        self.running_changed.emit(running)
+
+    @Slot(str)
+    def _on_stopped(self, why: str):
+        self.notice.emit(f"Training paused: {why}")
+
+
+def _check_hyperparameter(name: str, value) -> None:
+    """The trainer's own checks, on a one-weight stand-in network (ValueError for absurd values)."""
+    if name not in LIVE:
+        raise ValueError(f"unknown setting {name!r}")
+    stand_in = trainer.Trainer(Network(1, [(1, "linear")]))
+    setattr(stand_in, name, value)
+

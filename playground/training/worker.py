@@ -1,0 +1,307 @@
+"""The training worker: a QObject on its own QThread that builds core's objects and steps the trainer.
+
+The Session sends requests (``protocol``) to ``handle``; they run between slices of training of
+about 15 ms, in the order sent, and each gets exactly one reply. Prepared data is cached per data
+spec, so an architecture, seed or precision edit never reads the data again. Snapshots go out as
+``pacing`` allows; every array in them is a read-only copy.
+"""
+from __future__ import annotations
+
+import threading
+import time
+import weakref
+from collections import OrderedDict
+
+import numpy as np
+from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
+
+from core import DivergenceError, datasets
+from core.spec import Problem, prepare
+from playground.training import pacing
+from playground.training.protocol import (Applied, Built, Configure, Control, Refused, SetHyperparameter, Snapshot,
+                                          read_only)
+
+GRID = 64  # the output view's resolution over the input plane (GRID × GRID points)
+MAX_POINTS_SHOWN = 2000  # predicted-vs-actual points drawn, however large the table
+MAX_ROWS_SCORED = 20000  # test rows counted into a confusion matrix
+SMOOTHING = 0.3  # weight of the newest gradient in the running average the diagram shows
+CACHED_PROBLEMS = 2  # prepared data kept per data spec (the current one and the one before)
+
+
+class TrainingWorker(QObject):
+    replied = Signal(object)  # Built, Applied or Refused: one per request
+    published = Signal(object)  # Snapshot
+    running_changed = Signal(bool)
+    stopped = Signal(str)  # training stopped by itself (divergence, an error): why
+
+    def __init__(self):
+        super().__init__()
+        self.timer = None
+        self.problem = self.net = self.trainer = self.runner = None
+        self.grid_inputs = self.extent = None
+        self.problems = OrderedDict()  # DataSpec → (Problem, extent, grid inputs)
+        self.generation = 0
+        self.running = False
+        self.until_epoch_end = False
+        self.pending_epochs = []
+        self.kernel_grads = self.neuron_grads = None
+        self.snapshot_id = 0
+        self.last_publish = self.last_output = self.output_cost = 0.0
+        self.rate_window = (time.perf_counter(), 0)
+        self.steps_per_second = 0.0
+        self.frames = pacing.FrameClock()
+        # Set by the window once it has painted the last snapshot. Until then the worker waits (up to
+        # FRAME_WAIT) instead of training: a UI thread that has to win the GIL back for each of its many
+        # Qt calls would stall for hundreds of ms.
+        self.view_ready = threading.Event()
+        self.view_ready.set()
+        self.closing = threading.Event()  # set from the GUI thread to end a slice at once
+
+    def view_drawn(self, snapshot_id: int, seconds: float):
+        """Called from the window's thread once it has drawn and painted snapshot ``snapshot_id``."""
+        self.frames.record(seconds)
+        if snapshot_id == self.snapshot_id:  # an older frame's news does not release the newest
+            self.view_ready.set()
+
+    # --- requests (queued slots, run on the worker's thread) -----------------------------------
+    @Slot()
+    def start(self):
+        self.timer = QTimer(self)
+        self.timer.setInterval(0)
+        self.timer.timeout.connect(self._train_slice)
+
+    @Slot(object)
+    def handle(self, request):
+        try:
+            reply = self._HANDLERS[type(request)](self, request)
+        except Exception as error:  # noqa: BLE001 - every request gets its answer, whatever went wrong
+            reply = Refused(request.id, _message(error))
+        self.replied.emit(reply)
+        if isinstance(reply, Built):
+            self._publish(force_output=True)
+
+    def _configure(self, request: Configure):
+        """New data, architecture or settings: rebuild, from the seeds or from ``restore``."""
+        problem, extent, grid_inputs = self._prepared(request.data)
+        net = request.network.build(problem)
+        trainer = request.training.build(net, problem)
+        if request.restore is not None:
+            try:
+                net.set_weights(request.restore.weights)
+            except ValueError as error:
+                return Refused(request.id, f"the weights do not fit this network ({error})")
+            if request.restore.trainer_state is not None:
+                trainer.load_state_dict(request.restore.trainer_state)
+            else:
+                trainer.epoch = request.restore.epoch
+        self.problem, self.net, self.trainer = problem, net, trainer
+        self.extent, self.grid_inputs = extent, grid_inputs
+        self.generation = request.id
+        self._restart(keep_running=self.running)
+        return Built(request.id, (request.data, request.network, request.training), problem,
+                     tuple(net.spec), trainer.loss.name, extent)
+
+    def _prepared(self, data):
+        """The problem for a data spec, prepared once and then taken from the cache."""
+        if data in self.problems:
+            self.problems.move_to_end(data)
+            return self.problems[data]
+        problem = prepare(data)
+        extent = _extent(problem) if problem.is_plane else None
+        grid_inputs = problem.preprocessing.encode(_grid_points(extent)) if extent else None
+        self.problems[data] = (problem, extent, grid_inputs)
+        while len(self.problems) > CACHED_PROBLEMS:
+            self.problems.popitem(last=False)
+        return self.problems[data]
+
+    def _set_hyperparameter(self, request: SetHyperparameter):
+        if self.trainer is None:
+            return Refused(request.id, "nothing is built yet")
+        setattr(self.trainer, request.name, request.value)  # the trainer refuses absurd values
+        if request.name == "batch_size":  # epochs get longer or shorter: keep the test passes' pace
+            self._pace_tests()
+        return Applied(request.id)
+
+    def _control(self, request: Control):
+        if self.trainer is None:
+            return Refused(request.id, "nothing is built yet")
+        if request.action == "play":
+            self.until_epoch_end = False
+            self._set_running(True)
+        elif request.action == "pause":
+            self.until_epoch_end = False
+            self._set_running(False)
+        elif request.action == "step":
+            self.trainer.test_every = 1  # the epoch stepped to is shown whole
+            self.until_epoch_end = True
+            self._set_running(True)
+        else:
+            return Refused(request.id, f"unknown action {request.action!r}")
+        return Applied(request.id)
+
+    _HANDLERS = {Configure: _configure, SetHyperparameter: _set_hyperparameter, Control: _control}
+
+    @Slot()
+    def stop(self):
+        self._set_running(False)
+        if self.timer is not None:
+            self.timer.stop()
+
+    # --- training ------------------------------------------------------------------------------
+    def _restart(self, keep_running):
+        p = self.problem
+        self.runner = self.trainer.run(p.X_train, p.Y_train, p.X_test, p.Y_test)
+        self.kernel_grads = [np.zeros_like(layer.kernel) for layer in self.net.layers]
+        self.neuron_grads = [np.zeros_like(layer.bias) for layer in self.net.layers]
+        self.pending_epochs = []
+        self._set_running(keep_running, publish=False)
+
+    def _set_running(self, running: bool, publish: bool = True):
+        if running and self.timer is not None:
+            self.rate_window = (time.perf_counter(), self.trainer.steps)
+            self.timer.start()
+        elif self.timer is not None:
+            self.timer.stop()
+        if running != self.running:
+            self.running = running
+            self.running_changed.emit(running)
+            if publish:
+                self._publish()
+
+    @Slot()
+    def _train_slice(self):
+        if not self.running or self.closing.is_set():
+            return
+        self.view_ready.wait(pacing.FRAME_WAIT)  # releases the GIL while the window paints
+        now = time.perf_counter()
+        deadline = now + pacing.SLICE_SECONDS
+        runner = self.runner
+        try:
+            with np.errstate(over="ignore", invalid="ignore"):  # a diverging run is reported, not warned
+                while now < deadline and not self.closing.is_set():
+                    event = next(runner)
+                    if event is not None:
+                        self.pending_epochs.append(event)
+                        if self.until_epoch_end:
+                            self.until_epoch_end = False
+                            self._set_running(False)
+                            return
+                    now = time.perf_counter()
+        except DivergenceError as error:
+            self._stop_after(str(error))
+            return
+        except Exception as error:  # noqa: BLE001 - whatever it is, stop training and say so; never loop on it
+            self._stop_after(f"training stopped: {_message(error)}")
+            return
+        if now - self.last_publish >= self.frames.publish_interval() and self.view_ready.is_set():
+            self._publish()
+
+    def _stop_after(self, why: str):
+        """Pause with a fresh runner (the failed generator is finished) and say why."""
+        p = self.problem
+        self.runner = self.trainer.run(p.X_train, p.Y_train, p.X_test, p.Y_test)
+        self._set_running(False, publish=False)
+        self.stopped.emit(why)
+        self._publish(force_output=True)
+
+    def _publish(self, force_output=False):
+        if self.net is None:
+            return
+        now = time.perf_counter()
+        start, steps = self.rate_window
+        if now - start >= 0.5:
+            self.steps_per_second = (self.trainer.steps - steps) / (now - start)
+            self.rate_window = (now, self.trainer.steps)
+            self._pace_tests()
+        self._smooth_gradients()
+        grid = predictions = None
+        if force_output or pacing.output_due(now, self.last_output, self.output_cost, self.running):
+            self.last_output = now
+            grid, predictions = self._outputs()
+            self.output_cost = time.perf_counter() - now
+        self.snapshot_id += 1
+        snapshot = Snapshot(
+            id=self.snapshot_id, generation=self.generation, epoch=self.trainer.epoch, steps=self.trainer.steps,
+            steps_per_second=self.steps_per_second if self.running else 0.0, running=self.running,
+            weights=read_only(self.net.get_weights()), trainer_state=read_only(self.trainer.state_dict()),
+            kernel_grads=read_only(self.kernel_grads), neuron_grads=read_only(self.neuron_grads),
+            new_epochs=tuple(self.pending_epochs), penalty=self.trainer.penalty(),
+            grid=read_only(grid), predictions=read_only(predictions))
+        self.pending_epochs = []
+        self.last_publish = now
+        self.view_ready.clear()
+        self.published.emit(snapshot)
+
+    def _pace_tests(self):
+        steps_per_epoch = self.trainer.steps_per_epoch(len(self.problem.X_train))
+        self.trainer.test_every = pacing.epochs_between_tests(self.steps_per_second, steps_per_epoch)
+
+    def _smooth_gradients(self):
+        """Blend the latest step's gradients into running averages; cheap, done only when publishing."""
+        for layer, kernel_avg, neuron_avg in zip(self.net.layers, self.kernel_grads, self.neuron_grads):
+            if layer.grad_z is None:
+                continue
+            kernel_avg *= 1 - SMOOTHING
+            kernel_avg += SMOOTHING * np.abs(layer.d_kernel)
+            neuron_avg *= 1 - SMOOTHING
+            neuron_avg += SMOOTHING * np.abs(layer.grad_z).mean(axis=0)
+
+    def _outputs(self):
+        """(grid, predictions): the outputs over the input plane, or a table's predictions on the test
+        set (the training set if there is none): (predicted, actual) in target units for a regression,
+        (predicted class, actual class) for classification."""
+        p = self.problem
+        if p.is_plane:
+            return self.net.predict(self.grid_inputs).reshape(GRID, GRID, -1), None
+        X, Y = (p.X_test, p.Y_test) if len(p.X_test) else (p.X_train, p.Y_train)
+        if p.task == "regression":
+            X, Y = X[:MAX_POINTS_SHOWN], Y[:MAX_POINTS_SHOWN]  # the split is shuffled: a fair sample
+            out = self.net.predict(X)
+            return None, (p.to_target_units(out).ravel(), p.to_target_units(np.reshape(Y, (-1, 1))).ravel())
+        X, Y = X[:MAX_ROWS_SCORED], Y[:MAX_ROWS_SCORED]
+        return None, (p.preprocessing.labels(self.net.predict(X)), np.asarray(Y).astype(np.int64).ravel())
+
+
+def _message(error: Exception) -> str:
+    """What went wrong in one line: a ValueError's or OSError's own words, else its type too."""
+    text = str(error) if isinstance(error, (ValueError, OSError)) else f"{type(error).__name__}: {error}"
+    return " ".join(text.split())[:500]
+
+
+def _grid_points(extent):
+    """The GRID × GRID raw points of the output view, row by row from the bottom left (GRID², 2)."""
+    x_min, x_max, y_min, y_max = extent
+    xs, ys = np.meshgrid(np.linspace(x_min, x_max, GRID), np.linspace(y_min, y_max, GRID))
+    return np.column_stack([xs.ravel(), ys.ravel()])
+
+
+def _extent(problem: Problem):
+    """A square around the 2-D points with a margin, like TensorFlow Playground's [−6, 6]."""
+    points = np.vstack([problem.points_train, problem.points_test])
+    half = float(np.abs(points).max()) * 1.1 if len(points) else 1.0
+    return (-half, half, -half, half)
+
+
+class WorkerThread:
+    """Owns a TrainingWorker on a QThread; ``close`` stops it and joins the thread."""
+
+    instances = weakref.WeakSet()  # so tests can check that no thread outlives its window
+
+    def __init__(self):
+        WorkerThread.instances.add(self)
+        self.thread = QThread()
+        self.thread.setObjectName("training")
+        self.worker = TrainingWorker()
+        self.worker.moveToThread(self.thread)
+        self.thread.started.connect(self.worker.start)
+        self.thread.finished.connect(self.worker.deleteLater)
+        self.thread.start()
+
+    def close(self, timeout_ms: int = 5000) -> bool:
+        if not self.thread.isRunning():
+            return True
+        self.worker.closing.set()
+        self.worker.view_ready.set()
+        self.thread.requestInterruption()
+        self.thread.quit()  # the event loop ends after the current slice or request
+        return self.thread.wait(timeout_ms)

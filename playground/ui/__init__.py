@@ -1,0 +1,1 @@
+"""The main window: its layout and binding, its actions and menus, and its file dialogs."""

@@ -1,0 +1,153 @@
+"""Every action of the window, with its shortcut and tip, and the menus and toolbar that show them."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QToolBar
+
+from playground.ui.files import PRESETS, recent_projects
+
+ZOOMS = (0.75, 0.9, 1.0, 1.25, 1.5, 1.75, 2.0, 2.5)
+
+
+class Actions:
+    def __init__(self, window):
+        self.window = window
+        session, files = window.session, window.files
+        self.play = self._action("Play", session.toggle_play, "Space", "Train / pause")
+        self.step = self._action("Step", session.step, "Ctrl+Right", "Train one epoch, then pause")
+        self.reset = self._action("Reset", session.reset, "Ctrl+R",
+                                  "Re-initialise the network from its seed (Undo brings the trained one back)")
+        self.undo = session.undo_stack.createUndoAction(window, "Undo")
+        self.undo.setShortcuts([QKeySequence("Ctrl+Z")])
+        self.redo = session.undo_stack.createRedoAction(window, "Redo")
+        self.redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        for action, tip in ((self.undo, "Undo the last edit: the network comes back as it was trained"),
+                            (self.redo, "Redo the edit undone last")):
+            action.setStatusTip(tip)
+        self.open_project = self._action("Open project…", files.ask_open, "Ctrl+O",
+                                         "Open a saved project: data, network, settings and weights")
+        self.save_project = self._action("Save project", files.save, "Ctrl+S",
+                                         "Save data, network, settings, weights and cost history")
+        self.save_project_as = self._action("Save project as…", files.save_as, "Ctrl+Shift+S",
+                                            "Save the project under a new name")
+        self.open_data = self._action("Open data…", files.ask_csv, "Ctrl+D", "Train on your own CSV file")
+        self.export = self._action("Export weights…", files.export_weights, "Ctrl+E",
+                                   "Write the weights for PyTorch (.safetensors), ONNX Runtime (.onnx) "
+                                   "or NumPy (.npz, .json)")
+        self.import_ = self._action("Import weights…", files.ask_import, "Ctrl+I",
+                                    "Load weights from a .safetensors, .npz or .json file")
+        self.quit = self._action("Quit", window.close, "Ctrl+Q", "Quit Backprop Playground")
+        self.colour_by_weights = self._action(
+            "Colour by weights", lambda on: session.set_view(colour_by="weights" if on else "gradients"), "Ctrl+W",
+            "Colour the diagram by weights instead of gradients", checkable=True)
+        self.log_scale = self._action("Log-scale cost", lambda on: session.set_view(log_scale=on), "Ctrl+L",
+                                      "Logarithmic cost axis", checkable=True)
+        self.show_test = self._action("Show test data", lambda on: session.set_view(show_test=on), "Ctrl+T",
+                                      "Draw the test points on the output", checkable=True)
+        self.zoom_in = self._action("Zoom in", lambda: self._zoom(+1), "Ctrl+=", "Larger text and diagram")
+        self.zoom_in.setShortcuts([QKeySequence("Ctrl+="), QKeySequence("Ctrl++")])
+        self.zoom_out = self._action("Zoom out", lambda: self._zoom(-1), "Ctrl+-", "Smaller text and diagram")
+        self.zoom_reset = self._action("Actual size", lambda: session.set_view(zoom=1.0), "Ctrl+0",
+                                       "Text and diagram at their normal size")
+        self.full_screen = self._action("Full screen", window.toggle_full_screen, "F11", "Fill the screen",
+                                        checkable=True)
+        self.add_layer = self._action("Add hidden layer", lambda: session.add_layer(), None,
+                                      "Add a hidden layer after the last")
+        self.remove_layer = self._action("Remove hidden layer", lambda: session.remove_layer(), None,
+                                         "Remove the last hidden layer")
+        self._build_menus()
+        self.toolbar = self._build_toolbar()
+
+    def _action(self, text, slot, shortcut=None, tip=None, checkable=False) -> QAction:
+        action = QAction(text, self.window)
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+        action.setToolTip(f"{tip or text} ({QKeySequence(shortcut).toString()})" if shortcut else (tip or text))
+        action.setStatusTip(tip or text)
+        action.setCheckable(checkable)
+        action.triggered.connect(slot)
+        return action
+
+    def _zoom(self, direction: int):
+        zoom = self.window.session.view.zoom
+        bigger, smaller = [z for z in ZOOMS if z > zoom + 1e-9], [z for z in ZOOMS if z < zoom - 1e-9]
+        choice = (bigger[:1] if direction > 0 else smaller[-1:]) or [zoom]
+        self.window.session.set_view(zoom=choice[0])
+
+    def _build_menus(self):
+        window, files = self.window, self.window.files
+        menu = window.menuBar()
+        file_menu = menu.addMenu("&File")
+        file_menu.addAction(self.open_project)
+        self.recent_menu = file_menu.addMenu("Open recent")
+        self.recent_menu.aboutToShow.connect(self.fill_recent_menu)
+        file_menu.addAction(self.save_project)
+        file_menu.addAction(self.save_project_as)
+        file_menu.addSeparator()
+        for action in (self.open_data, self.export, self.import_):
+            file_menu.addAction(action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit)
+        edit_menu = menu.addMenu("&Edit")
+        edit_menu.addAction(self.undo)
+        edit_menu.addAction(self.redo)
+        train_menu = menu.addMenu("&Train")
+        for action in (self.play, self.step, self.reset):
+            train_menu.addAction(action)
+        self.presets_menu = menu.addMenu("&Presets")
+        for path in sorted(PRESETS.glob("*.json")):
+            action = self.presets_menu.addAction(path.stem)
+            action.setStatusTip(f"Open the preset '{path.stem}' (settings only; save it under a name of yours)")
+            action.triggered.connect(lambda _=False, p=path: files.open_preset(p))
+        network_menu = menu.addMenu("&Network")
+        network_menu.addAction(self.add_layer)
+        network_menu.addAction(self.remove_layer)
+        view_menu = menu.addMenu("&View")
+        for action in (self.colour_by_weights, self.log_scale, self.show_test):
+            view_menu.addAction(action)
+        view_menu.addSeparator()
+        for action in (self.zoom_in, self.zoom_out, self.zoom_reset, self.full_screen):
+            view_menu.addAction(action)
+        self.file_menu = file_menu
+
+    def _build_toolbar(self) -> QToolBar:
+        window = self.window
+        toolbar = QToolBar("Training")
+        toolbar.setObjectName("training toolbar")
+        toolbar.setMovable(False)
+        toolbar.setToolButtonStyle(Qt.ToolButtonTextOnly)
+        for action in (self.play, self.step, self.reset):
+            toolbar.addAction(action)
+        toolbar.addSeparator()
+        toolbar.addAction(self.undo)
+        toolbar.addAction(self.redo)
+        toolbar.addSeparator()
+        toolbar.addWidget(window.epoch_label)
+        toolbar.addWidget(window.speed_label)
+        for action in (self.open_project, self.save_project, self.export):
+            toolbar.addAction(action)
+        for action in toolbar.actions():
+            button = toolbar.widgetForAction(action)
+            if button is not None:
+                button.setFocusPolicy(Qt.NoFocus)  # Space stays play/pause
+        window.addToolBar(toolbar)
+        return toolbar
+
+    def fill_recent_menu(self):
+        self.recent_menu.clear()
+        files = self.window.files
+        for path in recent_projects():
+            action = self.recent_menu.addAction(path)
+            action.triggered.connect(lambda _=False, p=path: files.confirm_discard() and files.open(p))
+        self.recent_menu.setEnabled(bool(self.recent_menu.actions()))
+
+    def show_view(self, view):
+        """Tick the view actions as the Session's view options say."""
+        for action, on in ((self.colour_by_weights, view.colour_by == "weights"), (self.log_scale, view.log_scale),
+                           (self.show_test, view.show_test)):
+            action.blockSignals(True)
+            action.setChecked(on)
+            action.blockSignals(False)
+        self.zoom_in.setEnabled(view.zoom < ZOOMS[-1])
+        self.zoom_out.setEnabled(view.zoom > ZOOMS[0])

@@ -1,0 +1,181 @@
+"""Files and their dialogs: projects, data, weights, recent files, and asking before work is lost."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
+
+from core import datasets, io
+from core.io import FormatError
+from core.project import load_project
+from core.spec import DataSpec
+
+TITLE = "Backprop Playground"
+RECENT_MAX = 8
+PRESETS = datasets.RESOURCES / "presets"
+
+
+class Files:
+    """What the File menu does, for one window and its Session."""
+
+    def __init__(self, window):
+        self.window = window
+        self.session = window.session
+        self.session.project_opened.connect(self.remember)
+
+    # --- projects ---------------------------------------------------------------------------
+    def confirm_discard(self) -> bool:
+        """Ask before unsaved settings, weights or training are lost; True to go on."""
+        if not self.session.is_modified():
+            return True
+        answer = QMessageBox.question(
+            self.window, TITLE, "The project has unsaved changes (settings or training). Save them first?",
+            QMessageBox.Save | QMessageBox.Discard | QMessageBox.Cancel, QMessageBox.Save)
+        if answer == QMessageBox.Save:
+            return self.save()
+        return answer == QMessageBox.Discard
+
+    def ask_open(self):
+        if not self.confirm_discard():
+            return
+        path, _ = QFileDialog.getOpenFileName(self.window, "Open project", self.folder(), "Projects (*.json)")
+        if path:
+            self.open(path)
+
+    def open(self, path, as_template: bool = False) -> bool:
+        """Read and check a project file, then have the Session build it; a bad file shows why and
+        changes nothing. True if it was sent to be built."""
+        try:
+            project = load_project(path)
+        except (FormatError, OSError) as error:
+            QMessageBox.warning(self.window, TITLE, f"Cannot open the project:\n\n{error}")
+            return False
+        self.session.open_project(project, None if as_template else str(path), as_template)
+        return True
+
+    def open_preset(self, path):
+        if self.confirm_discard():
+            self.open(path, as_template=True)
+
+    def save(self) -> bool:
+        if not self.session.project_path:
+            return self.save_as()
+        return self.write(self.session.project_path)
+
+    def save_as(self) -> bool:
+        path, _ = QFileDialog.getSaveFileName(self.window, "Save project", self.folder("project.json"),
+                                              "Projects (*.json)")
+        if not path:
+            return False
+        if not path.lower().endswith(".json"):
+            path += ".json"
+        return self.write(path)
+
+    def write(self, path) -> bool:
+        try:
+            self.session.save_project(path)
+        except (ValueError, OSError) as error:
+            QMessageBox.warning(self.window, TITLE, f"Cannot save the project:\n\n{error}")
+            return False
+        self.remember(path)
+        self.window.statusBar().showMessage(f"Saved {Path(path).name}", 5000)
+        return True
+
+    # --- data -----------------------------------------------------------------------------------
+    def ask_csv(self):
+        path, _ = QFileDialog.getOpenFileName(self.window, "Open data", self.folder(),
+                                              "CSV files (*.csv *.tsv *.txt);;All files (*)")
+        if path:
+            self.load_csv(path)
+
+    def load_csv(self, path: str, target: str | None = None):
+        """Use a CSV: read its header, let the user choose the target column, then train on it."""
+        try:
+            columns = datasets.load_csv_header(path)
+        except datasets.DatasetError as error:
+            QMessageBox.warning(self.window, TITLE, str(error))
+            return
+        if target is None:
+            target, ok = QInputDialog.getItem(self.window, "Target column", "Which column should the network predict?",
+                                              columns, len(columns) - 1, False)
+            if not ok:
+                return
+        data = self.session.data
+        self.session.set_data(DataSpec(source="csv", csv_path=str(path), target=target,
+                                       test_fraction=data.test_fraction, seed=data.seed))
+
+    # --- weights --------------------------------------------------------------------------------
+    def export_weights(self):
+        net = self.session.current_network()
+        if net is None:
+            return
+        filters = "PyTorch safetensors (*.safetensors);;ONNX (*.onnx);;NumPy (*.npz);;JSON (*.json)"
+        path, chosen = QFileDialog.getSaveFileName(self.window, "Export weights", self.folder("model.safetensors"),
+                                                   filters)
+        if not path:
+            return
+        if Path(path).suffix.lower() not in io.SAVE_SUFFIXES:
+            path += "." + chosen.split("*.")[-1].rstrip(")")
+        try:
+            io.save(net, path)
+        except (ValueError, ImportError, OSError) as error:
+            QMessageBox.warning(self.window, TITLE, f"Cannot export the weights:\n\n{error}")
+            return
+        self.window.statusBar().showMessage(f"Exported {Path(path).name}", 15000)
+
+    def ask_import(self):
+        path, _ = QFileDialog.getOpenFileName(self.window, "Import weights", self.folder(),
+                                              "Weights (*.safetensors *.npz *.json)")
+        if path:
+            self.import_weights(path)
+
+    def import_weights(self, path) -> bool:
+        """Weights into the current network; on another architecture, offer to adopt it."""
+        session = self.session
+        try:
+            net = io.load(path)
+        except (FormatError, OSError) as error:
+            QMessageBox.warning(self.window, TITLE, f"Cannot import the weights:\n\n{error}")
+            return False
+        built = session.built
+        if built is None:
+            return False
+        problem, current = built.problem, tuple(built.layers)
+        if net.n_inputs == problem.n_inputs and tuple(net.spec) == current and net.dtype.name == session.network.dtype:
+            session.import_weights(net)
+            return True
+        if net.n_inputs != problem.n_inputs or net.n_outputs != problem.n_outputs:
+            QMessageBox.warning(self.window, TITLE, f"{Path(path).name} has {net.n_inputs} inputs and {net.n_outputs} "
+                                f"outputs; the current data needs {problem.n_inputs} and {problem.n_outputs}.")
+            return False
+        answer = QMessageBox.question(
+            self.window, TITLE, f"{Path(path).name} holds a network {describe(net.n_inputs, net.spec, net.dtype)}; "
+            f"the current one is {describe(problem.n_inputs, current, session.network.dtype)}.\n\n"
+            "Replace the current network with the file's? (Edit → Undo brings the current one back.)")
+        if answer != QMessageBox.Yes:
+            return False
+        session.import_weights(net, adopt=True)
+        return True
+
+    # --- places -------------------------------------------------------------------------------
+    def folder(self, name: str = "") -> str:
+        path = self.session.project_path
+        folder = Path(path).parent if path else Path.cwd()
+        return str(folder / name)
+
+    def remember(self, path):
+        settings = QSettings()
+        path = str(Path(path).resolve())
+        settings.setValue("recent_projects", [path] + [p for p in recent_projects() if p != path][:RECENT_MAX - 1])
+
+
+def recent_projects() -> list:
+    value = QSettings().value("recent_projects", [])
+    return [value] if isinstance(value, str) else list(value or [])
+
+
+def describe(n_inputs, layers, dtype) -> str:
+    """'2-8-1 (tanh, sigmoid; float64)'."""
+    sizes = "-".join(str(n) for n in [n_inputs] + [units for units, _ in layers])
+    return f"{sizes} ({', '.join(act for _, act in layers)}; {dtype})"
