@@ -44,6 +44,7 @@ def offer_recovery(window, found) -> bool:
             recovered.discard()
             continue
         window.session.open_project(project, recovered.project_path, recovered=True)
+        window.autosaver.folder.mkdir(parents=True, exist_ok=True)
         recovered.path.replace(window.autosaver.path)  # kept until this window saves or quits cleanly
         recovered.discard()
         return True

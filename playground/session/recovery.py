@@ -111,8 +111,8 @@ def orphans(folder: Path | None = None) -> list[Recovered]:
             pid = int(meta["pid"])
         except (OSError, ValueError, KeyError, TypeError):
             meta, pid = {}, _pid_of(path)
-        if pid is not None and pid != os.getpid() and _alive(pid):
-            continue  # another window, still running
+        if pid is not None and (pid == os.getpid() or _alive(pid)):
+            continue  # this window's own, or another window's, still running
         project_path = meta.get("project_path") if isinstance(meta.get("project_path"), str) else None
         written = meta.get("written") if isinstance(meta.get("written"), (int, float)) else path.stat().st_mtime
         found.append(Recovered(path, project_path, float(written)))

@@ -413,7 +413,7 @@ class Session(QObject):
         self.specs = Specs(project.data, project.network, project.training)
         self._show_run(built.id, pending.restore)
         self.built = built
-        self.project_path = None if as_template else str(path)
+        self.project_path = str(path) if path and not as_template else None
         self.undo_stack.clear()
         self.notice.emit("")
         self.specs_changed.emit()
