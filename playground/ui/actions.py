@@ -18,13 +18,21 @@ class Actions:
         self.step = self._action("Step", session.step, "Ctrl+Right", "Train one epoch, then pause")
         self.reset = self._action("Reset", session.reset, "Ctrl+R",
                                   "Re-initialise the network from its seed (Undo brings the trained one back)")
-        self.undo = session.undo_stack.createUndoAction(window, "Undo")
+        stack = session.undo_stack
+        self.undo = stack.createUndoAction(window, "Undo")  # the menu's: "Undo add layer"
         self.undo.setShortcuts([QKeySequence("Ctrl+Z")])
-        self.redo = session.undo_stack.createRedoAction(window, "Redo")
+        self.redo = stack.createRedoAction(window, "Redo")
         self.redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
-        for action, tip in ((self.undo, "Undo the last edit: the network comes back as it was trained"),
-                            (self.redo, "Redo the edit undone last")):
-            action.setStatusTip(tip)
+        self.undo.setStatusTip("Undo the last edit: the network comes back as it was trained")
+        self.redo.setStatusTip("Redo the edit undone last")
+        # the toolbar's keep a short text, so the toolbar does not change width with every edit
+        self.undo_button = self._action("Undo", stack.undo, None, "Undo the last edit")
+        self.redo_button = self._action("Redo", stack.redo, None, "Redo the edit undone last")
+        for button, can, text in ((self.undo_button, stack.canUndoChanged, stack.undoTextChanged),
+                                  (self.redo_button, stack.canRedoChanged, stack.redoTextChanged)):
+            button.setEnabled(False)
+            can.connect(button.setEnabled)
+            text.connect(button.setToolTip)  # what it would undo: "add layer"
         self.open_project = self._action("Open project…", files.ask_open, "Ctrl+O",
                                          "Open a saved project: data, network, settings and weights")
         self.save_project = self._action("Save project", files.save, "Ctrl+S",
@@ -120,8 +128,8 @@ class Actions:
         for action in (self.play, self.step, self.reset):
             toolbar.addAction(action)
         toolbar.addSeparator()
-        toolbar.addAction(self.undo)
-        toolbar.addAction(self.redo)
+        toolbar.addAction(self.undo_button)
+        toolbar.addAction(self.redo_button)
         toolbar.addSeparator()
         toolbar.addWidget(window.epoch_label)
         toolbar.addWidget(window.speed_label)

@@ -83,7 +83,7 @@ class MainWindow(QMainWindow):
             QVBoxLayout(group).addWidget(widget)
             settings_layout.addWidget(group)
         settings_layout.addStretch()
-        left = QScrollArea()
+        left = self.settings_panel = QScrollArea()
         left.setWidget(settings)
         left.setWidgetResizable(True)
         left.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
@@ -236,6 +236,12 @@ class MainWindow(QMainWindow):
         self.speed_label.setFixedWidth(QFontMetrics(font).horizontalAdvance("999,999 steps/s · penalty 9.99e-99"))
         self.diagram.set_zoom(zoom)
         self.loss_plot.set_zoom(zoom)
+        QTimer.singleShot(0, self._fit_settings_panel)  # once the new font has reached every field
+
+    def _fit_settings_panel(self):
+        """As wide as its fields need at this size: never clipped."""
+        panel = self.settings_panel
+        panel.setMinimumWidth(panel.widget().minimumSizeHint().width() + panel.verticalScrollBar().sizeHint().width())
 
     @Slot()
     def _show_title(self):

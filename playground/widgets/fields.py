@@ -2,7 +2,7 @@
 a message, never clipped or completed here."""
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QSize, Signal
 from PySide6.QtWidgets import QComboBox, QDoubleSpinBox
 
 
@@ -37,3 +37,10 @@ class CountField(QDoubleSpinBox):
         self.blockSignals(True)
         self.setValue(value)
         self.blockSignals(False)
+
+    def sizeHint(self) -> QSize:
+        """Room for eight digits, not for the fifteen the range allows."""
+        return QSize(self.fontMetrics().horizontalAdvance("99,999,999") + 28, super().sizeHint().height())
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(self.fontMetrics().horizontalAdvance("9999") + 16, super().minimumSizeHint().height())

@@ -10,10 +10,11 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QVBoxLayout, QWidget
 
 from playground.session.history import RunHistory
 from playground.widgets import style
+from playground.widgets.labels import ElidedLabel
 
 REDRAW_HZ = 5  # a cost curve looks live at 5 frames a second, and each frame costs the trainer time
 
@@ -34,9 +35,10 @@ class LossPlot(QWidget):
         self.accuracy.setLabel("bottom", "epoch")
         self.accuracy.setXLink(self.cost)
         self.accuracy.setYRange(0, 1.02, padding=0)
+        self.accuracy.getAxis("left").setTicks([[(0, "0"), (0.5, "0.5"), (1, "1")]])  # room for three, even zoomed
         self.graphics.ci.layout.setRowStretchFactor(0, 3)
         self.curves = {}
-        self.cost.addLegend(offset=(-10, 10))
+        self.legend = self.cost.addLegend(offset=(-10, 10))
         for plot in (self.cost, self.accuracy):
             # no grid: a grid makes every axis repaint with each new point, which costs more than the curves
             plot.setClipToView(True)
@@ -51,8 +53,7 @@ class LossPlot(QWidget):
         self.log_scale = QCheckBox("log scale")
         self.log_scale.setToolTip("Show the cost on a logarithmic axis")
         self.log_scale.toggled.connect(self.log_scale_requested)
-        self.readout = QLabel("")
-        self.readout.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)  # new text must not relayout the plots
+        self.readout = ElidedLabel()
         bar = QHBoxLayout()
         bar.addWidget(self.readout, 1)
         bar.addWidget(self.log_scale)
@@ -92,6 +93,9 @@ class LossPlot(QWidget):
 
     def set_zoom(self, zoom: float) -> None:
         font = QFont()
+        self.legend.setLabelTextSize(f"{font.pointSizeF():.1f}pt")
+        for _, label in self.legend.items:
+            label.setText(label.text, size=f"{font.pointSizeF():.1f}pt")
         for plot in (self.cost, self.accuracy):
             for side in ("left", "bottom"):
                 plot.getAxis(side).setStyle(tickFont=font)

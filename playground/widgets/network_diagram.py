@@ -25,6 +25,7 @@ COLOUR_BUCKETS = 16
 WIDTHS = (0.8, 1.8, 3.2)  # pixels, by |W| relative to the largest weight shown
 DECADES = 4  # the gradient colour map spans this many powers of ten below the largest gradient
 COLOUR_BAR_WIDTH = 90
+INPUT_X = 0.7  # the inputs sit right of their column's middle, leaving room for their names
 COLUMN_WIDTH = 104  # pixels a column needs at zoom 1; narrower panes scroll instead of growing the window
 BUTTON = 24  # pixels of a header button at zoom 1
 HIDDEN_ACTIVATIONS = [name for name in activations.ACTIVATIONS if name != "softmax"]
@@ -315,7 +316,8 @@ class NetworkDiagram(QWidget):
                 units = np.where(self.active, rows, -1)[shown]
             else:
                 units = shown
-            self.columns.append(dict(x=c + 0.5, ys=ys, units=units, total=n, shown=shown))
+            x = c + (INPUT_X if c == 0 else 0.5)
+            self.columns.append(dict(x=x, ys=ys, units=units, total=n, shown=shown))
         self.tallest = tallest
         self.box.setRange(xRange=(0, len(unit_counts)), yRange=(-tallest / 2 - 0.6, tallest / 2), padding=0)
         self.edge_lines.set_bounds(QRectF(0, -tallest / 2 - 0.6, len(unit_counts), tallest + 0.6))
@@ -338,7 +340,7 @@ class NetworkDiagram(QWidget):
         for label in self.labels:
             self.box.removeItem(label)
         first = self.columns[0]
-        room = max(self.view.width() / max(len(self.columns), 1) * 0.36, 20)
+        room = max(self.view.width() / max(len(self.columns), 1) * (INPUT_X - 0.16), 20)
         metrics = QFontMetrics(self.label_font)
         self.labels = [_label(metrics.elidedText(self.input_names[i], Qt.ElideMiddle, int(room)),
                               "#222" if self.active[i] else "#aaa", first["x"] - 0.12, y, (1, 0.5), self.label_font)
@@ -358,6 +360,9 @@ class NetworkDiagram(QWidget):
         for button in (self.add_layer, self.remove_layer):
             button.setFixedSize(round(BUTTON * zoom), round(BUTTON * zoom))
         self.bar_view.setFixedWidth(round(COLOUR_BAR_WIDTH * zoom))
+        self.colour_bar.axis.setWidth(None)  # the bar fixes 45 px; its ticks and label need more when larger
+        self.colour_bar.axis.setStyle(tickFont=self.label_font)
+        self.colour_bar.axis.label.setFont(self.label_font)
         if self.columns:
             self.canvas.setMinimumWidth(round(COLUMN_WIDTH * zoom) * len(self.columns))
             self._draw_labels()
