@@ -1,4 +1,4 @@
-"""The real window on a virtual X display: Space trains, Space pauses, Ctrl+Q quits with status 0.
+"""The real window on a virtual X display: Space trains, Space pauses, Ctrl+S saves, Ctrl+Q quits with status 0.
 
 Training is observed from outside, as a person would notice it: the process burns CPU while
 training and idles while paused.
@@ -46,11 +46,18 @@ def display():
     server.wait(10)
 
 
-def test_space_trains_space_pauses_ctrl_q_quits(display, tmp_path):
+def test_space_trains_space_pauses_ctrl_s_saves_ctrl_q_quits(display, tmp_path):
+    from core.project import load_project, save_project
+    from core.spec import DataSpec, NetworkSpec, TrainingConfig
+
+    project = tmp_path / "circle.json"
+    save_project(project, DataSpec(), NetworkSpec(), TrainingConfig())
     command = shutil.which("playground", path=str(Path(sys.executable).parent)) or "playground"
     env = {k: v for k, v in os.environ.items() if k != "QT_QPA_PLATFORM"}
-    env.update(DISPLAY=display, QT_QPA_PLATFORM="xcb", HOME=str(tmp_path))
-    app = subprocess.Popen([command], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    env.update(DISPLAY=display, QT_QPA_PLATFORM="xcb", HOME=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path / "config"),
+               XDG_DATA_HOME=str(tmp_path / "data"))
+    app = subprocess.Popen([command, str(project)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           text=True)
     try:
         window = ""
         for _ in range(60):
@@ -70,6 +77,9 @@ def test_space_trains_space_pauses_ctrl_q_quits(display, tmp_path):
         paused = _cpu_share(app.pid)
         assert training > 0.5, f"Space should start training (CPU share {training:.2f})"
         assert idle < 0.3 and paused < 0.3, f"idle {idle:.2f} and paused {paused:.2f} should be near zero"
+        _xdotool(display, "key", "ctrl+s")  # the trained run is work: saved, so quitting need not ask
+        time.sleep(1.0)
+        assert len(load_project(project).history.train_loss) > 0
         _xdotool(display, "key", "ctrl+q")
         status = app.wait(timeout=20)
         output = app.stdout.read()
