@@ -322,6 +322,12 @@ def rotate(variants: dict, rounds: int) -> dict:
     return rates
 
 
+def paced_test_every(trainer, n_train: int, steps_per_second: float) -> int:
+    """The worker's test pacing (playground.training.pacing) for a trainer training at this speed."""
+    from playground.training import pacing
+    return pacing.epochs_between_tests(steps_per_second, trainer.steps_per_epoch(n_train))
+
+
 def percentile(values, q):
     return float(np.percentile(values, q)) if len(values) else math.nan
 
@@ -333,8 +339,6 @@ def bench_numpy(case: Case, rounds: int, round_seconds: float) -> dict:
     TEST_HZ times a second (``test_every``, as the worker paces it). Also: the Trainer evaluating
     the test set every epoch, against the minimal loop and against the loop computing the same
     statistics (the Trainer's own overhead)."""
-    from playground.worker import paced_test_every
-
     X, Y, Xt, Yt = make_data(case)
     weights = make_network(case, X.shape[1]).get_weights()
     app_trainer = make_trainer(case, make_network(case, X.shape[1]))
@@ -534,7 +538,7 @@ class _SnapshotSink:
                 worker.view_ready.set()
 
         self.qobject = Sink()
-        worker.snapshot_ready.connect(self.qobject.take)
+        worker.published.connect(self.qobject.take)
 
 
 def bench_window(pairs: int, round_seconds: float) -> dict:
@@ -551,18 +555,19 @@ def bench_window(pairs: int, round_seconds: float) -> dict:
     take the GIL from the worker, which no real use of the window does.
     """
     qt_app()
-    from playground.main_window import MainWindow
-    from playground.worker import WorkerThread, paced_test_every
+    from playground.training.worker import WorkerThread
+    from playground.ui.main_window import MainWindow
 
-    window = MainWindow()
+    window = MainWindow(recovery_folder=Path(tempfile.mkdtemp()))
     window.show()
+    session = window.session
     gc.freeze()  # as playground.app.run does
-    if not spin_until(lambda: window.info is not None and window.snapshot is not None, 20):
+    if not spin_until(lambda: session.built is not None and session.snapshot is not None, 20):
         raise RuntimeError("the window never received its first snapshot")
     spin(0.3)
-    worker = window.worker_thread.worker
+    worker = session.worker_thread.worker
     worker_tid = (thread_ids("training") or [None])[0]  # before a second worker thread exists
-    data, network, training = window.data, window.network, window.training
+    data, network, training = session.data, session.network, session.training
     problem = prepare(data)
     headless_net = network.build(problem)
     headless_trainer = training.build(headless_net, problem)
@@ -608,7 +613,7 @@ def bench_window(pairs: int, round_seconds: float) -> dict:
         return (s1 - s0) / (t1 - t0)
 
     def windowed(probe_round=False):
-        return threaded(worker, window.toggle_play, window.toggle_play, lambda: window.running, True, probe_round)
+        return threaded(worker, session.play, session.pause, lambda: session.running, True, probe_round)
 
     def bare_worker():
         return threaded(bare.worker, commands.play, commands.pause, lambda: bare.worker.running)
@@ -634,6 +639,7 @@ def bench_window(pairs: int, round_seconds: float) -> dict:
     runner.close()
     bare.close()
     del sink
+    session.mark_saved()
     window.close()
     spin(0.1)
     gc.unfreeze()
@@ -641,35 +647,36 @@ def bench_window(pairs: int, round_seconds: float) -> dict:
 
 
 class _Invoker:
-    """Sends commands to a worker on another thread as queued signals, as the window does."""
+    """Sends requests to a worker on another thread as a queued signal, as the Session does."""
 
     def __init__(self, worker):
         from PySide6.QtCore import QObject, Signal
 
-        class Commands(QObject):
-            configure = Signal(object, object, object)
-            play = Signal()
-            pause = Signal()
+        class Requests(QObject):
+            sent = Signal(object)
 
-        self.commands = Commands()
-        self.commands.configure.connect(worker.configure)
-        self.commands.play.connect(worker.play)
-        self.commands.pause.connect(worker.pause)
+        self.requests = Requests()
+        self.requests.sent.connect(worker.handle)
+        self.ids = iter(range(1, 10**9))
 
-    def configure(self, *specs):
-        self.commands.configure.emit(*specs)
+    def configure(self, data, network, training):
+        from playground.training.protocol import Configure
+        self.requests.sent.emit(Configure(next(self.ids), data, network, training))
 
     def play(self):
-        self.commands.play.emit()
+        from playground.training.protocol import Control
+        self.requests.sent.emit(Control(next(self.ids), "play"))
 
     def pause(self):
-        self.commands.pause.emit()
+        from playground.training.protocol import Control
+        self.requests.sent.emit(Control(next(self.ids), "pause"))
 
 
 # --- section 4: drawing --------------------------------------------------------------------------
 def training_snapshots(hidden, frames: int, steps_between: int = 5):
     """Real Snapshots of a network training on the circle data: weights and smoothed gradients."""
-    from playground.worker import SMOOTHING, Snapshot
+    from playground.training.protocol import Snapshot, read_only
+    from playground.training.worker import SMOOTHING
 
     problem = prepare(DataSpec())
     net = Network(problem.n_inputs, [(u, "tanh") for u in hidden] + [(1, "sigmoid")], seed=0)
@@ -685,10 +692,10 @@ def training_snapshots(hidden, frames: int, steps_between: int = 5):
             k += SMOOTHING * np.abs(layer.d_kernel)
             b *= 1 - SMOOTHING
             b += SMOOTHING * np.abs(layer.grad_z).mean(axis=0)
-        snapshots.append(Snapshot(generation=1, epoch=trainer.epoch, steps=trainer.steps, steps_per_second=0.0,
-                                  running=True, weights=net.get_weights(),
-                                  kernel_grads=[k.copy() for k in kernel_avg],
-                                  neuron_grads=[b.copy() for b in neuron_avg]))
+        snapshots.append(Snapshot(id=frame + 1, generation=1, epoch=trainer.epoch, steps=trainer.steps,
+                                  steps_per_second=0.0, running=True, weights=read_only(net.get_weights()),
+                                  trainer_state=read_only(trainer.state_dict()), kernel_grads=read_only(kernel_avg),
+                                  neuron_grads=read_only(neuron_avg)))
     runner.close()
     return snapshots
 
@@ -745,7 +752,7 @@ def bench_diagram(hidden, frames: int) -> dict:
     diagram.resize(760, 780)  # about its size in the 1500 x 900 window
     diagram.show()
     inputs = [(key, label, key in ("x1", "x2")) for key, (label, _) in datasets.FEATURES.items()]
-    diagram.set_structure(inputs, [[u, "tanh"] for u in hidden], (1, "sigmoid"), "bce", toggleable=True)
+    diagram.set_structure(inputs, [(u, "tanh") for u in hidden], (1, "sigmoid"), "bce", toggleable=True)
     spin(0.2)
     snapshots = training_snapshots(hidden, frames + 3)
     viewport = diagram.view.viewport()
@@ -768,10 +775,13 @@ def bench_diagram(hidden, frames: int) -> dict:
 def bench_loss_plot(epochs: int, frames: int) -> dict:
     """Redraw the cost plot holding ``epochs`` epochs: one more epoch, its redraw and the paint."""
     from core.trainer import EpochStats
+    from playground.session.history import RunHistory
     from playground.widgets.loss_plot import LossPlot
 
     qt_app()
     plot = LossPlot()
+    history = RunHistory()
+    plot.set_history(history, True)
     plot.resize(500, 350)
     plot.show()
     spin(0.1)
@@ -782,17 +792,19 @@ def bench_loss_plot(epochs: int, frames: int) -> dict:
                           1 - 1.2 / (e + 1))
 
     for first in range(1, epochs + 1, 1000):
-        plot.add_epochs([stats(e) for e in range(first, min(first + 1000, epochs + 1))])
+        history.extend([stats(e) for e in range(first, min(first + 1000, epochs + 1))])
+    plot.set_history(history, False)
     viewport = plot.graphics.viewport()
     paints = PaintCounter(viewport)
 
     def frame(e):
-        plot.add_epochs([stats(e)])
+        history.extend([stats(e)])
+        plot.set_history(history, False)
         plot.redraw_if_due(force=True)  # what the window calls with each snapshot
 
     times = [paint_frame(lambda: frame(epochs + i + 1), viewport, paints) for i in range(frames)]
     painting = paint_only(viewport)
-    points = plot.n_points
+    points = len(history)
     plot.close()
     ms = np.array(times[2:]) * 1000  # the first frames fill caches
     return {"epochs": points, "frames": len(ms), "median_ms": float(np.median(ms)), "max_ms": float(ms.max()),
@@ -821,16 +833,19 @@ def peak_rss_mb() -> float:
 def bench_memory(epochs: int, batch_size: int, samples: int = 8) -> dict:
     """Train the app's default network through the worker (driven on this thread, snapshots and
     all) into a live LossPlot, sampling RSS; reports the growth per 10k epochs beyond the
-    history the plot keeps (five float64 series: 40 bytes an epoch)."""
-    from playground.widgets.loss_plot import LossPlot
-    from playground.worker import TrainingWorker
+    history the Session keeps (six float64 series: 48 bytes an epoch)."""
     from core.spec import NetworkSpec, TrainingConfig
+    from playground.session.history import RunHistory
+    from playground.training.protocol import Configure, Control
+    from playground.training.worker import TrainingWorker
+    from playground.widgets.loss_plot import LossPlot
     from PySide6.QtCore import QObject, Slot
 
     qt_app()
     plot = LossPlot()
     plot.resize(500, 350)
     plot.show()
+    history = RunHistory()
     worker = TrainingWorker()
     snapshots = {"n": 0}
 
@@ -838,14 +853,15 @@ def bench_memory(epochs: int, batch_size: int, samples: int = 8) -> dict:
         @Slot(object)
         def take(self, snapshot):
             snapshots["n"] += 1
-            plot.add_epochs(snapshot.new_epochs)
+            history.extend(snapshot.new_epochs)
+            plot.set_history(history, False)
             worker.view_ready.set()
 
     sink = Sink()
-    worker.snapshot_ready.connect(sink.take)
+    worker.published.connect(sink.take)
     worker.start()  # its QTimer never fires here: slices are called directly below
-    worker.configure(DataSpec(), NetworkSpec(), TrainingConfig(batch_size=batch_size))
-    worker.play()
+    worker.handle(Configure(1, DataSpec(), NetworkSpec(), TrainingConfig(batch_size=batch_size)))
+    worker.handle(Control(2, "play"))
     start = time.perf_counter()
     marks = [(0, rss_mb())]
     step = max(1, epochs // samples)
@@ -865,7 +881,7 @@ def bench_memory(epochs: int, batch_size: int, samples: int = 8) -> dict:
         slope_mb_per_epoch = float(np.polyfit([e for e, _ in half], [r for _, r in half], 1)[0])
     else:
         slope_mb_per_epoch = math.nan
-    history_mb_per_10k = 5 * 8 * 10_000 / 2**20
+    history_mb_per_10k = 6 * 8 * 10_000 / 2**20
     result = {"epochs": worker.trainer.epoch, "steps": worker.trainer.steps, "batch_size": batch_size,
               "seconds": elapsed, "snapshots": snapshots["n"], "peak_rss_mb": peak_rss_mb(),
               "rss_marks_mb": marks, "growth_mb_per_10k_epochs": slope_mb_per_epoch * 10_000,
