@@ -38,7 +38,6 @@ write a temporary file in the same folder and rename it, so a crash never leaves
 from __future__ import annotations
 
 import importlib
-import itertools
 import json
 import math
 import os
@@ -516,7 +515,9 @@ def _json_network(data: bytes) -> Model:
 
 
 # --- .safetensors -----------------------------------------------------------------------------
-SAFETENSORS_DTYPES = {"F32": 4, "F64": 8}
+SAFETENSORS_DTYPES = {"F32": 4, "F64": 8}  # the weights' dtypes we read
+ITEM_SIZES = {"BOOL": 1, "U8": 1, "I8": 1, "F8_E5M2": 1, "F8_E4M3": 1, "I16": 2, "U16": 2, "F16": 2, "BF16": 2,
+              "I32": 4, "U32": 4, "I64": 8, "U64": 8, **SAFETENSORS_DTYPES}  # every dtype a safetensors file may hold
 
 
 def _safetensors_bytes(model: Model) -> bytes:
@@ -549,6 +550,7 @@ def _safetensors_network(data: bytes, activations=None) -> Model:
     if set(infos) != set(expected):
         raise FormatError(f"expected tensors {_short(sorted(expected))}, found {_short(sorted(infos))}")
     for name, shape in expected.items():
+        _check_float(name, infos[name])
         if infos[name]["shape"] != shape:
             raise FormatError(f"{name} has shape {_short(infos[name]['shape'])}; the config says {shape}")
     tensors = _safetensors_tensors(data)
@@ -575,12 +577,12 @@ def _safetensors_header(data: bytes):
         raise FormatError(f"{len(header):,} tensors; at most {2 * MAX_LAYERS} are expected")
     spans = []
     for name, info in header.items():
-        if not isinstance(info, dict) or info.get("dtype") not in SAFETENSORS_DTYPES:
-            raise FormatError(f"{name} must be F32 or F64, got {_short(info)}")
+        if not isinstance(info, dict) or info.get("dtype") not in ITEM_SIZES:
+            raise FormatError(f"{name} has no known dtype: {_short(info)}")
         shape, span = info.get("shape"), info.get("data_offsets")
         if not (isinstance(shape, list) and len(shape) <= 8 and all(type(n) is int and n >= 0 for n in shape)):
             raise FormatError(f"{name} has shape {_short(shape)}; expected a list of sizes")
-        size = math.prod(shape) * SAFETENSORS_DTYPES[info["dtype"]]
+        size = math.prod(shape) * ITEM_SIZES[info["dtype"]]
         if not (isinstance(span, list) and len(span) == 2 and all(type(x) is int for x in span)
                 and 0 <= span[0] and span[1] - span[0] == size):
             raise FormatError(f"{name} has data offsets {_short(span)}; its shape needs {size} bytes")
@@ -590,6 +592,11 @@ def _safetensors_header(data: bytes):
                   or spans[-1][1] != len(data) - 8 - header_size):
         raise FormatError("the tensors' data offsets do not tile the data section")
     return meta, header
+
+
+def _check_float(name: str, info: dict) -> None:
+    if info["dtype"] not in SAFETENSORS_DTYPES:
+        raise FormatError(f"{name} must be F32 or F64, got {info['dtype']}")
 
 
 def _safetensors_tensors(data: bytes) -> dict:
@@ -612,6 +619,8 @@ def _torch_network(data: bytes, infos: dict, activations) -> Model:
         modules.setdefault(int(match[1]), {})[match[2]] = infos[name]["shape"]
     if not modules:
         raise FormatError(f"no tensors; the file must hold {expected}")
+    for name, info in infos.items():
+        _check_float(name, info)
     indices = sorted(modules)
     layers = []  # (n_in, n_out) per Linear module
     for i in indices:

@@ -1,9 +1,8 @@
-"""Weights files: round trips, the README's snippets, and hostile files that must raise FormatError only."""
-import ast
+"""Weights files: round trips and hostile files that must raise FormatError only (the README's snippets
+run in test_export.py)."""
 import json
 import pickle
 import os
-import re
 import zipfile
 from io import BytesIO
 from pathlib import Path
@@ -121,36 +120,6 @@ def test_json_file_is_readable_and_documented(tmp_path):
     assert sorted(npz.files) == ["bias_0", "bias_1", "config", "kernel_0", "kernel_1"]
     assert json.loads(str(npz["config"]))["layers"] == [{"units": 3, "activation": "tanh"},
                                                        {"units": 1, "activation": "sigmoid"}]
-
-
-# --- the README's snippets --------------------------------------------------------------------
-def _readme_blocks():
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = text.split("## Using exported weights elsewhere", 1)[1].split("\n## ", 1)[0]
-    return re.findall(r"```python\n(.*?)```", section, re.S)
-
-
-def test_readme_shows_a_snippet_per_format():
-    files = sorted(re.search(r'"(model\.\w+)"', block).group(1) for block in _readme_blocks())
-    assert files == ["model.npz", "model.onnx", "model.safetensors"]
-
-
-@pytest.mark.parametrize("block", _readme_blocks(), ids=lambda b: re.search(r'"model(\.\w+)"', b).group(1))
-def test_readme_snippet_gives_the_networks_predictions(tmp_path, monkeypatch, block):
-    for node in ast.walk(ast.parse(block)):  # skip when an optional library is absent
-        for name in getattr(node, "names", []) if isinstance(node, (ast.Import, ast.ImportFrom)) else []:
-            pytest.importorskip(getattr(node, "module", None) or name.name)
-    net = _net(2, [(8, "tanh"), (1, "sigmoid")])
-    if "torch.nn" in block:
-        assert io.torch_recipe(net) in block  # the README shows what the helper prints
-    io.save(net, tmp_path / re.search(r'"(model\.\w+)"', block).group(1))
-    monkeypatch.chdir(tmp_path)
-    namespace = {}
-    exec(compile(block, "README.md", "exec"), namespace)
-    y = namespace["y"]
-    y = y.detach().numpy() if hasattr(y, "detach") else y
-    assert "[[0.5, -1.0]]" in block
-    np.testing.assert_allclose(y, net.predict([[0.5, -1.0]]), rtol=1e-6, atol=1e-6)
 
 
 # --- hostile files ----------------------------------------------------------------------------
