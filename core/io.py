@@ -648,10 +648,10 @@ def _torch_network(data: bytes, infos: dict, activations) -> Model:
     module_after = [gap == 2 for gap in gaps] + [None]
     if activations is None:
         shapes = ", ".join(f"{n_in}→{n_out}" for n_in, n_out in layers)
+        example = json.dumps({"activations": ["relu" if after else "linear" for after in module_after]})
         raise ActivationsNeeded(
             f"written by PyTorch without the network's activations: name one for each of its {len(layers)} "
-            f"Linear layers ({shapes}), e.g. in a file beside it, PATH.json: "
-            f'{{"activations": [{", ".join(chr(34) + ("relu" if after else "linear") + chr(34) for after in module_after)}]}}',
+            f"Linear layers ({shapes}), e.g. in a file beside it, PATH.json: {example}",
             [(n_in, n_out, after) for (n_in, n_out), after in zip(layers, module_after)])
     names = _activation_names(activations, len(layers))
     for k, (after, act) in enumerate(zip(module_after, names)):

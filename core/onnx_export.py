@@ -152,7 +152,8 @@ class _Graph:
                 parts.append(self.column("input", numbers.index(i)))
                 continue
             codes = {category: float(k) for k, category in enumerate(column.categories)}
-            codes.update((variant, np.nan) for token in MISSING_TOKENS for variant in _cases(token))  # missing first, as the app
+            # a missing cell's spellings win over a category of the same text, as in the app
+            codes.update((variant, np.nan) for token in MISSING_TOKENS for variant in _cases(token))
             code = self.node("LabelEncoder", self.column("text", texts.index(i)), domain="ai.onnx.ml",
                              keys_strings=list(codes), values_floats=list(codes.values()), default_float=-1.0)
             parts.append(self.node("Cast", code, to=self.elem))
@@ -167,7 +168,7 @@ class _Graph:
             a, act = out if i == len(model.layers) - 1 else f"a_{i}", layer.activation.name
             if act == "swish":  # z·σ(z); ONNX's HardSwish is a different function
                 x = self.node("Mul", z, self.node("Sigmoid", z), out=a)
-            elif act == "elu" and self.dtype == np.float64:  # no float64 Elu in ONNX Runtime: z > 0 ? z : e^min(z, 0) − 1
+            elif act == "elu" and self.dtype == np.float64:  # no float64 Elu in ONNX Runtime: z > 0 ? z : e^min(z,0) − 1
                 x = self.node("Where", self.node("Greater", z, self.constant(0)), z,
                               self.node("Sub", self.node("Exp", self.node("Min", z, self.constant(0))),
                                         self.constant(1)), out=a)
@@ -185,7 +186,9 @@ class _Graph:
         helper = self.helper
         graph = helper.make_graph(self.nodes, "backprop_playground", self.inputs, self.outputs,
                                   initializer=self.initializers)
-        opsets = [helper.make_opsetid("", ONNX_OPSET)] + ([helper.make_opsetid("ai.onnx.ml", ML_OPSET)] if self.uses_ml else [])
+        opsets = [helper.make_opsetid("", ONNX_OPSET)]
+        if self.uses_ml:
+            opsets.append(helper.make_opsetid("ai.onnx.ml", ML_OPSET))
         model = helper.make_model(graph, opset_imports=opsets, producer_name="backprop-playground",
                                   ir_version=ONNX_IR_VERSION)
         helper.set_model_props(model, metadata)

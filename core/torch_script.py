@@ -9,6 +9,7 @@ Writing it needs no PyTorch; running it needs torch, numpy and safetensors.
 from __future__ import annotations
 
 import pprint
+import textwrap
 from pathlib import Path
 
 from .model import Model
@@ -19,7 +20,8 @@ TEMPLATE = Path(__file__).resolve().parent / "templates" / "torch_model.py.txt"
 MODULES = {"sigmoid": ("nn.Sigmoid()", "a = σ(z) = 1 / (1 + e^−z)"), "tanh": ("nn.Tanh()", "a = tanh(z)"),
            "relu": ("nn.ReLU()", "a = max(z, 0)"), "leaky_relu": ("nn.LeakyReLU(0.01)", "a = z if z > 0, else 0.01·z"),
            "elu": ("nn.ELU()", "a = z if z > 0, else e^z − 1"), "softplus": ("nn.Softplus()", "a = log(1 + e^z)"),
-           "swish": ("nn.SiLU()", "a = z·σ(z)"), "softmax": ("nn.Softmax(dim=-1)", "a = softmax(z), each class's probability")}
+           "swish": ("nn.SiLU()", "a = z·σ(z)"),
+           "softmax": ("nn.Softmax(dim=-1)", "a = softmax(z), each class's probability")}
 
 
 def script_text(model: Model, weights_name: str) -> str:
@@ -31,7 +33,9 @@ def script_text(model: Model, weights_name: str) -> str:
     pre = model.preprocessing
     kind = {"regression": "a value", "binary": "one of 2 classes",
             "multiclass": f"one of {len(pre.class_names or ())} classes"}[pre.task]
-    title = f"Predicts {pre.target_name!r} ({kind}) from {', '.join(repr(c.name) for c in pre.columns)}."
+    names = [repr(c.name) for c in pre.columns]
+    shown = ", ".join(names[:6]) + (", …" if len(names) > 6 else "")
+    title = textwrap.fill(f"Predicts {pre.target_name!r} ({kind}) from {len(names)} columns: {shown}.", 96)
     text = TEMPLATE.read_text(encoding="utf-8")
     for marker, value in (("@@TITLE@@", title), ("@@NAME@@", Path(weights_name).with_suffix(".py").name),
                           ("@@WEIGHTS@@", weights_name), ("@@SETTINGS@@", _settings(model)),
@@ -52,12 +56,14 @@ def _settings(model: Model) -> str:
         ("FEATURES", None if pre.feature_map is None else list(pre.feature_map),
          "the 2-D sets: the network's inputs, computed from x1 and x2"),
         ("INPUT_MEAN", None if pre.input_mean is None else list(pre.input_mean),
-         "each input is standardised: (x − mean) / std, with the training split's figures"),
+         "each input is standardised: (x − mean) / std, with the training split's figures" if pre.standardized
+         else "None: the inputs are used as they are, not standardised"),
         ("INPUT_STD", None if pre.input_std is None else list(pre.input_std), None),
         ("TASK", pre.task, "'regression', 'binary' or 'multiclass'"),
         ("TARGET", pre.target_name, "the column to predict"),
         ("CLASS_NAMES", None if pre.class_names is None else list(pre.class_names), "the name of each class index"),
-        ("TARGET_MEAN", pre.target_mean, "regression: the network learns (y − mean) / std and answers ŷ·std + mean"),
+        ("TARGET_MEAN", pre.target_mean, "regression: the network learns (y − mean) / std and answers ŷ·std + mean"
+         if pre.target_mean is not None else "None: the network learns the target as it is"),
         ("TARGET_STD", pre.target_std, None),
         ("TRAINING", {"loss": training.loss, "optimizer": training.optimizer, "learning_rate": training.learning_rate,
                       "batch_size": training.batch_size, "regularization": training.regularization,

@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 from blocked_imports import run_without
 
-from core import Trainer, datasets, io
+from core import Network, Trainer, datasets, io
 from core.datasets import MISSING_TOKENS, Column, Dataset
 from core.io import ActivationsNeeded, FormatError
 from core.model import Model
@@ -68,17 +68,12 @@ def _text_case() -> Case:
     data = Dataset(X, price, ["size", "colour", "rooms"], "price", "regression", columns=columns, name="houses")
     train, _ = datasets.train_test_split(data, 0.25, 0)
     pre = Preprocessing.fit(train, missing="median")
-    net = NetworkSpec(hidden=((8, "tanh"),)).build(_problem_like(pre))
+    net = Network(pre.n_inputs, [(8, "tanh"), (1, "linear")], seed=0)
     training = TrainingConfig(optimizer="adam", learning_rate=0.01, batch_size=8)
     Trainer(net, "mse", "adam", 0.01, 8).fit(pre.encode(train.X), pre.encode_targets(train.y), 30)
     unseen = np.array([[90.0, -1.0, 3.0], [np.nan, -1.0, np.nan]])  # "purple": no category
     rows = replace(data, X=np.vstack([X, unseen]), y=np.r_[price, 0.0, 0.0])
     return Case(io.as_model(net, pre, training), train, rows)
-
-
-def _problem_like(pre):
-    from types import SimpleNamespace
-    return SimpleNamespace(n_inputs=pre.n_inputs, n_outputs=pre.n_outputs, task=pre.task)
 
 
 CASES = {
@@ -222,7 +217,8 @@ def test_onnx_in_float32_answers_close_to_the_app(cases, tmp_path):
     case = cases["text"]
     io.save(case.model, tmp_path / "model.onnx", onnx_dtype="float32")
     feed = _onnx_feed(case.model.preprocessing, _cells(case.model.preprocessing, case.rows))
-    y = ort.InferenceSession(str(tmp_path / "model.onnx")).run(["output"], {**feed, "input": feed["input"].astype(np.float32)})[0]
+    feed["input"] = feed["input"].astype(np.float32)
+    y = ort.InferenceSession(str(tmp_path / "model.onnx")).run(["output"], feed)[0]
     assert y.dtype == np.float32
     np.testing.assert_allclose(y, _app(case), rtol=1e-4)
 
@@ -301,7 +297,7 @@ def test_script_predicts_like_the_app(cases, tmp_path, name):
         assert [a for a, in answers] == list(_app_names(case))
 
 
-@pytest.mark.parametrize("name", ["iris", "house_prices", "plane"])
+@pytest.mark.parametrize("name", CASES)
 def test_script_training_takes_the_apps_steps_and_lowers_the_cost(cases, tmp_path, name):
     pytest.importorskip("torch")
     case = cases[name]
@@ -335,7 +331,7 @@ def test_torchrun_trains_data_parallel_on_two_cpu_processes(cases, tmp_path):
     costs = [float(c) for c in re.findall(r"epoch \d+: cost (\S+)", result.stdout)]
     np.testing.assert_allclose(costs, history.train_loss, rtol=1e-5)
     for (kernel, bias), (app_kernel, app_bias) in zip(trained.get_weights(), app.get_weights()):
-        np.testing.assert_allclose(kernel, app_kernel, rtol=1e-9, atol=1e-12)  # the two halves add up to the app's steps
+        np.testing.assert_allclose(kernel, app_kernel, rtol=1e-9, atol=1e-12)  # the halves make the app's steps
         np.testing.assert_allclose(bias, app_bias, rtol=1e-9, atol=1e-12)
 
 
@@ -360,7 +356,6 @@ def test_script_refuses_a_csv_without_the_training_columns(cases, tmp_path):
 
 
 def test_a_script_needs_the_preprocessing_and_training_settings(tmp_path):
-    from core import Network
     with pytest.raises(ValueError, match="needs the model's preprocessing and training settings"):
         io.save(Network(2, [(1, "sigmoid")], seed=0), tmp_path / "model.py")
     assert list(tmp_path.iterdir()) == []
@@ -395,7 +390,8 @@ def test_pytorch_written_safetensors_imports_given_its_activations(tmp_path):
 @pytest.mark.parametrize("modules, activations, message", [
     (lambda nn: [nn.Linear(2, 3), nn.BatchNorm1d(3), nn.ReLU(), nn.Linear(3, 1)], None,
      r"cannot map tensor '1.(bias|num_batches_tracked|running_mean|running_var|weight)'"),
-    (lambda nn: [nn.Linear(2, 3), nn.Dropout(), nn.ReLU(), nn.Linear(3, 1)], None, "several modules follow Linear module 0"),
+    (lambda nn: [nn.Linear(2, 3), nn.Dropout(), nn.ReLU(), nn.Linear(3, 1)], None,
+     "several modules follow Linear module 0"),
     (lambda nn: [nn.Flatten(), nn.Linear(2, 1)], None, "the first Linear layer is module 1"),
     (lambda nn: [nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1)], ["relu"], "1 activations for 2 Linear layers"),
     (lambda nn: [nn.Linear(2, 3), nn.Linear(3, 1)], ["relu", "linear"], "followed directly by another Linear layer"),
@@ -432,7 +428,6 @@ def test_a_bad_sidecar_is_refused_clearly(tmp_path):
 
 # --- files of every version, projects, and bad model documents ---------------------------------------
 def test_a_version_1_file_still_loads_as_a_bare_network(tmp_path):
-    from core import Network
     net = Network(2, [(3, "tanh"), (1, "sigmoid")], seed=1)
     doc = io.network_to_dict(net)
     assert set(doc) == {"format", "version", "n_inputs", "dtype", "layers"}
