@@ -26,6 +26,7 @@ from blocked_imports import run_without
 from core import Network, Trainer, datasets, io
 from core.datasets import MISSING_TOKENS, Column, Dataset
 from core.io import ActivationsNeeded, FormatError
+from core.losses import LOSSES
 from core.model import Model
 from core.preprocessing import Preprocessing
 from core.spec import DataSpec, NetworkSpec, TrainingConfig, prepare
@@ -87,7 +88,15 @@ CASES = {
                             TrainingConfig(optimizer="momentum", learning_rate=0.01, regularization="l2",
                                            reg_rate=0.001), 20),
     "text": _text_case,
+    "lesson": lambda: _train(*_preset("Lesson - house prices, one neuron on 12 raw features.json"), 5),
 }
+
+
+def _preset(name: str):
+    """A preset's data, network and training settings (here: raw inputs, half squared error, full batch)."""
+    from core.project import load_project
+    project = load_project(ROOT / "resources" / "presets" / name)
+    return project.data, project.network, project.training
 
 
 @pytest.fixture(scope="module")
@@ -153,8 +162,7 @@ def test_loaded_model_answers_raw_csv_rows_like_the_app(cases, tmp_path, name, s
     io.save(case.model, tmp_path / f"model{suffix}")
     model = io.load(tmp_path / f"model{suffix}")
     assert model.preprocessing == case.model.preprocessing and model.training == case.model.training
-    assert model.training.loss == {"regression": "mse", "binary": "bce", "multiclass": "cross_entropy"}[
-        model.preprocessing.task]
+    assert model.training.loss in LOSSES  # named, even when the app picked the problem's natural one
     rows = _cells(model.preprocessing, case.rows)  # text straight from the CSV
     _close(model.predict_rows(rows), _app(case))
     if model.preprocessing.task == "regression":
