@@ -1,10 +1,19 @@
-"""Weights files: ``save(net, path)`` writes .npz, .json, .safetensors or .onnx; ``load(path)`` reads
-the first three back into a ``Network`` that predicts identically.
+"""Model files: ``save(model, path)`` writes .npz, .json, .safetensors, .onnx or a PyTorch script (.py);
+``load(path)`` reads .npz, .json and .safetensors back into a ``core.model.Model`` that predicts
+identically, from network inputs (``predict``) and from raw rows (``predict_rows``, ``answers``).
 
-Every file carries the same config::
+A file holds the whole model: the network, and when it was saved with them, the preprocessing that
+turns raw rows into its inputs and its outputs into answers (``core.preprocessing.Preprocessing``:
+fill values, the 2-D feature map or the one-hot categories, the standardisation of inputs and
+targets, column and class names) and the training settings (``core.spec.TrainingConfig``, with the
+loss named). Every file carries the same config, version 2::
 
-    {"format": "backprop-playground-weights", "version": 1, "n_inputs": 2, "dtype": "float64",
-     "layers": [{"units": 8, "activation": "tanh"}, {"units": 1, "activation": "sigmoid"}]}
+    {"format": "backprop-playground-weights", "version": 2, "n_inputs": 4, "dtype": "float64",
+     "layers": [{"units": 8, "activation": "tanh"}, {"units": 3, "activation": "softmax"}],
+     "preprocessing": {Preprocessing.to_dict()},           (optional)
+     "training": {TrainingConfig fields, "loss" named}}    (optional)
+
+Version 1 (a bare network, without the last two keys) still loads.
 
 - ``.npz``: ``kernel_0`` (n_in, n_out), ``bias_0`` (n_out,), ``kernel_1``, … and ``config``, the config
   as a JSON string in a 0-d unicode array.
@@ -12,14 +21,18 @@ Every file carries the same config::
 - ``.safetensors``: the ``state_dict`` of ``torch_recipe(net)``, a ``torch.nn.Sequential`` of ``Linear``
   modules each followed by its activation module (``linear`` has none): ``"{i}.weight"`` (n_out, n_in)
   = kernelᵀ and ``"{i}.bias"``, ``i`` counting every module, so tanh→sigmoid gives ``0.*, 2.*`` and
-  linear→sigmoid gives ``0.*, 1.*``. ``__metadata__`` holds ``"config"`` (JSON) and ``"pytorch"`` (the recipe).
-- ``.onnx`` (export only): opset 17, IR 8, in the network's dtype (float64 by default, float32 on
-  request), input ``"input"`` (batch, n_inputs), output ``"output"`` (batch, n_outputs); per layer a
-  Gemm and its activation node (swish is ``z * Sigmoid(z)``; in float64, Elu and Softplus are built
-  from elementary nodes, as ONNX Runtime has no float64 kernels for them); config in ``metadata_props``.
+  linear→sigmoid gives ``0.*, 1.*``. The tensors are the layers alone, on standardised inputs (so
+  ``load_state_dict`` takes the file as it is); the preprocessing stays beside them in
+  ``__metadata__``, which holds ``"config"`` (the network's part), ``"preprocessing"`` and
+  ``"training"`` (JSON), ``"pytorch"`` (the recipe) and, for people reading it, ``"task"``,
+  ``"target_name"``, ``"feature_names"`` and ``"class_names"`` (JSON lists).
+  A file written by PyTorch itself (a ``Sequential`` of ``Linear`` layers and activations, none of
+  this metadata) loads given its activations, see ``load``.
+- ``.onnx`` (export only): see ``core.onnx_export``; the whole model, raw columns in, answers out.
+- ``.py``: see ``core.torch_script``; a PyTorch script, with its weights in a .safetensors beside it.
 
 Loaders read at most ``MAX_FILE_BYTES``, check names, shapes, dtypes, sizes and values, and only then
-build the network. Any bad file raises ``FormatError``; nothing is unpickled or executed. Writers
+build the model. Any bad file raises ``FormatError``; nothing is unpickled or executed. Writers
 write a temporary file in the same folder and rename it, so a crash never leaves a half-written file.
 """
 from __future__ import annotations
@@ -28,86 +41,146 @@ import importlib
 import json
 import math
 import os
+import re
 import reprlib
 import struct
 import tempfile
 import zipfile
 import zlib
 from contextlib import contextmanager
+from dataclasses import replace
 from io import BytesIO
 from pathlib import Path
 
 import numpy as np
 
-from . import activations
+from . import activations, spec
+from .model import Model
 from .network import MAX_UNITS, Network
+from .preprocessing import Preprocessing
 
 FORMAT = "backprop-playground-weights"
-VERSION = 1
-SAVE_SUFFIXES = (".npz", ".json", ".safetensors", ".onnx")
+VERSION = 2
+SAVE_SUFFIXES = (".npz", ".json", ".safetensors", ".onnx")  # weights formats; ``save`` also writes .py scripts
+SCRIPT_SUFFIX = ".py"
 LOAD_SUFFIXES = (".npz", ".json", ".safetensors")
 MAX_LAYERS = 1_000
 MAX_PARAMETERS = 10_000_000
 MAX_FILE_BYTES = 256 * 2**20  # 10 M parameters written as JSON text fit
 MAX_HEADER_BYTES = 16 * 2**20  # a safetensors header or an .npz config
+MAX_SIDECAR_BYTES = 64 * 2**10  # a hand-written list of activations
 ONNX_OPSET = 17
 ONNX_IR_VERSION = 8  # the IR version that goes with opset 17, so older runtimes read the file too
-EXTRA = "backprop-playground[formats]"
 
 # torch.nn module for each activation; 'linear' has none
 TORCH_MODULES = {"sigmoid": "Sigmoid()", "tanh": "Tanh()", "relu": "ReLU()", "leaky_relu": "LeakyReLU(0.01)",
                  "elu": "ELU()", "softplus": "Softplus()", "swish": "SiLU()", "softmax": "Softmax(dim=-1)"}
-# ONNX operator and attributes for each activation; swish is built from two nodes
-ONNX_OPS = {"linear": ("Identity", {}), "sigmoid": ("Sigmoid", {}), "tanh": ("Tanh", {}), "relu": ("Relu", {}),
-            "leaky_relu": ("LeakyRelu", {"alpha": activations.LeakyReLU.slope}),
-            "elu": ("Elu", {"alpha": activations.ELU.alpha}), "softplus": ("Softplus", {}),
-            "softmax": ("Softmax", {"axis": -1})}
+# activation for each torch.nn module name a user may write, lower-cased, beyond our own names and aliases
+TORCH_NAMES = {"leakyrelu": "leaky_relu", "none": "linear"}
 
 
 class FormatError(ValueError):
     """A weights or project file that cannot be read, with a message that says what is wrong."""
 
 
+class ActivationsNeeded(FormatError):
+    """A .safetensors written by PyTorch: its Linear layers are known, their activations are not.
+
+    ``layers`` lists ``(n_in, n_out, module_after)`` per Linear layer; ``module_after`` says whether
+    a weightless module (an activation) follows it in the Sequential (None for the last layer,
+    whose following modules leave no trace in the file)."""
+
+    def __init__(self, message: str, layers: list):
+        super().__init__(message)
+        self.layers = layers
+
+
 # --- public API -------------------------------------------------------------------------------
-def save(net: Network, path, *, onnx_dtype=None) -> None:
-    """Write ``net`` in the format named by ``path``'s suffix (.npz, .json, .safetensors, .onnx).
+def save(net: Network, path, *, preprocessing: Preprocessing | None = None,
+         training: spec.TrainingConfig | None = None, onnx_dtype=None) -> None:
+    """Write ``net`` with its ``preprocessing`` and ``training`` settings (by default those of a
+    ``Model``) in the format named by ``path``'s suffix: .npz, .json, .safetensors, .onnx, or .py for
+    a PyTorch script (which writes its weights beside it, as ``path`` with the suffix .safetensors).
 
     ONNX graphs compute in ``onnx_dtype``, by default the network's own dtype, so ONNX Runtime
     returns what ``predict`` returns; pass "float32" for runtimes without float64 kernels.
 
-    ValueError (FormatError for an unknown suffix) for non-finite weights; ImportError when the
-    format's library is missing; OSError when the file cannot be written.
+    ValueError (FormatError for an unknown suffix) for non-finite weights or a preprocessing that
+    does not fit the network; OSError when the file cannot be written.
     """
     path = Path(path)
-    writer = _WRITERS.get(path.suffix.lower())
-    if writer is None:
+    suffix = path.suffix.lower()
+    if suffix not in (*SAVE_SUFFIXES, SCRIPT_SUFFIX):
         raise FormatError(f"cannot save {path.name!r}: unknown suffix {path.suffix!r}; "
-                          f"expected one of {', '.join(SAVE_SUFFIXES)}")
+                          f"expected one of {', '.join(SAVE_SUFFIXES)} or {SCRIPT_SUFFIX}")
     for name, array in _named_arrays(net):
         if not np.isfinite(array).all():
             raise ValueError(f"cannot save: {name} has NaN or infinite values")
-    atomic_write(path, _onnx_bytes(net, onnx_dtype) if writer is _onnx_bytes else writer(net))
+    model = as_model(net, preprocessing, training)
+    if suffix == ".onnx":
+        from . import onnx_export
+        atomic_write(path, onnx_export.model_bytes(model, metadata(model), onnx_dtype))
+    elif suffix == SCRIPT_SUFFIX:
+        from . import torch_script
+        weights = path.with_suffix(".safetensors")
+        text = torch_script.script_text(model, weights.name)  # checks the model before anything is written
+        atomic_write(weights, _safetensors_bytes(model))
+        atomic_write(path, text.encode("utf-8"))
+    else:
+        atomic_write(path, _WRITERS[suffix](model))
 
 
-def load(path) -> Network:
-    """Read a .npz, .json or .safetensors file written by ``save``.
+def load(path, *, activations=None) -> Model:
+    """Read a .npz, .json or .safetensors file written by ``save``, or a .safetensors written by
+    PyTorch: the state_dict of a ``torch.nn.Sequential`` of ``Linear`` layers and activation modules.
+    Such a file says nothing of its activations: give one name per Linear layer in ``activations``
+    (ours, such as "relu", or torch's module names, such as "LeakyReLU"; "linear" where none), or
+    write them beside the file in ``PATH.json`` (``model.safetensors.json``)::
 
-    FormatError for a bad or unsupported file; OSError when it cannot be read.
+        {"activations": ["relu", "relu", "linear"]}
+
+    FormatError for a bad or unsupported file (ActivationsNeeded when only the activations are
+    missing); OSError when it cannot be read.
     """
     path = Path(path)
-    reader = _READERS.get(path.suffix.lower())
+    suffix = path.suffix.lower()
+    reader = _READERS.get(suffix)
     if reader is None:
-        hint = "; .onnx files are for other tools (export only)" if path.suffix.lower() == ".onnx" else ""
+        hint = "; .onnx files are for other tools (export only)" if suffix == ".onnx" else ""
         raise FormatError(f"cannot load {path.name!r}: expected one of {', '.join(LOAD_SUFFIXES)}{hint}")
+    if activations is not None and suffix != ".safetensors":
+        raise ValueError("activations are for .safetensors files written by PyTorch")
     data = read_file(path)
     try:
-        return reader(data)
+        if suffix != ".safetensors":
+            return reader(data)
+        try:
+            return reader(data, activations)
+        except ActivationsNeeded:
+            sidecar = path.with_name(path.name + ".json")
+            if activations is not None or not sidecar.is_file():
+                raise
+            return reader(data, _sidecar_activations(sidecar))
+    except ActivationsNeeded as error:
+        raise ActivationsNeeded(f"{path.name}: {error}", error.layers) from None
     except FormatError as error:
         raise FormatError(f"{path.name}: {error}") from None
     except RecursionError:
         raise FormatError(f"{path.name}: nested too deeply") from None
     except _PARSE_ERRORS as error:  # the libraries' own complaints about a malformed file
         raise FormatError(f"{path.name}: not a valid {path.suffix} file ({error})") from None
+
+
+def as_model(net: Network, preprocessing: Preprocessing | None = None,
+             training: spec.TrainingConfig | None = None) -> Model:
+    """``net`` as a ``Model`` (a copy) with the given preprocessing and training settings, by default
+    its own; the training settings name their loss. ValueError if the preprocessing does not fit."""
+    preprocessing = preprocessing if preprocessing is not None else getattr(net, "preprocessing", None)
+    training = training if training is not None else getattr(net, "training", None)
+    if training is not None and training.loss is None:
+        task = preprocessing.task if preprocessing is not None else _task_of(net)
+        training = replace(training, loss=spec.OUTPUT_FOR_TASK[task][1])
+    return Model.of(net, preprocessing, training)
 
 
 def torch_recipe(net: Network) -> str:
@@ -122,21 +195,36 @@ def torch_recipe(net: Network) -> str:
     return f"torch.nn.Sequential({', '.join(modules)}){double}"
 
 
-def network_to_dict(net: Network) -> dict:
+def network_to_dict(net: Network, preprocessing: Preprocessing | None = None,
+                    training: spec.TrainingConfig | None = None) -> dict:
     """The .json document: the config with each layer's kernel and bias as nested lists."""
-    doc = _config(net)
+    doc = config(as_model(net, preprocessing, training))
     for entry, layer in zip(doc["layers"], net.layers):
         entry["kernel"] = layer.kernel.tolist()
         entry["bias"] = layer.bias.tolist()
     return doc
 
 
-def network_from_dict(doc) -> Network:
+def network_from_dict(doc) -> Model:
     """The inverse of ``network_to_dict``; FormatError for anything else."""
     n_inputs, layers, dtype = _read_config(doc)
     weights = [(_json_array(entry.get("kernel"), f"kernel_{i}"), _json_array(entry.get("bias"), f"bias_{i}"))
                for i, entry in enumerate(doc["layers"])]
-    return _build(n_inputs, layers, dtype, weights)
+    return _build(n_inputs, layers, dtype, weights, doc)
+
+
+def metadata(model: Model) -> dict:
+    """The model as the text-to-text metadata of .safetensors and .onnx files (see the module doc)."""
+    doc = config(model)
+    meta = {key: json.dumps(doc.pop(key)) for key in ("preprocessing", "training") if key in doc}
+    meta["config"] = json.dumps(doc)
+    pre = model.preprocessing
+    if pre is not None:
+        meta.update(task=pre.task, target_name=pre.target_name,
+                    feature_names=json.dumps([column.name for column in pre.columns]))
+        if pre.class_names is not None:
+            meta["class_names"] = json.dumps(list(pre.class_names))
+    return meta
 
 
 # --- files ------------------------------------------------------------------------------------
@@ -180,12 +268,13 @@ def _mode_for(path: Path) -> int:
         return 0o666 & ~umask
 
 
-def read_file(path) -> bytes:
-    """The whole file, refused with FormatError if it is larger than ``MAX_FILE_BYTES``."""
+def read_file(path, limit: int | None = None) -> bytes:
+    """The whole file, refused with FormatError if it is larger than ``limit`` (``MAX_FILE_BYTES``)."""
+    limit = MAX_FILE_BYTES if limit is None else limit
     with open(path, "rb") as f:
-        data = f.read(MAX_FILE_BYTES + 1)
-    if len(data) > MAX_FILE_BYTES:
-        raise FormatError(f"{Path(path).name} is larger than {MAX_FILE_BYTES // 2**20} MiB")
+        data = f.read(limit + 1)
+    if len(data) > limit:
+        raise FormatError(f"{Path(path).name} is larger than {limit:,} bytes")
     return data
 
 
@@ -211,9 +300,15 @@ def dump_json(doc, indent: str = "") -> str:
 
 
 # --- config and validation --------------------------------------------------------------------
-def _config(net: Network) -> dict:
-    return {"format": FORMAT, "version": VERSION, "n_inputs": net.n_inputs, "dtype": net.dtype.name,
-            "layers": [{"units": units, "activation": act} for units, act in net.spec]}
+def config(model: Model) -> dict:
+    """The config of the module doc: the network, and the preprocessing and training settings it has."""
+    doc = {"format": FORMAT, "version": VERSION, "n_inputs": model.n_inputs, "dtype": model.dtype.name,
+           "layers": [{"units": units, "activation": act} for units, act in model.spec]}
+    if model.preprocessing is not None:
+        doc["preprocessing"] = model.preprocessing.to_dict()
+    if model.training is not None:
+        doc["training"] = spec.to_dict(model.training)
+    return doc
 
 
 def check_version(doc: dict, format_name: str, newest: int) -> int:
@@ -233,8 +328,11 @@ def _read_config(config) -> tuple[int, list, np.dtype]:
     """(n_inputs, [(units, activation)], dtype) from a config, checked before anything is built."""
     if not isinstance(config, dict):
         raise FormatError(f"the config must be a JSON object, got {type(config).__name__}")
-    if check_version(config, FORMAT, VERSION) != VERSION:
-        raise FormatError(f"unsupported version {config['version']!r}")
+    version = check_version(config, FORMAT, VERSION)
+    if version < 1:
+        raise FormatError(f"unsupported version {version!r}")
+    if version == 1 and {"preprocessing", "training"} & set(config):
+        raise FormatError("a version 1 file has no preprocessing or training settings")
     n_inputs = _count(config.get("n_inputs"), "n_inputs")
     if config.get("dtype") not in ("float32", "float64"):
         raise FormatError(f"dtype must be 'float32' or 'float64', got {config.get('dtype')!r}")
@@ -268,8 +366,9 @@ def _count(value, what: str) -> int:
     return value
 
 
-def _build(n_inputs: int, layers: list, dtype: np.dtype, weights: list) -> Network:
-    """A Network from a checked config and ``[(kernel (n_in, n_out), bias (n_out,)), ...]`` as read."""
+def _build(n_inputs: int, layers: list, dtype: np.dtype, weights: list, config=None) -> Model:
+    """A Model from a checked config and ``[(kernel (n_in, n_out), bias (n_out,)), ...]`` as read,
+    with the preprocessing and training settings the config holds, checked first."""
     sizes = [n_inputs] + [units for units, _ in layers]
     for i, ((kernel, bias), n_in, n_out) in enumerate(zip(weights, sizes, sizes[1:])):
         for name, array, shape in ((f"kernel_{i}", kernel, (n_in, n_out)), (f"bias_{i}", bias, (n_out,))):
@@ -280,9 +379,50 @@ def _build(n_inputs: int, layers: list, dtype: np.dtype, weights: list) -> Netwo
                 raise FormatError(f"{name} has shape {array.shape}; the config says {shape}")
             if not np.isfinite(array).all():
                 raise FormatError(f"{name} has NaN or infinite values")
-    net = Network(n_inputs, layers, seed=0, dtype=dtype)
-    net.set_weights(weights)
-    return net
+    preprocessing, training = _read_parts(config or {}, n_inputs, layers)
+    return Model(n_inputs, layers, seed=0, dtype=dtype, weights=weights, preprocessing=preprocessing,
+                 training=training)
+
+
+def _read_parts(config: dict, n_inputs: int, layers: list):
+    """(Preprocessing or None, TrainingConfig or None) from a checked config."""
+    preprocessing = training = None
+    if config.get("preprocessing") is not None:
+        try:
+            preprocessing = Preprocessing.from_dict(config["preprocessing"])
+        except ValueError as error:
+            raise FormatError(str(error)) from None
+        n_outputs = layers[-1][0]
+        if (preprocessing.n_inputs, preprocessing.n_outputs) != (n_inputs, n_outputs):
+            raise FormatError(f"the preprocessing gives {preprocessing.n_inputs} inputs and reads "
+                              f"{preprocessing.n_outputs} outputs; the network has {n_inputs} and {n_outputs}")
+    if config.get("training") is not None:
+        training = _read_training(config["training"])
+    return preprocessing, training
+
+
+def _read_training(values) -> spec.TrainingConfig:
+    """The training settings, checked as a project's are: JSON types, then the trainer's own checks."""
+    from .losses import LOSSES
+    from .trainer import Trainer
+
+    try:
+        training = spec.from_dict(spec.TrainingConfig, values)
+        if not (isinstance(training.seed, int) and not isinstance(training.seed, bool) and training.seed >= 0):
+            raise ValueError(f"seed must be a non-negative integer, got {_short(training.seed)}")
+        if training.loss is not None and training.loss not in LOSSES:
+            raise ValueError(f"unknown loss {_short(training.loss)}; expected one of {', '.join(LOSSES)}")
+        # the trainer's checks of every other setting, on a one-weight stand-in network
+        Trainer(Network(1, [(1, "linear")]), "mse", training.optimizer, training.learning_rate,
+                training.batch_size, training.regularization, training.reg_rate, training.seed)
+    except (ValueError, TypeError) as error:  # TypeError: a list where a name should be, and the like
+        raise FormatError(f"training: {error}") from None
+    return training
+
+
+def _task_of(net: Network) -> str:
+    """The task a network without preprocessing was most likely trained for, from its output layer."""
+    return {"sigmoid": "binary", "softmax": "multiclass"}.get(net.spec[-1][1], "regression")
 
 
 def _json_array(value, name: str) -> np.ndarray:
@@ -319,22 +459,24 @@ def _torch_indices(acts) -> list[int]:
 
 
 def _library(name: str):
-    """Import an optional library; a clear ImportError naming the pip extra if it is missing."""
+    """Import a library a format needs (a dependency of the app, optional for ``core`` alone); a clear
+    ImportError naming it if it is missing."""
     try:
         return importlib.import_module(name)
     except ImportError:
-        raise ImportError(f"this file format needs the {name.split('.')[0]!r} package: "
-                          f"pip install '{EXTRA}'") from None
+        package = name.split(".")[0]
+        raise ImportError(f"this file format needs the {package!r} package, which Backprop Playground "
+                          f"installs with it (pip install -e .); install it with: pip install {package}") from None
 
 
 # --- .npz -------------------------------------------------------------------------------------
-def _npz_bytes(net: Network) -> bytes:
+def _npz_bytes(model: Model) -> bytes:
     buffer = BytesIO()
-    np.savez(buffer, config=np.array(json.dumps(_config(net))), **dict(_named_arrays(net)))
+    np.savez(buffer, config=np.array(json.dumps(config(model))), **dict(_named_arrays(model)))
     return buffer.getvalue()
 
 
-def _npz_network(data: bytes) -> Network:
+def _npz_network(data: bytes) -> Model:
     with zipfile.ZipFile(BytesIO(data)) as archive:
         members = {info.filename: info for info in archive.infolist()}
     if len(members) > 2 * MAX_LAYERS + 1:
@@ -344,11 +486,11 @@ def _npz_network(data: bytes) -> Network:
     if members["config.npy"].file_size > MAX_HEADER_BYTES:  # sizes checked before decompressing (zip bombs)
         raise FormatError(f"the config unpacks to {members['config.npy'].file_size:,} bytes")
     with np.load(BytesIO(data), allow_pickle=False) as npz:
-        config = npz["config"]
-        if not isinstance(config, np.ndarray) or config.dtype.kind != "U" or config.shape != ():
+        doc = npz["config"]
+        if not isinstance(doc, np.ndarray) or doc.dtype.kind != "U" or doc.shape != ():
             raise FormatError("config must be a JSON string (a 0-d unicode array)")
-        config = parse_json(str(config).encode("utf-8"), "config")
-        n_inputs, layers, dtype = _read_config(config)
+        doc = parse_json(str(doc).encode("utf-8"), "config")
+        n_inputs, layers, dtype = _read_config(doc)
         sizes = [n_inputs] + [units for units, _ in layers]
         expected = {"config.npy": MAX_HEADER_BYTES}
         for i, (n_in, n_out) in enumerate(zip(sizes, sizes[1:])):
@@ -360,33 +502,65 @@ def _npz_network(data: bytes) -> Network:
             if info.file_size > expected[name]:
                 raise FormatError(f"{name} unpacks to {info.file_size:,} bytes, more than its shape needs")
         weights = [(npz[f"kernel_{i}"], npz[f"bias_{i}"]) for i in range(len(layers))]
-    return _build(n_inputs, layers, dtype, weights)
+    return _build(n_inputs, layers, dtype, weights, doc)
 
 
 # --- .json ------------------------------------------------------------------------------------
-def _json_bytes(net: Network) -> bytes:
-    return (dump_json(network_to_dict(net)) + "\n").encode("utf-8")
+def _json_bytes(model: Model) -> bytes:
+    return (dump_json(network_to_dict(model)) + "\n").encode("utf-8")
 
 
-def _json_network(data: bytes) -> Network:
+def _json_network(data: bytes) -> Model:
     return network_from_dict(parse_json(data))
 
 
 # --- .safetensors -----------------------------------------------------------------------------
-SAFETENSORS_DTYPES = {"F32": 4, "F64": 8}
+SAFETENSORS_DTYPES = {"F32": 4, "F64": 8}  # the weights' dtypes we read
+ITEM_SIZES = {"BOOL": 1, "U8": 1, "I8": 1, "F8_E5M2": 1, "F8_E4M3": 1, "I16": 2, "U16": 2, "F16": 2, "BF16": 2,
+              "I32": 4, "U32": 4, "I64": 8, "U64": 8, **SAFETENSORS_DTYPES}  # every dtype a safetensors file may hold
 
 
-def _safetensors_bytes(net: Network) -> bytes:
+def _safetensors_bytes(model: Model) -> bytes:
     numpy_io = _library("safetensors.numpy")
-    indices = _torch_indices(act for _, act in net.spec)
+    indices = _torch_indices(act for _, act in model.spec)
     tensors = {}
-    for i, layer in zip(indices, net.layers):
+    for i, layer in zip(indices, model.layers):
         tensors[f"{i}.weight"] = np.ascontiguousarray(layer.kernel.T)  # torch's Linear keeps (out, in)
         tensors[f"{i}.bias"] = layer.bias
-    return numpy_io.save(tensors, metadata={"config": json.dumps(_config(net)), "pytorch": torch_recipe(net)})
+    return numpy_io.save(tensors, metadata={**metadata(model), "pytorch": torch_recipe(model)})
 
 
-def _safetensors_network(data: bytes) -> Network:
+def _safetensors_network(data: bytes, activations=None) -> Model:
+    meta, infos = _safetensors_header(data)
+    if meta is None or "config" not in meta:
+        return _torch_network(data, infos, activations)
+    if activations is not None:
+        raise FormatError("the file names its own activations; activations are for files written by PyTorch")
+    doc = parse_json(_text(meta["config"], "config").encode("utf-8"), "config")
+    if isinstance(doc, dict):
+        for key in ("preprocessing", "training"):
+            if key in meta:
+                doc[key] = parse_json(_text(meta[key], key).encode("utf-8"), key)
+    n_inputs, layers, dtype = _read_config(doc)
+    sizes = [n_inputs] + [units for units, _ in layers]
+    indices = _torch_indices(act for _, act in layers)
+    expected = {}
+    for i, n_in, n_out in zip(indices, sizes, sizes[1:]):
+        expected[f"{i}.weight"], expected[f"{i}.bias"] = [n_out, n_in], [n_out]
+    if set(infos) != set(expected):
+        raise FormatError(f"expected tensors {_short(sorted(expected))}, found {_short(sorted(infos))}")
+    for name, shape in expected.items():
+        _check_float(name, infos[name])
+        if infos[name]["shape"] != shape:
+            raise FormatError(f"{name} has shape {_short(infos[name]['shape'])}; the config says {shape}")
+    tensors = _safetensors_tensors(data)
+    weights = [(tensors[f"{i}.weight"].T, tensors[f"{i}.bias"]) for i in indices]
+    return _build(n_inputs, layers, dtype, weights, doc)
+
+
+def _safetensors_header(data: bytes):
+    """(__metadata__ or None, {name: info}) of a safetensors file, every tensor's dtype, shape and
+    data offsets checked against each other and the file's length before anything is read."""
     if len(data) < 8:
         raise FormatError(f"{len(data)} bytes is too short for a safetensors file")
     header_size = int.from_bytes(data[:8], "little")
@@ -394,91 +568,141 @@ def _safetensors_network(data: bytes) -> Network:
         raise FormatError(f"header length {header_size:,} bytes exceeds the file or the "
                           f"{MAX_HEADER_BYTES // 2**20} MiB limit")
     header = parse_json(data[8:8 + header_size], "safetensors header")
-    if not isinstance(header, dict) or not isinstance(header.get("__metadata__"), dict):
-        raise FormatError("no __metadata__ with the network's config")
-    config = header.pop("__metadata__").get("config")
-    if not isinstance(config, str):
-        raise FormatError("__metadata__ has no 'config' string")
-    n_inputs, layers, dtype = _read_config(parse_json(config.encode("utf-8"), "config"))
-    sizes = [n_inputs] + [units for units, _ in layers]
-    indices = _torch_indices(act for _, act in layers)
-    expected = {}
-    for i, n_in, n_out in zip(indices, sizes, sizes[1:]):
-        expected[f"{i}.weight"], expected[f"{i}.bias"] = [n_out, n_in], [n_out]
-    if set(header) != set(expected):
-        raise FormatError(f"expected tensors {_short(sorted(expected))}, found {_short(sorted(header))}")
+    if not isinstance(header, dict):
+        raise FormatError(f"the header must be a JSON object, got {type(header).__name__}")
+    meta = header.pop("__metadata__", None)
+    if meta is not None and not (isinstance(meta, dict) and all(isinstance(v, str) for v in meta.values())):
+        raise FormatError("__metadata__ must map names to text")
+    if len(header) > 2 * MAX_LAYERS:
+        raise FormatError(f"{len(header):,} tensors; at most {2 * MAX_LAYERS} are expected")
     spans = []
-    for name, shape in expected.items():
-        info = header[name]
-        if not isinstance(info, dict) or info.get("dtype") not in SAFETENSORS_DTYPES:
-            raise FormatError(f"{name} must be F32 or F64, got {_short(info)}")
-        if info.get("shape") != shape:
-            raise FormatError(f"{name} has shape {_short(info.get('shape'))}; the config says {shape}")
-        span = info.get("data_offsets")
-        size = math.prod(shape) * SAFETENSORS_DTYPES[info["dtype"]]
+    for name, info in header.items():
+        if not isinstance(info, dict) or info.get("dtype") not in ITEM_SIZES:
+            raise FormatError(f"{name} has no known dtype: {_short(info)}")
+        shape, span = info.get("shape"), info.get("data_offsets")
+        if not (isinstance(shape, list) and len(shape) <= 8 and all(type(n) is int and n >= 0 for n in shape)):
+            raise FormatError(f"{name} has shape {_short(shape)}; expected a list of sizes")
+        size = math.prod(shape) * ITEM_SIZES[info["dtype"]]
         if not (isinstance(span, list) and len(span) == 2 and all(type(x) is int for x in span)
                 and 0 <= span[0] and span[1] - span[0] == size):
             raise FormatError(f"{name} has data offsets {_short(span)}; its shape needs {size} bytes")
         spans.append(span)
     spans.sort()
-    if [s[0] for s in spans] != [0] + [s[1] for s in spans[:-1]] or spans[-1][1] != len(data) - 8 - header_size:
+    if spans and ([s[0] for s in spans] != [0] + [s[1] for s in spans[:-1]]
+                  or spans[-1][1] != len(data) - 8 - header_size):
         raise FormatError("the tensors' data offsets do not tile the data section")
+    return meta, header
+
+
+def _check_float(name: str, info: dict) -> None:
+    if info["dtype"] not in SAFETENSORS_DTYPES:
+        raise FormatError(f"{name} must be F32 or F64, got {info['dtype']}")
+
+
+def _safetensors_tensors(data: bytes) -> dict:
+    """The tensors as NumPy arrays, after ``_safetensors_header`` has checked them."""
     try:
-        tensors = _library("safetensors.numpy").load(data)
+        return _library("safetensors.numpy").load(data)
     except _library("safetensors").SafetensorError as error:  # the library's own checks, after ours
         raise FormatError(str(error)) from None
-    weights = [(tensors[f"{i}.weight"].T, tensors[f"{i}.bias"]) for i in indices]
-    return _build(n_inputs, layers, dtype, weights)
 
 
-# --- .onnx (export only) ----------------------------------------------------------------------
-def _onnx_bytes(net: Network, dtype=None) -> bytes:
-    onnx = _library("onnx")
-    from onnx import helper, numpy_helper
+def _torch_network(data: bytes, infos: dict, activations) -> Model:
+    """A network from the state_dict of a ``torch.nn.Sequential`` of ``Linear`` layers with activation
+    modules between them, given one activation per Linear layer; FormatError for what cannot be mapped."""
+    expected = "the state_dict of a torch.nn.Sequential of Linear layers ('0.weight', '0.bias', '2.weight', …)"
+    modules = {}
+    for name in infos:
+        match = re.fullmatch(r"(\d{1,6})\.(weight|bias)", name)
+        if match is None:
+            raise FormatError(f"cannot map tensor {_short(name)}: the file must hold {expected}")
+        modules.setdefault(int(match[1]), {})[match[2]] = infos[name]["shape"]
+    if not modules:
+        raise FormatError(f"no tensors; the file must hold {expected}")
+    for name, info in infos.items():
+        _check_float(name, info)
+    indices = sorted(modules)
+    layers = []  # (n_in, n_out) per Linear module
+    for i in indices:
+        weight, bias = modules[i].get("weight"), modules[i].get("bias")
+        if weight is None or len(weight) != 2:
+            raise FormatError(f"module {i} has {'no weight' if weight is None else f'a weight of shape {weight}'}: "
+                              "only Linear layers (2-D weights) can be mapped")
+        if bias is not None and bias != weight[:1]:
+            raise FormatError(f"module {i}: bias of shape {bias} for a weight of shape {weight}")
+        n_out, n_in = weight
+        if layers and n_in != layers[-1][1]:
+            raise FormatError(f"module {i} takes {n_in} inputs, but the Linear layer before it gives {layers[-1][1]}")
+        layers.append((n_in, n_out))
+    if indices[0] != 0:
+        raise FormatError(f"the first Linear layer is module {indices[0]}; modules before it cannot be mapped")
+    gaps = [b - a for a, b in zip(indices, indices[1:])]
+    if any(gap > 2 for gap in gaps):
+        i = indices[[gap > 2 for gap in gaps].index(True)]
+        raise FormatError(f"several modules follow Linear module {i}; only one activation can sit between "
+                          "two Linear layers")
+    sizes = [layers[0][0]] + [n_out for _, n_out in layers]
+    if sum((n_in + 1) * n_out for n_in, n_out in layers) > MAX_PARAMETERS or max(sizes) > MAX_UNITS:
+        raise FormatError(f"the network {'-'.join(map(str, sizes))} is beyond the limits "
+                          f"({MAX_PARAMETERS:,} parameters, {MAX_UNITS:,} units a layer)")
+    module_after = [gap == 2 for gap in gaps] + [None]
+    if activations is None:
+        shapes = ", ".join(f"{n_in}→{n_out}" for n_in, n_out in layers)
+        example = json.dumps({"activations": ["relu" if after else "linear" for after in module_after]})
+        raise ActivationsNeeded(
+            f"written by PyTorch without the network's activations: name one for each of its {len(layers)} "
+            f"Linear layers ({shapes}), e.g. in a file beside it, PATH.json: {example}",
+            [(n_in, n_out, after) for (n_in, n_out), after in zip(layers, module_after)])
+    names = _activation_names(activations, len(layers))
+    for k, (after, act) in enumerate(zip(module_after, names)):
+        if after is False and act != "linear":
+            raise FormatError(f"Linear module {indices[k]} is followed directly by another Linear layer, "
+                              f"so its activation is linear, not {act!r}")
+        if after is True and act == "linear":
+            raise FormatError(f"a module sits after Linear module {indices[k]}: name its activation "
+                              "(linear is for none)")
+    tensors = _safetensors_tensors(data)
+    dtype = np.float64 if any(tensors[f"{i}.weight"].dtype == np.float64 for i in indices) else np.float32
+    weights = [(tensors[f"{i}.weight"].T, tensors.get(f"{i}.bias", np.zeros(n_out, dtype)))  # bias=False: zeros
+               for i, (_, n_out) in zip(indices, layers)]
+    return _build(layers[0][0], [(n_out, act) for (_, n_out), act in zip(layers, names)], np.dtype(dtype),
+                  [(kernel.astype(dtype), bias.astype(dtype)) for kernel, bias in weights])
 
-    dtype = np.dtype(dtype or net.dtype)
-    if dtype not in (np.float32, np.float64):
-        raise ValueError(f"onnx_dtype must be float32 or float64, got {dtype}")
-    nodes = []
 
-    def node(op, *inputs, out=None, **attributes) -> str:
-        out = out or f"{op.lower()}_{len(nodes)}"
-        nodes.append(helper.make_node(op, list(inputs), [out], name=out, **attributes))
-        return out
-
-    def constant(value) -> str:
-        return node("Constant", value=numpy_helper.from_array(np.array(value, dtype)))
-
-    initializers, x = [], "input"
-    for i, layer in enumerate(net.layers):
-        initializers += [numpy_helper.from_array(layer.kernel.astype(dtype), f"kernel_{i}"),
-                         numpy_helper.from_array(layer.bias.astype(dtype), f"bias_{i}")]
-        z = node("Gemm", x, f"kernel_{i}", f"bias_{i}", out=f"z_{i}")  # z = xW + b
-        out, act = "output" if i == len(net.layers) - 1 else f"a_{i}", layer.activation.name
-        if act == "swish":  # z·σ(z); ONNX's HardSwish is a different function
-            x = node("Mul", z, node("Sigmoid", z), out=out)
-        elif act == "elu" and dtype == np.float64:  # ONNX Runtime has no float64 Elu: z > 0 ? z : e^min(z, 0) − 1
-            x = node("Where", node("Greater", z, constant(0)), z,
-                     node("Sub", node("Exp", node("Min", z, constant(0))), constant(1)), out=out)
-        elif act == "softplus" and dtype == np.float64:  # nor Softplus: max(z, 0) + log(1 + e^−|z|), stable
-            x = node("Add", node("Relu", z), node("Log", node("Add", constant(1), node("Exp", node("Neg", node("Abs", z))))),
-                     out=out)
-        else:
-            op, attributes = ONNX_OPS[act]
-            x = node(op, z, out=out, **attributes)
-    elem = helper.np_dtype_to_tensor_dtype(dtype)
-    graph = helper.make_graph(nodes, "backprop_playground",
-                              [helper.make_tensor_value_info("input", elem, ["batch", net.n_inputs])],
-                              [helper.make_tensor_value_info("output", elem, ["batch", net.n_outputs])],
-                              initializer=initializers)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", ONNX_OPSET)],
-                              producer_name="backprop-playground", ir_version=ONNX_IR_VERSION)
-    helper.set_model_props(model, {"config": json.dumps(_config(net))})
-    onnx.checker.check_model(model, full_check=True)
-    return model.SerializeToString()
+def _activation_names(values, n_layers: int) -> list:
+    """Canonical activation names, one per layer, from ours or torch's module names."""
+    if not (isinstance(values, (list, tuple)) and all(isinstance(v, str) for v in values)):
+        raise FormatError(f"activations must be a list of names, got {_short(values)}")
+    if len(values) != n_layers:
+        raise FormatError(f"{len(values)} activations for {n_layers} Linear layers")
+    names = []
+    for value in values:
+        key = value.strip().lower().removeprefix("torch.nn.").removeprefix("nn.").removesuffix("()")
+        try:
+            names.append(activations.canonical_name(TORCH_NAMES.get(key, key)))
+        except ValueError as error:
+            raise FormatError(str(error)) from None
+    if "softmax" in names[:-1]:
+        raise FormatError("softmax is for the output layer only")
+    return names
 
 
-_WRITERS = {".npz": _npz_bytes, ".json": _json_bytes, ".safetensors": _safetensors_bytes, ".onnx": _onnx_bytes}
+def _sidecar_activations(path: Path) -> list:
+    """The activations a user wrote beside a PyTorch file: ``{"activations": ["relu", "linear"]}``."""
+    data = read_file(path, MAX_SIDECAR_BYTES)
+    doc = parse_json(data, path.name)
+    if not isinstance(doc, dict) or set(doc) != {"activations"}:
+        raise FormatError(f'{path.name} must be {{"activations": [one name per Linear layer]}}, got {_short(doc)}')
+    return doc["activations"]
+
+
+def _text(value, what: str) -> str:
+    if not isinstance(value, str):
+        raise FormatError(f"__metadata__ has no {what!r} text")
+    return value
+
+
+_WRITERS = {".npz": _npz_bytes, ".json": _json_bytes, ".safetensors": _safetensors_bytes}
 _READERS = {".npz": _npz_network, ".json": _json_network, ".safetensors": _safetensors_network}
 # what NumPy and zipfile raise for malformed bytes: ValueError covers np.load's refusals (object arrays),
 # RuntimeError an encrypted zip member, NotImplementedError an unknown compression method

@@ -4,7 +4,8 @@ Version 3, the current layout::
 
     {"format": "backprop-playground-project", "version": 3,
      "data": {DataSpec fields}, "network": {NetworkSpec fields}, "training": {TrainingConfig fields},
-     "weights": a core.io weights document (optional),
+     "weights": a core.io weights document (optional; with the preprocessing, so the weights
+                answer raw rows as they did when saved),
      "history": {"train_loss": [...], "test_loss": [...], "train_accuracy": [...], "test_accuracy": [...],
                  "test_epoch": [...]}
                 (optional; accuracies are null for regression; test figures are those of the epochs

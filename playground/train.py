@@ -14,6 +14,7 @@ from core.spec import DataSpec, NetworkSpec, prepare
 from core.trainer import FULL_BATCH, History, batch_size
 
 DATASETS = [*datasets.PLANE_SETS, *datasets.TABLES]
+EXPORT_SUFFIXES = (*io.SAVE_SUFFIXES, io.SCRIPT_SUFFIX)
 
 EXAMPLES = f"""\
 examples:
@@ -22,12 +23,16 @@ examples:
   playground train --csv data.csv --target price --epochs 500 --save-project data-project.json
   playground train "resources/presets/Lesson - house prices, one neuron on 12 raw features.json" --epochs 200
   playground train my-project.json --epochs 50 --save-project my-project.json
+  playground train --dataset house_prices --export model.py    # a PyTorch script
 
 Without a project file the app's default is trained: the {DataSpec().source} dataset,
 hidden layers {", ".join(f"{units} {act}" for units, act in NetworkSpec().hidden)}. A project's saved weights are the starting
-point unless --fresh is given. Exported networks take the inputs they were
-trained on: the 2-D sets' features as chosen, tables' columns standardised
-with the training split's mean and standard deviation (raw with --no-standardize).
+point unless --fresh is given. An export is the whole model: it takes raw rows
+(the CSV's columns, or the 2-D sets' x1 and x2) and answers in the target's
+units or with class probabilities; its preprocessing (missing-cell fill,
+feature map or one-hot columns, standardisation unless --no-standardize) and
+training settings travel with it. A .py export is a PyTorch script that
+predicts and goes on training, with its weights beside it in a .safetensors file.
 
 The exit status is 0 on success, 1 when training or a file fails (the reason
 is printed on one line), 2 for a bad command line."""
@@ -61,7 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="one seed for the data split, the initial weights and the shuffling")
     parser.add_argument("--fresh", action="store_true", help="ignore a project's saved weights; start from seeded ones")
     parser.add_argument("--export", metavar="FILE",
-                        help=f"write the trained weights; the suffix picks the format: {', '.join(io.SAVE_SUFFIXES)}")
+                        help=f"write the trained model; the suffix picks the format: {', '.join(EXPORT_SUFFIXES)} "
+                             "(a PyTorch script)")
     parser.add_argument("--save-project", metavar="FILE", help="save settings, weights and loss history to a .json project")
     parser.add_argument("--quiet", action="store_true", help="no progress bar (it is off anyway when output is not a terminal)")
     return parser
@@ -70,8 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-    if args.export and not args.export.lower().endswith(io.SAVE_SUFFIXES):
-        parser.error(f"--export {args.export!r}: the suffix must be one of {', '.join(io.SAVE_SUFFIXES)}")
+    if args.export and not args.export.lower().endswith(EXPORT_SUFFIXES):
+        parser.error(f"--export {args.export!r}: the suffix must be one of {', '.join(EXPORT_SUFFIXES)}")
     if args.save_project and not args.save_project.lower().endswith(".json"):
         parser.error(f"--save-project {args.save_project!r}: project files end in .json")
     try:
@@ -120,11 +126,12 @@ def _train(args) -> int:
             loss, accuracy = trainer.evaluate(net.check_inputs(X), trainer.targets(Y))
             shown = f"  accuracy {accuracy:.1%}" if accuracy is not None else ""
             print(f"{name:5} loss {loss:.4f}{shown}")
+    model = io.as_model(net, problem.preprocessing, training)  # the network with what it needs to answer raw rows
     if args.export:
-        io.save(net, args.export)
+        io.save(model, args.export)
         print(f"exported {args.export}")
     if args.save_project:
-        save_project(args.save_project, data, network, training, net, history)
+        save_project(args.save_project, data, network, training, model, history)
         print(f"saved {args.save_project}")
     return 0
 
