@@ -40,11 +40,14 @@ class Actions:
         self.save_project_as = self._action("Save project as…", files.save_as, "Ctrl+Shift+S",
                                             "Save the project under a new name")
         self.open_data = self._action("Open data…", files.ask_csv, "Ctrl+D", "Train on your own CSV file")
-        self.export = self._action("Export weights…", files.export_weights, "Ctrl+E",
-                                   "Write the weights for PyTorch (.safetensors), ONNX Runtime (.onnx) "
-                                   "or NumPy (.npz, .json)")
+        self.export = self._action("Export model…", files.export_model, "Ctrl+E",
+                                   "Write the model (weights with its preprocessing: it answers raw rows) for "
+                                   "PyTorch (.safetensors), ONNX Runtime (.onnx) or NumPy (.npz, .json)")
+        self.export_script = self._action("Export as PyTorch script…", files.export_script, "Ctrl+Shift+E",
+                                          "A Python script that predicts from a CSV and goes on training, "
+                                          "alone or on many processes with torchrun")
         self.import_ = self._action("Import weights…", files.ask_import, "Ctrl+I",
-                                    "Load weights from a .safetensors, .npz or .json file")
+                                    "Load weights from a .safetensors (ours or PyTorch's), .npz or .json file")
         self.quit = self._action("Quit", window.close, "Ctrl+Q", "Quit Backprop Playground")
         self.colour_by_weights = self._action(
             "Colour by weights", lambda on: session.set_view(colour_by="weights" if on else "gradients"), "Ctrl+W",
@@ -93,7 +96,7 @@ class Actions:
         file_menu.addAction(self.save_project)
         file_menu.addAction(self.save_project_as)
         file_menu.addSeparator()
-        for action in (self.open_data, self.export, self.import_):
+        for action in (self.open_data, self.export, self.export_script, self.import_):
             file_menu.addAction(action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit)

@@ -4,9 +4,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
+from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QInputDialog, QLabel,
+                               QMessageBox)
 
-from core import datasets, io
+from core import activations, datasets, io
 from core.io import FormatError
 from core.project import load_project
 from core.spec import DataSpec
@@ -105,24 +106,37 @@ class Files:
         self.session.set_data(DataSpec(source="csv", csv_path=str(path), target=target,
                                        test_fraction=data.test_fraction, seed=data.seed))
 
-    # --- weights --------------------------------------------------------------------------------
-    def export_weights(self):
-        net = self.session.current_network()
-        if net is None:
-            return
+    # --- models -------------------------------------------------------------------------------
+    def export_model(self):
+        """The whole model: weights with the preprocessing, so the file answers raw rows."""
         filters = "PyTorch safetensors (*.safetensors);;ONNX (*.onnx);;NumPy (*.npz);;JSON (*.json)"
-        path, chosen = QFileDialog.getSaveFileName(self.window, "Export weights", self.folder("model.safetensors"),
+        path, chosen = QFileDialog.getSaveFileName(self.window, "Export model", self.folder("model.safetensors"),
                                                    filters)
-        if not path:
-            return
-        if Path(path).suffix.lower() not in io.SAVE_SUFFIXES:
+        if path and Path(path).suffix.lower() not in io.SAVE_SUFFIXES:
             path += "." + chosen.split("*.")[-1].rstrip(")")
-        try:
-            io.save(net, path)
-        except (ValueError, ImportError, OSError) as error:
-            QMessageBox.warning(self.window, TITLE, f"Cannot export the weights:\n\n{error}")
+        self._export(path)
+
+    def export_script(self):
+        """A PyTorch script that predicts and goes on training, with the weights beside it."""
+        path, _ = QFileDialog.getSaveFileName(self.window, "Export as PyTorch script", self.folder("model.py"),
+                                              "Python scripts (*.py)")
+        if path and not path.lower().endswith(io.SCRIPT_SUFFIX):
+            path += io.SCRIPT_SUFFIX
+        self._export(path)
+
+    def _export(self, path):
+        session = self.session
+        net = session.current_network()
+        if not path or net is None:
             return
-        self.window.statusBar().showMessage(f"Exported {Path(path).name}", 15000)
+        try:
+            session.flush()
+            io.save(net, path, preprocessing=session.built.problem.preprocessing, training=session.training)
+        except (ValueError, ImportError, OSError) as error:
+            QMessageBox.warning(self.window, TITLE, f"Cannot export the model:\n\n{error}")
+            return
+        beside = f" and {Path(path).with_suffix('.safetensors').name}" if path.endswith(io.SCRIPT_SUFFIX) else ""
+        self.window.statusBar().showMessage(f"Exported {Path(path).name}{beside}", 15000)
 
     def ask_import(self):
         path, _ = QFileDialog.getOpenFileName(self.window, "Import weights", self.folder(),
@@ -134,7 +148,13 @@ class Files:
         """Weights into the current network; on another architecture, offer to adopt it."""
         session = self.session
         try:
-            net = io.load(path)
+            try:
+                net = io.load(path)
+            except io.ActivationsNeeded as needed:  # written by PyTorch: its activations are not in the file
+                chosen = ask_activations(self.window, Path(path).name, needed.layers)
+                if chosen is None:
+                    return False
+                net = io.load(path, activations=chosen)
         except (FormatError, OSError) as error:
             QMessageBox.warning(self.window, TITLE, f"Cannot import the weights:\n\n{error}")
             return False
@@ -168,6 +188,33 @@ class Files:
         settings = QSettings()
         path = str(Path(path).resolve())
         settings.setValue("recent_projects", [path] + [p for p in recent_projects() if p != path][:RECENT_MAX - 1])
+
+
+def ask_activations(parent, name: str, layers) -> list | None:
+    """One activation per Linear layer of a PyTorch file, chosen by the user; None if cancelled.
+
+    ``layers`` is ``[(n_in, n_out, module_after)]``: a layer with no module after it is linear."""
+    dialog = QDialog(parent)
+    dialog.setWindowTitle("Activations of the imported layers")
+    form = QFormLayout(dialog)
+    form.addRow(QLabel(f"{name} was written by PyTorch: it holds the Linear layers' weights but not the "
+                       "activations between them. Choose them (or write them in a file beside it; see the README)."))
+    combos = []
+    for i, (n_in, n_out, module_after) in enumerate(layers):
+        combo = QComboBox()
+        names = ["linear"] if module_after is False else [a for a in activations.ACTIVATIONS
+                                                         if a != "linear" or module_after is None]
+        for key in names:
+            combo.addItem(activations.ACTIVATIONS[key].label, key)
+        form.addRow(f"Linear {i + 1} ({n_in} → {n_out})", combo)
+        combos.append(combo)
+    buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
+    buttons.accepted.connect(dialog.accept)
+    buttons.rejected.connect(dialog.reject)
+    form.addRow(buttons)
+    if dialog.exec() != QDialog.Accepted:
+        return None
+    return [combo.currentData() for combo in combos]
 
 
 def recent_projects() -> list:

@@ -12,24 +12,56 @@ from window_helpers import WAIT, pause, settled, train
 
 
 @pytest.mark.parametrize("suffix", [".npz", ".json", ".safetensors"])
-def test_exported_weights_load_back_and_predict_the_same(qtbot, window, tmp_path, monkeypatch, suffix):
+def test_an_exported_model_answers_raw_points_as_the_app_does(qtbot, window, tmp_path, monkeypatch, suffix):
+    session = window.session
+    session.toggle_feature("x1^2")  # the feature map travels with the model
     train(qtbot, window, 5)
     path = tmp_path / f"model{suffix}"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(path), ""))
-    window.files.export_weights()
+    window.actions.export.trigger()
     exported = io.load(path)
-    X = window.session.built.problem.X_test
-    np.testing.assert_allclose(exported.predict(X), window.session.current_network().predict(X))
+    problem = session.built.problem
+    np.testing.assert_allclose(exported.predict_rows(problem.points_test),
+                               session.current_network().predict(problem.X_test), rtol=0, atol=1e-12)
 
 
-def test_export_onnx_runs_in_onnx_runtime(qtbot, window, tmp_path, monkeypatch):
+def test_an_exported_onnx_model_runs_on_raw_points_in_onnx_runtime(qtbot, window, tmp_path, monkeypatch):
     ort = pytest.importorskip("onnxruntime")
     path = tmp_path / "model.onnx"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(path), ""))
-    window.files.export_weights()
-    X = window.session.built.problem.X_test
-    out = ort.InferenceSession(str(path)).run(None, {"input": X})[0]
-    np.testing.assert_allclose(out, window.session.current_network().predict(X), atol=1e-6)
+    window.actions.export.trigger()
+    problem = window.session.built.problem
+    out = ort.InferenceSession(str(path)).run(["output"], {"input": problem.points_test})[0]
+    np.testing.assert_allclose(out, window.session.current_network().predict(problem.X_test), atol=1e-6)
+
+
+def test_export_as_pytorch_script_writes_the_script_and_its_weights(qtbot, window, tmp_path, monkeypatch):
+    path = tmp_path / "model.py"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(tmp_path / "model"), ""))
+    window.actions.export_script.trigger()
+    assert path.exists() and (tmp_path / "model.safetensors").exists()
+    compile(path.read_text(), str(path), "exec")
+    net = io.load(tmp_path / "model.safetensors")
+    np.testing.assert_array_equal(net.layers[0].kernel, window.session.snapshot.weights[0][0])
+
+
+def test_a_pytorch_written_file_imports_once_its_activations_are_chosen(qtbot, window, tmp_path, monkeypatch):
+    from safetensors.numpy import save_file
+
+    from playground.ui import files
+    session = window.session
+    weights = Network(2, [(4, "tanh"), (2, "tanh"), (1, "sigmoid")], seed=7).get_weights()
+    tensors = {}
+    for index, (kernel, bias) in zip((0, 2, 4), weights):  # Linear, Tanh, Linear, Tanh, Linear, Sigmoid
+        tensors[f"{index}.weight"], tensors[f"{index}.bias"] = np.ascontiguousarray(kernel.T), bias
+    save_file(tensors, str(tmp_path / "torch.safetensors"))
+    asked = []
+    monkeypatch.setattr(files, "ask_activations",
+                        lambda parent, name, layers: asked.append(layers) or ["tanh", "tanh", "sigmoid"])
+    assert window.files.import_weights(tmp_path / "torch.safetensors")
+    assert [(n_in, n_out) for n_in, n_out, _ in asked[0]] == [(2, 4), (4, 2), (2, 1)]
+    settled(qtbot, session)
+    np.testing.assert_array_equal(session.snapshot.weights[1][0], weights[1][0])
 
 
 def test_importing_weights_of_the_same_architecture_replaces_them(qtbot, window, tmp_path):
