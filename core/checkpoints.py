@@ -254,7 +254,7 @@ def _frozen_weights(weights) -> tuple:
     pairs = []
     for i, pair in enumerate(weights):
         try:
-            kernel, bias = (np.array(a, copy=True) for a in pair)
+            kernel, bias = (_frozen_array(a) for a in pair)
         except (TypeError, ValueError):
             raise ValueError(f"layer {i}: expected a (kernel, bias) pair, got {_short(pair)}") from None
         if kernel.dtype not in (np.float32, np.float64) or bias.dtype != kernel.dtype:
@@ -269,6 +269,14 @@ def _frozen_weights(weights) -> tuple:
     if not pairs:
         raise ValueError("no weights: a network has at least one layer")
     return tuple(pairs)
+
+
+def _frozen_array(values, dtype=None) -> np.ndarray:
+    """An array no one can change: a read-only array owning its data as it is, else a copy."""
+    if (isinstance(values, np.ndarray) and not values.flags.writeable and values.flags.owndata
+            and dtype in (None, values.dtype)):
+        return values
+    return np.array(values, dtype=dtype, copy=True)
 
 
 def _check_same_network(weights, first) -> None:
@@ -293,7 +301,7 @@ def _frozen_state(state: dict, weights: tuple) -> dict:
         if optimizer.get(name) is None:
             continue
         try:
-            arrays = [np.array(values, dtype=p.dtype) for values, p in zip(optimizer[name], params)]
+            arrays = [_frozen_array(values, p.dtype) for values, p in zip(optimizer[name], params)]
         except (TypeError, ValueError):
             arrays = []
         if len(arrays) != len(params) or any(a.shape != p.shape for a, p in zip(arrays, params)):

@@ -136,6 +136,30 @@ PLANE_SETS = {  # name: (label, generator, task)
 }
 
 
+DRAWN = "drawn"  # a 2-D set drawn by hand, point by point
+MAX_DRAWN_POINTS = 100_000
+
+
+def from_points(points) -> Dataset:
+    """A 2-D set drawn by hand from ``points`` ``((x1, x2, label), ...)``: labels 0 and 1 are two
+    classes (binary), up to 2 three (multi-class)."""
+    if len(points) > MAX_DRAWN_POINTS:
+        raise DatasetError(f"{len(points):,} drawn points; at most {MAX_DRAWN_POINTS:,}")
+    try:
+        array = np.array(points, dtype=float).reshape(-1, 3)
+    except (TypeError, ValueError):
+        raise DatasetError(f"drawn points must be (x1, x2, label) triples, got {_short(points)}") from None
+    labels = array[:, 2]
+    if not np.isfinite(array).all() or not np.isin(labels, (0, 1, 2)).all():
+        raise DatasetError("drawn points need finite coordinates and a label of 0, 1 or 2")
+    if len(array) < 2:
+        raise DatasetError(f"{len(array)} drawn point{'s' * (len(array) != 1)}: draw at least 2 (click the output view)")
+    if labels.max(initial=0) <= 1:
+        return Dataset(array[:, :2], labels, ["x1", "x2"], "label", "binary", ["class 0", "class 1"], DRAWN)
+    return Dataset(array[:, :2], labels.astype(np.int64), ["x1", "x2"], "label", "multiclass",
+                   ["class 0", "class 1", "class 2"], DRAWN)
+
+
 def make_plane(name: str, n_samples: int = 500, noise: float = 0.0, seed=0) -> Dataset:
     """One of the 2-D sets; ``noise`` from 0 to 0.5 as TensorFlow Playground's 0–50 %."""
     if name not in PLANE_SETS:
@@ -309,3 +333,8 @@ def _is_number(cell):
         return True
     except ValueError:
         return False
+
+
+def _short(value) -> str:
+    import reprlib
+    return reprlib.repr(value)

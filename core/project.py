@@ -222,9 +222,11 @@ def _is_a(value, kind) -> bool:
 def _check_values(data: DataSpec, network: NetworkSpec, training: TrainingConfig) -> None:
     """Names, layer sizes and hyperparameters, so a project that loads can be built and trained."""
     try:
-        sources = {*datasets.PLANE_SETS, *datasets.TABLES, "csv"}
+        sources = {*datasets.PLANE_SETS, *datasets.TABLES, "csv", datasets.DRAWN}
         if data.source not in sources:
             raise ValueError(f"unknown dataset {data.source!r}; expected one of {', '.join(sorted(sources))}")
+        if data.points:
+            datasets.from_points(data.points)  # checks them
         unknown = [f for f in data.features if f not in datasets.FEATURES]
         if unknown or not data.features:
             raise ValueError(f"unknown or no input features {unknown}; expected some of {', '.join(datasets.FEATURES)}")

@@ -33,14 +33,17 @@ class DataSpec:
     target: str | None = None
     task: str | None = None  # None: inferred from the target
     standardize: bool = True  # tables: inputs and regression targets to mean 0, std 1 (off: raw, as the lessons)
+    points: tuple = ()  # the drawn set: ((x1, x2, label), ...)
 
     def __post_init__(self):
         if isinstance(self.features, (list, tuple)):  # a project's JSON list; other types are refused by checks
             object.__setattr__(self, "features", tuple(self.features))
+        if isinstance(self.points, (list, tuple)):
+            object.__setattr__(self, "points", tuple(tuple(p) if isinstance(p, list) else p for p in self.points))
 
     @property
     def is_plane(self) -> bool:
-        return self.source in datasets.PLANE_SETS
+        return self.source in datasets.PLANE_SETS or self.source == datasets.DRAWN
 
 
 @dataclass(frozen=True)
@@ -145,7 +148,9 @@ class Problem:
 def prepare(spec: DataSpec) -> Problem:
     """Generate or load, split, and fit the preprocessing on the training split: the feature map
     (2-D sets) or the encoding and standardisation (tables)."""
-    if spec.is_plane:
+    if spec.source == datasets.DRAWN:
+        data = datasets.from_points(spec.points)
+    elif spec.is_plane:
         data = datasets.make_plane(spec.source, spec.n_samples, spec.noise, spec.seed)
     elif spec.source == "csv":
         if not spec.csv_path:

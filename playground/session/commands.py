@@ -1,4 +1,4 @@
-"""Undoable edits of the Session's specs.
+"""Undoable edits: of the Session's specs, of one weight, and going back to train from a checkpoint.
 
 An edit that rebuilds the network (architecture, data, seed, precision, reset, imported weights)
 keeps the run it leaves behind (weights, trainer state, cost history) on each side, so undo and
@@ -40,6 +40,53 @@ class SpecEdit(QUndoCommand):
     def mergeWith(self, other) -> bool:
         """Typing 0.1, then 0.01 into the learning rate is one step to undo."""
         if other.merge_key != self.merge_key or other.merge_key < 0 or other.time - self.time > MERGE_SECONDS:
+            return False
+        self.after, self.time = other.after, other.time
+        self.setText(other.text())
+        return True
+
+
+class TrainFromHere(SpecEdit):
+    """Go on training from a past checkpoint (``restore``); the epochs after it (``future``, a pinned
+    run) stay pinned, and undo brings the whole run back as it was."""
+
+    def __init__(self, session, text: str, restore, future):
+        super().__init__(session, text, session.specs, rebuild=True, restore=restore)
+        self.future = future
+
+    def redo(self):
+        self.session.add_run(self.future)
+        super().redo()
+
+    def undo(self):
+        super().undo()
+        self.session.remove_run(self.future)
+
+
+class WeightEdit(QUndoCommand):
+    """One weight typed or dragged: ``kernel[row, column]`` of ``layer``, or ``bias[row]``."""
+
+    MERGE_ID = 2000
+
+    def __init__(self, session, layer: int, row: int, column, before: float, after: float):
+        name = f"b{layer + 1}[{row + 1}]" if column is None else f"W{layer + 1}[{row + 1}, {column + 1}]"
+        super().__init__(f"set {name} to {after:.4g}")
+        self.session, self.where = session, (layer, row, column)
+        self.before, self.after = before, after
+        self.time = time.monotonic()
+
+    def redo(self):
+        self.session.send_weight(*self.where, self.after)
+
+    def undo(self):
+        self.session.send_weight(*self.where, self.before)
+
+    def id(self) -> int:
+        return self.MERGE_ID
+
+    def mergeWith(self, other) -> bool:
+        """A drag sends many values: one step to undo."""
+        if other.where != self.where or other.time - self.time > MERGE_SECONDS:
             return False
         self.after, self.time = other.after, other.time
         self.setText(other.text())

@@ -3,7 +3,9 @@
 Widgets call its intent methods (``add_layer``, ``set_hyperparameter``, ``play`` …) and draw what its
 signals announce. It owns the specs the user edits (frozen ``core.spec`` dataclasses, each edit an
 undoable command), the problem the worker last built, the latest snapshot, the run's cost history,
-the project file and whether it is saved, and the view options. It talks to the training worker by
+the project file and whether it is saved, the view options, the checkpoints of the run and the epoch
+being looked at, the pinned runs, and the sample whose chain rule is followed (``trace``). It talks to
+the training worker by
 requests with ids (``training.protocol``): each is answered exactly once, and a refused one is rolled
 back so that the window always shows what trains.
 """
@@ -16,13 +18,15 @@ from dataclasses import dataclass, replace
 from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, Signal, Slot
 from PySide6.QtGui import QUndoStack
 
-from core import Network, datasets, trainer
+from core import Network, datasets, runs, trainer
+from core.checkpoints import CheckpointStore, recovery_checkpoint
 from core.project import Project, save_project
 from core.spec import DataSpec, NetworkSpec, TrainingConfig
-from playground.session.commands import SpecEdit
+from playground.session import trace
+from playground.session.commands import SpecEdit, TrainFromHere, WeightEdit
 from playground.session.history import RunHistory
-from playground.training.protocol import (Applied, Built, Configure, Control, Refused, SetHyperparameter, Snapshot,
-                                          TrainedState)
+from playground.training.protocol import (Applied, Built, Configure, Control, Preview, Previewed, Refused,
+                                          SetHyperparameter, SetWeight, Snapshot, TrainedState)
 from playground.training.worker import WorkerThread
 
 LIVE = ("learning_rate", "optimizer", "batch_size", "regularization", "reg_rate")  # applied without a rebuild
@@ -53,6 +57,7 @@ class TrainedRun:
     history: RunHistory
     run_id: int
     steps: int
+    checkpoints: CheckpointStore | None = None
 
 
 @dataclass
@@ -77,6 +82,11 @@ class Session(QObject):
     project_opened = Signal(str)  # a project file was opened (built and adopted): its path
     notice = Signal(str)  # something the user should read; "" when it no longer applies
     request_sent = Signal(object)  # to the worker
+    checkpoints_changed = Signal()
+    shown_changed = Signal()  # the views draw another network: a past checkpoint, or the live one again
+    trace_changed = Signal()
+    runs_changed = Signal()  # pinned runs added, removed, shown or hidden
+    recovery_offered = Signal(int)  # after a divergence: the epoch of the checkpoint to go back to
 
     def __init__(self, specs: Specs | None = None, parent=None):
         super().__init__(parent)
@@ -92,6 +102,15 @@ class Session(QObject):
         self.generation = 0  # the configure whose run the Session shows
         self.run_id = 0
         self.steps = 0  # of the run shown
+        self.revision = 0  # counts changes that are neither specs nor training: weights typed, runs pinned
+        self.checkpoints = CheckpointStore()
+        self.viewing: int | None = None  # the epoch of the past checkpoint the views show; None: the live run
+        self.preview: Previewed | None = None  # what the views draw of it, once the worker has computed it
+        self._preview_id = 0
+        self.trace_state = trace.TraceState()
+        self.trace = None  # core.explain.Trace of the followed sample through the network shown
+        self.runs: tuple = ()  # PinnedRun, oldest first
+        self.hidden_runs = frozenset()  # pinned runs whose curves are not drawn
         self.pending: dict[int, _Pending] = {}
         self._ids = itertools.count(1)
         self._run_ids = itertools.count(1)
@@ -129,10 +148,22 @@ class Session(QObject):
 
     def current_network(self) -> Network | None:
         """A copy of the network being trained, with its latest weights; None until it is built."""
-        if self.snapshot is None or self.built is None:
+        return self._network(self.snapshot)
+
+    def shown(self):
+        """What the views draw: the latest snapshot, or the past checkpoint being looked at (a
+        ``Previewed``; None until the worker has computed it)."""
+        return self.preview if self.viewing is not None else self.snapshot
+
+    def shown_network(self) -> Network | None:
+        """A copy of the network the views show (live, or as it was at the epoch looked at)."""
+        return self._network(self.shown())
+
+    def _network(self, frame) -> Network | None:
+        if frame is None or self.built is None:
             return None
         return Network(self.built.problem.n_inputs, self.built.layers, dtype=self.built.specs[1].dtype,
-                       weights=self.snapshot.weights)
+                       weights=frame.weights)
 
     def is_modified(self) -> bool:
         """Settings, weights or training changed since the project was saved or opened."""
@@ -140,7 +171,7 @@ class Session(QObject):
 
     def marker(self):
         """What saving records: a change of it means unsaved work."""
-        return self.specs, self.run_id, self.steps
+        return self.specs, self.run_id, self.steps, self.revision
 
     def _update_modified(self):
         modified = self.is_modified()
@@ -188,9 +219,47 @@ class Session(QObject):
 
     def set_data(self, data: DataSpec):
         """New data; an output activation or loss pinned for the old data no longer applies."""
+        if data.source == datasets.DRAWN and not data.points:
+            data = replace(data, points=self._points_to_draw_on(), test_fraction=0.0)
         network = replace(self.network, output_activation=None) if data.source != self.data.source else self.network
         training = replace(self.training, loss=None) if data.source != self.data.source else self.training
         self._edit("change data", data=data, network=network, training=training)
+
+    def draw_point(self, x: float, y: float, label: int):
+        """A point of class ``label`` at (x, y) in the drawn set; the network trains on with it."""
+        self._edit_points(self._drawn().points + ((float(x), float(y), int(label)),), "draw a point")
+
+    def erase_point(self, x: float, y: float, radius: float):
+        """Remove the drawn point nearest (x, y), if it lies within ``radius``."""
+        points = self._drawn().points
+        if not points:
+            return
+        distances = [(px - x) ** 2 + (py - y) ** 2 for px, py, _ in points]
+        nearest = min(range(len(points)), key=distances.__getitem__)
+        if distances[nearest] <= radius ** 2:
+            self._edit_points(points[:nearest] + points[nearest + 1:], "erase a point")
+
+    def _drawn(self) -> DataSpec:
+        if self.data.source == datasets.DRAWN:
+            return self.data
+        return DataSpec(source=datasets.DRAWN, points=self._points_to_draw_on(), test_fraction=0.0,
+                        seed=self.data.seed)
+
+    def _points_to_draw_on(self) -> tuple:
+        """The 2-D points shown now, to edit by hand; a few to start with otherwise."""
+        problem = self.built.problem if self.built else None
+        if problem is not None and problem.is_plane and problem.task != "regression":
+            labels = problem.Y_train.reshape(-1).astype(int)
+            return tuple((float(x), float(y), int(k)) for (x, y), k in zip(problem.points_train, labels))
+        return ((-2.0, -2.0, 0), (2.0, 2.0, 1), (-2.0, 2.0, 1), (2.0, -2.0, 0))
+
+    def _edit_points(self, points: tuple, text: str):
+        data = replace(self._drawn(), points=points)
+        outputs = 3 if any(label == 2 for _, _, label in points) else 1
+        same_network = (self.data.source == datasets.DRAWN and self.built is not None
+                        and self.built.problem.n_outputs == outputs)
+        # the network goes on training with the new points (a fresh one when they need other outputs)
+        self._edit(text, data=data, restore=self._current_run() if same_network else None)
 
     def set_seed(self, seed: int):
         self._edit(f"set seed {seed}", network=replace(self.network, seed=seed),
@@ -259,7 +328,123 @@ class Session(QObject):
             return pending.restore
         if self.snapshot is None:
             return None
-        return TrainedRun(self.snapshot.state, self.history.copy(), self.run_id, self.snapshot.steps)
+        return TrainedRun(self.snapshot.state, self.history.copy(), self.run_id, self.snapshot.steps,
+                          self.checkpoints.copy())
+
+    # --- weights typed or dragged on the diagram -------------------------------------------------
+    def set_weight(self, layer: int, row: int, column: int | None, value: float):
+        """``kernel[row, column]`` of ``layer`` (its ``bias[row]`` when ``column`` is None), live and undoable."""
+        if self.viewing is not None or self.snapshot is None:
+            self.notice.emit("Weights are edited on the live run: go back to it first (the timeline's Live).")
+            return
+        kernel, bias = self.snapshot.weights[layer]
+        before = float(bias[row] if column is None else kernel[row, column])
+        self.undo_stack.push(WeightEdit(self, layer, row, column, before, float(value)))
+
+    def send_weight(self, layer: int, row: int, column: int | None, value: float):
+        """Called by WeightEdit (do, undo, redo)."""
+        self.revision += 1
+        self._send(SetWeight(next(self._ids), layer, row, column, value))
+        self._update_modified()
+
+    # --- the past: checkpoints, the epoch looked at, pinned runs -------------------------------
+    def view_epoch(self, epoch: int | None):
+        """Show the network as it was at ``epoch`` (its nearest checkpoint), or the live run (None)."""
+        if epoch is None or not len(self.checkpoints) or self.built is None:
+            if self.viewing is None:
+                return
+            self.viewing = self.preview = None
+        else:
+            checkpoint = self.checkpoints.nearest(epoch)
+            if checkpoint.epoch == self.viewing:
+                return
+            self.viewing, self.preview = checkpoint.epoch, None
+            self._preview_id = next(self._ids)
+            self._send(Preview(self._preview_id, checkpoint.weights))
+        self.shown_changed.emit()
+        self._update_trace()
+
+    def train_from(self, epoch: int):
+        """Go on training from the checkpoint nearest ``epoch``; the epochs after it become a pinned run,
+        so nothing is lost (undoable)."""
+        if not len(self.checkpoints):
+            return
+        checkpoint = self.checkpoints.nearest(epoch)
+        if checkpoint.epoch == len(self.history):
+            self.view_epoch(None)
+            return
+        if len(self.runs) >= runs.MAX_RUNS:
+            self.notice.emit(f"{runs.MAX_RUNS} runs are pinned, the most there can be: unpin one, then train "
+                             "from here (the epochs after it are kept as a pinned run).")
+            return
+        future = self._run_now(f"until epoch {len(self.history):,}")
+        store = self.checkpoints.copy()
+        store.truncate_after(checkpoint.epoch)
+        history = RunHistory.from_history(self.history.to_history().up_to(checkpoint.epoch))
+        state = checkpoint.trainer_state
+        restore = TrainedRun(TrainedState(checkpoint.weights, state, checkpoint.epoch), history, self.run_id,
+                             state["steps"] if state else 0, store)
+        self.view_epoch(None)
+        self.undo_stack.push(TrainFromHere(self, f"train from epoch {checkpoint.epoch:,}", restore, future))
+
+    def pin_run(self, label: str = ""):
+        """Keep this run's history, settings and weights to compare later runs with."""
+        if self.snapshot is not None:
+            self.add_run(self._run_now(label))
+
+    def _run_now(self, label: str = "") -> runs.PinnedRun:
+        return runs.PinnedRun(self.data, self.network, self.training, self.history.to_history(),
+                              self.current_network(), label)
+
+    def add_run(self, run: runs.PinnedRun):
+        try:
+            self.runs = runs.pin(self.runs, run)
+        except ValueError as error:
+            self.notice.emit(f"{error}.")
+            return
+        self.revision += 1
+        self.runs_changed.emit()
+        self._update_modified()
+
+    def remove_run(self, run: runs.PinnedRun):
+        self.runs = tuple(r for r in self.runs if r is not run)
+        self.hidden_runs = self.hidden_runs - {run}
+        self.revision += 1
+        self.runs_changed.emit()
+        self._update_modified()
+
+    def show_run(self, run: runs.PinnedRun, visible: bool):
+        self.hidden_runs = self.hidden_runs - {run} if visible else self.hidden_runs | {run}
+        self.runs_changed.emit()
+
+    def run_labels(self) -> list[str]:
+        """Each pinned run's label (its own, or what differs from the others), then this run's."""
+        current = runs.PinnedRun(self.data, self.network, self.training, trainer.History(),
+                                 Network(1, [(1, "linear")]))
+        described = runs.describe_differences([*self.runs, current])
+        return [run.label or text for run, text in zip(self.runs, described)] + [f"this run: {described[-1]}"]
+
+    # --- the chain rule of one sample ------------------------------------------------------------
+    def set_trace(self, **changes):
+        """Follow another sample (``sample=("train", i)``), pass (``mode``) or layer (``layer``)."""
+        self.trace_state = replace(self.trace_state, **changes)
+        self._update_trace()
+
+    def step_trace(self, direction: int):
+        """One layer further along the pass (1) or back (−1)."""
+        if self.built is not None:
+            self.trace_state = self.trace_state.walk(len(self.built.layers), direction)
+            self._update_trace()
+
+    def _update_trace(self):
+        built = self.built
+        if built is None or self.trace_state.sample is None:
+            result = None
+        else:
+            result = trace.compute(self.shown_network(), built.problem, built.loss, self.trace_state)
+        if result is not None or self.trace is not None:
+            self.trace = result
+            self.trace_changed.emit()
 
     # --- training ---------------------------------------------------------------------------
     def play(self):
@@ -294,7 +479,8 @@ class Session(QObject):
             epochs = len(project.history.train_loss) if project.history is not None else 0
             state = TrainedState(tuple(project.weights.get_weights()), project.trainer_state, epochs)
             steps = project.trainer_state.get("steps", 0) if project.trainer_state else 0
-            restore = TrainedRun(state, RunHistory.from_history(project.history), next(self._run_ids), steps)
+            restore = TrainedRun(state, RunHistory.from_history(project.history), next(self._run_ids), steps,
+                                 project.checkpoints)
         request = Configure(next(self._ids), project.data, project.network, project.training,
                             restore.state if restore else None)
         self._send(request, opening=(project, path, as_template, recovered), restore=restore)
@@ -306,7 +492,8 @@ class Session(QObject):
         net = self.current_network()
         state = self.snapshot.trainer_state if self.snapshot is not None else None
         save_project(path, self.data, self.network, self.training, net,
-                     self.history.to_history() if net is not None else None, state)
+                     self.history.to_history() if net is not None else None, state,
+                     checkpoints=self.checkpoints if net is not None and len(self.checkpoints) else None, runs=self.runs)
         self.project_path = str(path)
         self.mark_saved()
 
@@ -342,7 +529,10 @@ class Session(QObject):
         self.history = restore.history.copy() if restore else RunHistory()
         self.run_id = restore.run_id if restore else next(self._run_ids)
         self.steps = restore.steps if restore else 0
+        self.checkpoints = restore.checkpoints.copy() if restore and restore.checkpoints else CheckpointStore()
+        self.viewing = self.preview = None
         self.history_changed.emit(True)
+        self.checkpoints_changed.emit()
 
     def _send(self, request, command=None, opening=None, restore=None):
         if isinstance(request, (Configure, SetHyperparameter)):
@@ -362,8 +552,10 @@ class Session(QObject):
             elif reply.id == self.generation:
                 self.built = reply
                 self.problem_changed.emit()
-        elif isinstance(reply, Applied):
-            pass
+        elif isinstance(reply, Previewed) and reply.id == self._preview_id and self.viewing is not None:
+            self.preview = reply
+            self.shown_changed.emit()
+            self._update_trace()
 
     def _refused(self, reply: Refused, pending: _Pending | None):
         if pending is None:  # a control: nothing to undo
@@ -412,6 +604,8 @@ class Session(QObject):
         project, path, as_template, recovered = pending.opening
         self.specs = Specs(project.data, project.network, project.training)
         self._show_run(built.id, pending.restore)
+        self.runs, self.hidden_runs = tuple(project.runs), frozenset()
+        self.runs_changed.emit()
         self.built = built
         self.project_path = str(path) if path and not as_template else None
         self.undo_stack.clear()
@@ -434,7 +628,14 @@ class Session(QObject):
         if snapshot.new_epochs:
             self.history.extend(snapshot.new_epochs)
             self.history_changed.emit(False)
+        if snapshot.new_checkpoints:
+            for epoch, weights, state in snapshot.new_checkpoints:
+                if not len(self.checkpoints) or epoch > self.checkpoints.latest.epoch:
+                    self.checkpoints.add(epoch, weights, state)
+            self.checkpoints_changed.emit()
         self.snapshot_changed.emit()
+        if self.viewing is None and (snapshot.grid is not None or snapshot.predictions is not None):
+            self._update_trace()  # at the pace of the outputs
         self._update_modified()
 
     @Slot(bool)
@@ -445,6 +646,10 @@ class Session(QObject):
     @Slot(str)
     def _on_stopped(self, why: str):
         self.notice.emit(f"Training paused: {why}")
+        if "diverged" in why:  # the last finite weights may be far gone: offer the last good checkpoint
+            checkpoint = recovery_checkpoint(self.history.to_history(), self.checkpoints)
+            if checkpoint is not None and checkpoint.epoch < len(self.history):
+                self.recovery_offered.emit(checkpoint.epoch)
 
 
 def _check_hyperparameter(name: str, value) -> None:

@@ -49,6 +49,26 @@ class SetHyperparameter:
 
 
 @dataclass(frozen=True)
+class SetWeight:
+    """One weight typed or dragged on the diagram: ``kernel[row, column]`` of ``layer``, or its
+    ``bias[row]`` when ``column`` is None. Live, no rebuild."""
+
+    id: int
+    layer: int
+    row: int
+    column: int | None
+    value: float
+
+
+@dataclass(frozen=True)
+class Preview:
+    """The outputs of other weights of this network (a past checkpoint), without changing it."""
+
+    id: int
+    weights: tuple
+
+
+@dataclass(frozen=True)
 class Control:
     """'play', 'pause' or 'step' (train until the epoch ends, then pause)."""
 
@@ -75,6 +95,17 @@ class Applied:
 
 
 @dataclass(frozen=True)
+class Previewed:
+    """A Preview's answer: what the views draw for those weights (see ``Snapshot``)."""
+
+    id: int
+    weights: tuple
+    grid: np.ndarray | None
+    predictions: tuple | None
+    neuron_grids: tuple | None
+
+
+@dataclass(frozen=True)
 class Refused:
     id: int
     message: str
@@ -98,10 +129,21 @@ class Snapshot:
     penalty: float = 0.0
     grid: np.ndarray | None = None  # 2-D data: outputs over the input plane (GRID, GRID, n_outputs)
     predictions: tuple | None = None  # tables: (predicted, actual), target units or class indices
+    neuron_grids: tuple | None = None  # 2-D data: per hidden layer, its drawn neurons' activations over
+    # the input plane (THUMB, THUMB, len(shown_units(units))), with the outputs
+    new_checkpoints: tuple = ()  # Checkpoint-like (epoch, weights, trainer_state) of each epoch since the last
 
     @property
     def state(self) -> TrainedState:
         return TrainedState(self.weights, self.trainer_state, self.epoch)
+
+
+SHOWN_PER_LAYER = 16  # neurons the diagram draws per layer (and the worker draws pictures of)
+
+
+def shown_units(n: int) -> np.ndarray:
+    """The units of an ``n``-unit layer that are drawn: all of them, or an evenly spaced sample."""
+    return np.unique(np.linspace(0, n - 1, min(n, SHOWN_PER_LAYER)).round().astype(int))
 
 
 def read_only(value):

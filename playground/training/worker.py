@@ -15,13 +15,14 @@ from collections import OrderedDict
 import numpy as np
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
-from core import DivergenceError, datasets
+from core import DivergenceError, Network
 from core.spec import Problem, prepare
 from playground.training import pacing
-from playground.training.protocol import (Applied, Built, Configure, Control, Refused, SetHyperparameter, Snapshot,
-                                          read_only)
+from playground.training.protocol import (Applied, Built, Configure, Control, Preview, Previewed, Refused,
+                                          SetHyperparameter, SetWeight, Snapshot, read_only, shown_units)
 
 GRID = 64  # the output view's resolution over the input plane (GRID × GRID points)
+THUMB = 24  # the neuron pictures' resolution (THUMB × THUMB points)
 MAX_POINTS_SHOWN = 2000  # predicted-vs-actual points drawn, however large the table
 MAX_ROWS_SCORED = 20000  # test rows counted into a confusion matrix
 SMOOTHING = 0.3  # weight of the newest gradient in the running average the diagram shows
@@ -38,8 +39,9 @@ class TrainingWorker(QObject):
         super().__init__()
         self.timer = None
         self.problem = self.net = self.trainer = self.runner = None
-        self.grid_inputs = self.extent = None
-        self.problems = OrderedDict()  # DataSpec → (Problem, extent, grid inputs)
+        self.grid_inputs = self.thumb_inputs = self.extent = None
+        self.problems = OrderedDict()  # DataSpec → (Problem, extent, grid inputs, thumbnail inputs)
+        self.pending_checkpoints = []
         self.generation = 0
         self.running = False
         self.until_epoch_end = False
@@ -77,12 +79,12 @@ class TrainingWorker(QObject):
         except Exception as error:  # noqa: BLE001 - every request gets its answer, whatever went wrong
             reply = Refused(request.id, _message(error))
         self.replied.emit(reply)
-        if isinstance(reply, Built):
+        if isinstance(reply, Built) or (isinstance(reply, Applied) and isinstance(request, SetWeight)):
             self._publish(force_output=True)
 
     def _configure(self, request: Configure):
         """New data, architecture or settings: rebuild, from the seeds or from ``restore``."""
-        problem, extent, grid_inputs = self._prepared(request.data)
+        problem, extent, grid_inputs, thumb_inputs = self._prepared(request.data)
         net = request.network.build(problem)
         trainer = request.training.build(net, problem)
         if request.restore is not None:
@@ -95,7 +97,7 @@ class TrainingWorker(QObject):
             else:
                 trainer.epoch = request.restore.epoch
         self.problem, self.net, self.trainer = problem, net, trainer
-        self.extent, self.grid_inputs = extent, grid_inputs
+        self.extent, self.grid_inputs, self.thumb_inputs = extent, grid_inputs, thumb_inputs
         self.generation = request.id
         self._restart(keep_running=self.running)
         return Built(request.id, (request.data, request.network, request.training), problem,
@@ -107,9 +109,12 @@ class TrainingWorker(QObject):
             self.problems.move_to_end(data)
             return self.problems[data]
         problem = prepare(data)
+        for array in (problem.X_train, problem.Y_train, problem.X_test, problem.Y_test):
+            array.setflags(write=False)  # shared with the window through Built: nobody writes to it
         extent = _extent(problem) if problem.is_plane else None
-        grid_inputs = problem.preprocessing.encode(_grid_points(extent)) if extent else None
-        self.problems[data] = (problem, extent, grid_inputs)
+        grid_inputs = problem.preprocessing.encode(_grid_points(extent, GRID)) if extent else None
+        thumb_inputs = problem.preprocessing.encode(_grid_points(extent, THUMB)) if extent else None
+        self.problems[data] = (problem, extent, grid_inputs, thumb_inputs)
         while len(self.problems) > CACHED_PROBLEMS:
             self.problems.popitem(last=False)
         return self.problems[data]
@@ -139,7 +144,25 @@ class TrainingWorker(QObject):
             return Refused(request.id, f"unknown action {request.action!r}")
         return Applied(request.id)
 
-    _HANDLERS = {Configure: _configure, SetHyperparameter: _set_hyperparameter, Control: _control}
+    def _set_weight(self, request: SetWeight):
+        if self.net is None:
+            return Refused(request.id, "nothing is built yet")
+        layer = self.net.layers[request.layer]
+        value = float(request.value)
+        if not np.isfinite(value):
+            return Refused(request.id, f"a weight must be a finite number, got {request.value!r:.40}")
+        if request.column is None:
+            layer.bias[request.row] = value
+        else:
+            layer.kernel[request.row, request.column] = value
+        return Applied(request.id)
+
+    def _preview(self, request: Preview):
+        net = Network(self.net.n_inputs, self.net.spec, dtype=self.net.dtype, weights=request.weights)
+        return Previewed(request.id, request.weights, *read_only(self._outputs(net)))
+
+    _HANDLERS = {Configure: _configure, SetHyperparameter: _set_hyperparameter, Control: _control,
+                 SetWeight: _set_weight, Preview: _preview}
 
     @Slot()
     def stop(self):
@@ -154,7 +177,14 @@ class TrainingWorker(QObject):
         self.kernel_grads = [np.zeros_like(layer.kernel) for layer in self.net.layers]
         self.neuron_grads = [np.zeros_like(layer.bias) for layer in self.net.layers]
         self.pending_epochs = []
+        self.pending_checkpoints = []
+        self._checkpoint()  # where this run starts
         self._set_running(keep_running, publish=False)
+
+    def _checkpoint(self):
+        """Keep the weights and trainer state of the epoch just ended (the Session decides which to keep)."""
+        weights = read_only(self.net.get_weights())
+        self.pending_checkpoints.append((self.trainer.epoch, weights, read_only(self.trainer.state_dict())))
 
     def _set_running(self, running: bool, publish: bool = True):
         if running and self.timer is not None:
@@ -182,6 +212,7 @@ class TrainingWorker(QObject):
                     event = next(runner)
                     if event is not None:
                         self.pending_epochs.append(event)
+                        self._checkpoint()
                         if self.until_epoch_end:
                             self.until_epoch_end = False
                             self._set_running(False)
@@ -214,10 +245,10 @@ class TrainingWorker(QObject):
             self.rate_window = (now, self.trainer.steps)
             self._pace_tests()
         self._smooth_gradients()
-        grid = predictions = None
+        grid = predictions = neuron_grids = None
         if force_output or pacing.output_due(now, self.last_output, self.output_cost, self.running):
             self.last_output = now
-            grid, predictions = self._outputs()
+            grid, predictions, neuron_grids = self._outputs(self.net)
             self.output_cost = time.perf_counter() - now
         self.snapshot_id += 1
         snapshot = Snapshot(
@@ -226,8 +257,10 @@ class TrainingWorker(QObject):
             weights=read_only(self.net.get_weights()), trainer_state=read_only(self.trainer.state_dict()),
             kernel_grads=read_only(self.kernel_grads), neuron_grads=read_only(self.neuron_grads),
             new_epochs=tuple(self.pending_epochs), penalty=self.trainer.penalty(),
-            grid=read_only(grid), predictions=read_only(predictions))
+            grid=read_only(grid), predictions=read_only(predictions), neuron_grids=read_only(neuron_grids),
+            new_checkpoints=tuple(self.pending_checkpoints))
         self.pending_epochs = []
+        self.pending_checkpoints = []
         self.last_publish = now
         self.view_ready.clear()
         self.published.emit(snapshot)
@@ -246,20 +279,25 @@ class TrainingWorker(QObject):
             neuron_avg *= 1 - SMOOTHING
             neuron_avg += SMOOTHING * np.abs(layer.grad_z).mean(axis=0)
 
-    def _outputs(self):
-        """(grid, predictions): the outputs over the input plane, or a table's predictions on the test
-        set (the training set if there is none): (predicted, actual) in target units for a regression,
+    def _outputs(self, net):
+        """(grid, predictions, neuron grids) of ``net``: for 2-D data the outputs over the input plane
+        and each drawn hidden neuron's activation over it; for a table its predictions on the test set
+        (the training set if there is none): (predicted, actual) in target units for a regression,
         (predicted class, actual class) for classification."""
         p = self.problem
         if p.is_plane:
-            return self.net.predict(self.grid_inputs).reshape(GRID, GRID, -1), None
+            grid = net.predict(self.grid_inputs).reshape(GRID, GRID, -1)
+            net.predict(self.thumb_inputs)  # every layer keeps its activations: the neuron pictures
+            neurons = tuple(layer.a[:, shown_units(layer.units)].reshape(THUMB, THUMB, -1)
+                            for layer in net.layers[:-1])
+            return grid, None, neurons
         X, Y = (p.X_test, p.Y_test) if len(p.X_test) else (p.X_train, p.Y_train)
         if p.task == "regression":
             X, Y = X[:MAX_POINTS_SHOWN], Y[:MAX_POINTS_SHOWN]  # the split is shuffled: a fair sample
-            out = self.net.predict(X)
-            return None, (p.to_target_units(out).ravel(), p.to_target_units(np.reshape(Y, (-1, 1))).ravel())
+            out = net.predict(X)
+            return None, (p.to_target_units(out).ravel(), p.to_target_units(np.reshape(Y, (-1, 1))).ravel()), None
         X, Y = X[:MAX_ROWS_SCORED], Y[:MAX_ROWS_SCORED]
-        return None, (p.preprocessing.labels(self.net.predict(X)), np.asarray(Y).astype(np.int64).ravel())
+        return None, (p.preprocessing.labels(net.predict(X)), np.asarray(Y).astype(np.int64).ravel()), None
 
 
 def _message(error: Exception) -> str:
@@ -268,10 +306,10 @@ def _message(error: Exception) -> str:
     return " ".join(text.split())[:500]
 
 
-def _grid_points(extent):
-    """The GRID × GRID raw points of the output view, row by row from the bottom left (GRID², 2)."""
+def _grid_points(extent, n: int):
+    """The n × n raw points over the output view, row by row from the bottom left (n², 2)."""
     x_min, x_max, y_min, y_max = extent
-    xs, ys = np.meshgrid(np.linspace(x_min, x_max, GRID), np.linspace(y_min, y_max, GRID))
+    xs, ys = np.meshgrid(np.linspace(x_min, x_max, n), np.linspace(y_min, y_max, n))
     return np.column_stack([xs.ravel(), ys.ravel()])
 
 

@@ -95,3 +95,16 @@ def test_a_continuous_target_forced_into_classes_is_refused(tmp_path):
     path = _csv(tmp_path, "a,y\n" + "".join(f"{i},{i * 0.37:.3f}\n" for i in range(300)))
     with pytest.raises(DatasetError, match="too many classes"):
         datasets.load_csv(path, task="multiclass")
+
+
+def test_a_drawn_set_is_binary_or_three_classes_and_refuses_what_is_not_a_point():
+    from core.spec import DataSpec, prepare
+    points = ((0.0, 1.0, 1), (2.0, -1.0, 0), (1.5, 1.5, 1), (-2.0, -2.0, 0))
+    problem = prepare(DataSpec(source="drawn", points=points, test_fraction=0.0))
+    assert problem.task == "binary" and problem.is_plane and len(problem.X_train) == 4
+    assert datasets.from_points(points + ((3.0, 3.0, 2),)).task == "multiclass"
+    for bad, message in ((((0.0, 1.0, 5), (1.0, 1.0, 0)), "label of 0, 1 or 2"),
+                         ((((0.0, float("nan"), 1)), (1.0, 1.0, 0)), "finite"),
+                         (((0.0, 0.0, 1),), "draw at least 2"), (("oops",), "triples")):
+        with pytest.raises(datasets.DatasetError, match=message):
+            datasets.from_points(bad)
