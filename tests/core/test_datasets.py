@@ -29,8 +29,12 @@ def test_feature_map_and_split():
     X = np.array([[1.0, 2.0], [3.0, 4.0]])
     out = datasets.feature_map(X, ["x1", "x2", "x1^2", "x2^2", "x1x2", "sin_x1", "sin_x2"])
     np.testing.assert_allclose(out[1], [3, 4, 9, 16, 12, np.sin(3), np.sin(4)])
-    with pytest.raises(DatasetError, match="unknown or no input features"):
+    with pytest.raises(DatasetError, match=r"unknown input features \['x3'\]"):
         datasets.feature_map(X, ["x3"])
+    with pytest.raises(DatasetError, match="input features must be a list of 1 to 7"):
+        datasets.feature_map(X, [])
+    with pytest.raises(DatasetError, match="input features are repeated"):
+        datasets.feature_map(X, ["x1", "x1"])
     data = datasets.make_plane("xor", 100, seed=0)
     train, test = datasets.train_test_split(data, 0.3, seed=0)
     assert (len(train.X), len(test.X)) == (70, 30)
