@@ -26,7 +26,7 @@ import numpy as np
 MiB = 2**20
 
 # --- networks -------------------------------------------------------------------------------------
-MAX_UNITS = 4096  # neurons in one layer (the diagram's field); output layers have at most MAX_CLASSES
+MAX_UNITS = 100_000  # neurons in one layer; MAX_PARAMETERS and the pass limits bound what wide layers cost
 MAX_HIDDEN_LAYERS = 100
 MAX_INPUTS = 10_000  # a network's inputs: the feature columns of a table
 MAX_PARAMETERS = 10_000_000  # kernels and biases of every layer, from the inputs to the outputs
@@ -88,8 +88,9 @@ def check_stop(should_stop) -> None:
 def check_int(value, what: str, bounds: tuple, error=ValueError) -> int:
     """``value`` as an int if it is an integer (not a bool) within ``bounds``."""
     low, high = bounds
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not low <= value <= high:
-        raise error(f"{what} must be an integer from {low:,} to {high:,}, got {excerpt(value)}")
+    integer = isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+    if not integer or not low <= value <= high:
+        raise error(f"{what} must be {'' if integer else 'an integer '}from {low:,} to {high:,}, got {excerpt(value)}")
     return int(value)
 
 

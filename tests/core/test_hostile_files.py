@@ -178,7 +178,7 @@ CASES = {
         "load", "FormatError", f"kernel_0 has length {PARSER_LIMIT + 1:,}", 1400, None),
     "weights: over the size limit": (
         lambda d: _sparse(d, "large.json", limits.MAX_FILE_BYTES[".json"] + 1), "load", "FormatError",
-        f"has {limits.MAX_FILE_BYTES['.json'] + 1:,} bytes; the limit for this file is 128 MiB", NOT_READ, None),
+        f"has {limits.MAX_FILE_BYTES['.json'] + 1:,} bytes; the limit for this file is 256 MiB", NOT_READ, None),
     "weights: a 32 MiB activation name": (
         lambda d: _write(d, "name.json", _json(_weights(activation="x" * 32 * MiB))), "load", "FormatError",
         "unknown activation", 200, None),
@@ -235,13 +235,13 @@ CASES = {
         NOT_READ, None),
     "project: a data seed of 2**31": (
         lambda d: _write(d, "seed.json", _json(_project(data={"seed": 2**31}))), "load_project", "FormatError",
-        "the data seed must be an integer from 0 to 2,147,483,647, got 2147483648", NOT_READ, None),
+        "the data seed must be from 0 to 2,147,483,647, got 2147483648", NOT_READ, None),
     "project: a batch of 2**31": (
         lambda d: _write(d, "batch.json", _json(_project(training={"batch_size": 2**31}))), "load_project",
-        "FormatError", "batch_size must be an integer from 1 to 1,000,000", NOT_READ, None),
+        "FormatError", "batch_size must be a positive integer or 'all' (at most 1,000,000)", NOT_READ, None),
     "project: 2**31 samples": (
         lambda d: _write(d, "samples.json", _json(_project(data={"n_samples": 2**31}))), "load_project",
-        "FormatError", "n_samples must be an integer from 2 to 1,000,000", NOT_READ, None),
+        "FormatError", "n_samples must be from 2 to 1,000,000", NOT_READ, None),
     "project: noise of 1e300": (
         lambda d: _write(d, "noise.json", _json(_project(data={"noise": 1e300}))), "load_project", "FormatError",
         "noise must be from 0 to 0.5", NOT_READ, None),

@@ -156,7 +156,7 @@ BAD = {  # name: (change to a valid document, what the message must say)
     "unknown dataset": (_with("data", source="mnist"), "unknown dataset 'mnist'"),
     "unknown feature": (_with("data", features=["x3"]), r"unknown input features \['x3'\]"),
     "unknown activation": (_with("network", hidden=[[4, "gelu"]]), "unknown activation 'gelu'"),
-    "absurd layer": (_with("network", hidden=[[10**9, "tanh"]]), "hidden layer 0 units must be an integer from 1 to 4,096"),
+    "absurd layer": (_with("network", hidden=[[10**9, "tanh"]]), "hidden layer 0 units must be from 1 to 100,000"),
     "softmax hidden": (_with("network", hidden=[[4, "softmax"]]), "softmax is for the output layer only"),
     "unknown optimizer": (_with("training", optimizer="rmsprop"), "unknown optimizer 'rmsprop'"),
     "negative learning rate": (_with("training", learning_rate=-1.0), "learning_rate must be above 0"),
@@ -371,7 +371,7 @@ def test_opening_refuses_a_loss_that_does_not_fit_the_output(tmp_path):
 
 
 def test_what_loading_would_refuse_is_never_saved(tmp_path):
-    with pytest.raises(ValueError, match="the data seed must be an integer from 0 to 2,147,483,647"):
+    with pytest.raises(ValueError, match="the data seed must be from 0 to 2,147,483,647"):
         save_project(tmp_path / "p.json", DataSpec(seed=2**31), NetworkSpec(), TrainingConfig())
     long = History(train_loss=[0.5] * (limits.MAX_EPOCHS + 1))
     with pytest.raises(ValueError, match="a history of 1,000,001 epochs; projects keep at most 1,000,000"):

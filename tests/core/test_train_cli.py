@@ -186,4 +186,4 @@ def test_a_project_whose_settings_the_window_cannot_show_is_refused(tmp_path, mo
     doc = {"format": "backprop-playground-project", "version": 1, "data": {"seed": 2**31}}
     Path("p.json").write_text(json.dumps(doc))
     assert train.main(["p.json", "--epochs", "1"]) == 1
-    assert "the data seed must be an integer from 0 to 2,147,483,647" in capsys.readouterr().err
+    assert "the data seed must be from 0 to 2,147,483,647" in capsys.readouterr().err
