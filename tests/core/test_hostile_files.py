@@ -200,14 +200,17 @@ CASES = {
         "FormatError", "header length", 100, None),
     "safetensors: a header of empty lists": (
         lambda d: _write(d, "lists.safetensors", _safetensors_raw(_repeated(b"[],", MiB))), "load",
-        "FormatError", "no __metadata__", 150, None),
+        "FormatError", "the header must be a JSON object, got list", 150, None),
     "safetensors: a tensor of 149 GiB": (
         lambda d: _write(d, "huge.safetensors", _safetensors_header({"__metadata__": {"config": _config()},
             "0.weight": {"dtype": "F64", "shape": [200_000, 100_000], "data_offsets": [0, 160_000_000_000]},
             "0.bias": {"dtype": "F64", "shape": [3], "data_offsets": [160_000_000_000, 160_000_000_024]},
             "2.weight": {"dtype": "F64", "shape": [1, 3], "data_offsets": [160_000_000_024, 160_000_000_048]},
             "2.bias": {"dtype": "F64", "shape": [1], "data_offsets": [160_000_000_048, 160_000_000_056]}})),
-        "load", "FormatError", "0.weight has shape [200000, 100000]", NOT_READ, None),
+        "load", "FormatError", "the tensors' data offsets do not tile the data section", NOT_READ, None),
+    "safetensors: written by PyTorch, a FIFO beside it for its activations": (
+        lambda d: _fifo(d, "torch.safetensors.json") and _write(d, "torch.safetensors", _torch_safetensors()), "load",
+        "ActivationsNeeded", "written by PyTorch without the network's activations", NOT_READ, None),
     "npz: a million directory records": (
         lambda d: _write(d, "records.npz", _directory_flood(1_000_000)), "load", "FormatError", "zip entries", 200, None),
     "npz: a header declaring a 149 GiB array": (
@@ -292,6 +295,12 @@ CASES = {
     "csv: a folder": (lambda d: (d / "folder.csv").mkdir() or str(d / "folder.csv"), "prepare_csv", "DatasetError",
                       "folder", NOT_READ, None),
 }
+
+
+def _torch_safetensors() -> bytes:
+    """The state_dict of ``torch.nn.Sequential(torch.nn.Linear(2, 3))``, as PyTorch writes it: no metadata."""
+    from safetensors.numpy import save
+    return save({"0.weight": np.ones((3, 2)), "0.bias": np.ones(3)})
 
 
 def _safetensors_header(header: dict) -> bytes:
