@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import limits
+
 
 class Activation:
     """``a = f(z)``; ``backward`` turns the upstream ``dJ/da`` into ``dJ/dz``."""
@@ -130,10 +132,11 @@ ALIASES = {"identity": "linear", "logistic": "sigmoid", "silu": "swish"}
 
 def canonical_name(name: str) -> str:
     """The stored name for ``name`` or one of its aliases; ValueError otherwise."""
-    key = str(name).strip().lower()
+    key = str(name)
+    key = key.strip().lower() if len(key) <= limits.MAX_NAME_CHARS else ""  # no copies of a huge string
     key = ALIASES.get(key, key)
     if key not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {name!r}; expected one of {', '.join(ACTIVATIONS)}")
+        raise ValueError(f"unknown activation {limits.excerpt(name)}; expected one of {', '.join(ACTIVATIONS)}")
     return key
 
 

@@ -30,12 +30,11 @@ import base64
 import binascii
 import copy
 import math
-import reprlib
 from dataclasses import dataclass
 
 import numpy as np
 
-from . import io, optimizers
+from . import io, limits, optimizers
 from .io import FormatError
 from .network import Network
 from .trainer import History, Trainer
@@ -340,7 +339,7 @@ class _Reader:
     def __init__(self, dtype, shapes):
         if dtype not in ("float32", "float64"):
             raise FormatError(f"checkpoints.dtype must be 'float32' or 'float64', got {_short(dtype)}")
-        if not isinstance(shapes, list) or not 1 <= len(shapes) <= io.MAX_LAYERS or not all(
+        if not isinstance(shapes, list) or not 1 <= len(shapes) <= limits.MAX_HIDDEN_LAYERS + 1 or not all(
                 isinstance(s, list) and len(s) == 2 and all(isinstance(d, list) for d in s) for s in shapes):
             raise FormatError("checkpoints.shapes must list [kernel shape, bias shape] per layer, "
                               f"got {_short(shapes)}")
@@ -354,9 +353,7 @@ class _Reader:
                 raise FormatError(f"checkpoints.shapes: layer {i} has kernel {_short(kernel)} and bias "
                                   f"{_short(bias)}, which do not fit the layers before")
             layers.append(units)
-        sizes = [n_inputs] + layers
-        if sum((a + 1) * b for a, b in zip(sizes, sizes[1:])) > io.MAX_PARAMETERS:
-            raise FormatError(f"checkpoints.shapes hold more than {io.MAX_PARAMETERS:,} parameters")
+        limits.check_network([n_inputs] + layers, lambda message: FormatError(f"checkpoints.shapes: {message}"))
         self.dtype = np.dtype(dtype)
         self.shapes = [shape for kernel, bias in shapes for shape in (tuple(kernel), tuple(bias))]
         # a trainer of this shape checks the states, as it would when loading them
@@ -422,4 +419,4 @@ def _positive(value, what: str) -> int:
 
 
 def _short(value) -> str:
-    return reprlib.repr(value)
+    return limits.excerpt(value)

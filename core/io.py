@@ -31,22 +31,22 @@ Version 1 (a bare network, without the last two keys) still loads.
 - ``.onnx`` (export only): see ``core.onnx_export``; the whole model, raw columns in, answers out.
 - ``.py``: see ``core.torch_script``; a PyTorch script, with its weights in a .safetensors beside it.
 
-Loaders read at most ``MAX_FILE_BYTES``, check names, shapes, dtypes, sizes and values, and only then
-build the model. Any bad file raises ``FormatError``; nothing is unpickled or executed. Writers
-write a temporary file in the same folder and rename it, so a crash never leaves a half-written file.
+Loaders read only regular files, at most ``limits.MAX_FILE_BYTES`` of them, check names, shapes,
+dtypes, sizes and values against ``core.limits`` before anything large is allocated, and only then
+build the model. Any bad or unreadable file raises ``FormatError`` with a one-line message; nothing
+is unpickled or executed. Writers refuse what the loaders would refuse, and write a temporary file in
+the same folder and rename it, so a crash never leaves a half-written file.
 """
 from __future__ import annotations
 
+import gc
 import importlib
 import json
 import math
 import os
 import re
-import reprlib
-import struct
 import tempfile
 import zipfile
-import zlib
 from contextlib import contextmanager
 from dataclasses import replace
 from io import BytesIO
@@ -54,9 +54,10 @@ from pathlib import Path
 
 import numpy as np
 
-from . import activations, spec
+from . import activations, limits, spec
+from .files import file_name, read_file
 from .model import Model
-from .network import MAX_UNITS, Network
+from .network import Network
 from .preprocessing import Preprocessing
 
 FORMAT = "backprop-playground-weights"
@@ -64,11 +65,6 @@ VERSION = 2
 SAVE_SUFFIXES = (".npz", ".json", ".safetensors", ".onnx")  # weights formats; ``save`` also writes .py scripts
 SCRIPT_SUFFIX = ".py"
 LOAD_SUFFIXES = (".npz", ".json", ".safetensors")
-MAX_LAYERS = 1_000
-MAX_PARAMETERS = 10_000_000
-MAX_FILE_BYTES = 256 * 2**20  # 10 M parameters written as JSON text fit
-MAX_HEADER_BYTES = 16 * 2**20  # a safetensors header or an .npz config
-MAX_SIDECAR_BYTES = 64 * 2**10  # a hand-written list of activations
 ONNX_OPSET = 17
 ONNX_IR_VERSION = 8  # the IR version that goes with opset 17, so older runtimes read the file too
 
@@ -80,7 +76,10 @@ TORCH_NAMES = {"leakyrelu": "leaky_relu", "none": "linear"}
 
 
 class FormatError(ValueError):
-    """A weights or project file that cannot be read, with a message that says what is wrong."""
+    """A weights or project file that cannot be read, with a one-line message that says what is wrong."""
+
+    def __init__(self, message=""):
+        super().__init__(limits.one_line(message))
 
 
 class ActivationsNeeded(FormatError):
@@ -105,14 +104,13 @@ def save(net: Network, path, *, preprocessing: Preprocessing | None = None,
     ONNX graphs compute in ``onnx_dtype``, by default the network's own dtype, so ONNX Runtime
     returns what ``predict`` returns; pass "float32" for runtimes without float64 kernels.
 
-    ValueError (FormatError for an unknown suffix) for non-finite weights or a preprocessing that
-    does not fit the network; OSError when the file cannot be written.
+    ValueError (FormatError for an unknown suffix) for non-finite weights, a preprocessing that does
+    not fit the network, or a file that ``load`` would refuse as too large; OSError when the file
+    cannot be written.
     """
     path = Path(path)
     suffix = path.suffix.lower()
-    if suffix not in (*SAVE_SUFFIXES, SCRIPT_SUFFIX):
-        raise FormatError(f"cannot save {path.name!r}: unknown suffix {path.suffix!r}; "
-                          f"expected one of {', '.join(SAVE_SUFFIXES)} or {SCRIPT_SUFFIX}")
+    _check_suffix(path)
     for name, array in _named_arrays(net):
         if not np.isfinite(array).all():
             raise ValueError(f"cannot save: {name} has NaN or infinite values")
@@ -124,13 +122,24 @@ def save(net: Network, path, *, preprocessing: Preprocessing | None = None,
         from . import torch_script
         weights = path.with_suffix(".safetensors")
         text = torch_script.script_text(model, weights.name)  # checks the model before anything is written
-        atomic_write(weights, _safetensors_bytes(model))
+        data = _safetensors_bytes(model)
+        check_loadable(data, ".safetensors", f"the weights of {file_name(path)}", "the network is too large")
+        atomic_write(weights, data)
         atomic_write(path, text.encode("utf-8"))
     else:
-        atomic_write(path, _WRITERS[suffix](model))
+        data = _WRITERS[suffix](model)
+        check_loadable(data, suffix, f"the {suffix} file of this network",
+                       "use .npz or .safetensors" if suffix == ".json" else "the network is too large")
+        atomic_write(path, data)
 
 
-def load(path, *, activations=None) -> Model:
+def _check_suffix(path: Path) -> None:
+    if path.suffix.lower() not in (*SAVE_SUFFIXES, SCRIPT_SUFFIX):
+        raise FormatError(f"cannot save {file_name(path)}: unknown suffix {limits.excerpt(path.suffix)}; "
+                          f"expected one of {', '.join(SAVE_SUFFIXES)} or {SCRIPT_SUFFIX}")
+
+
+def load(path, *, activations=None, should_stop=None) -> Model:
     """Read a .npz, .json or .safetensors file written by ``save``, or a .safetensors written by
     PyTorch: the state_dict of a ``torch.nn.Sequential`` of ``Linear`` layers and activation modules.
     Such a file says nothing of its activations: give one name per Linear layer in ``activations``
@@ -139,36 +148,52 @@ def load(path, *, activations=None) -> Model:
 
         {"activations": ["relu", "relu", "linear"]}
 
-    FormatError for a bad or unsupported file (ActivationsNeeded when only the activations are
-    missing); OSError when it cannot be read.
+    FormatError for a bad, unsupported or unreadable file (missing, not a regular file, too large;
+    ActivationsNeeded when only the activations are missing); ``limits.Cancelled`` if
+    ``should_stop()`` turns true while the file is read.
     """
     path = Path(path)
     suffix = path.suffix.lower()
     reader = _READERS.get(suffix)
     if reader is None:
         hint = "; .onnx files are for other tools (export only)" if suffix == ".onnx" else ""
-        raise FormatError(f"cannot load {path.name!r}: expected one of {', '.join(LOAD_SUFFIXES)}{hint}")
+        raise FormatError(f"cannot load {file_name(path)}: expected one of {', '.join(LOAD_SUFFIXES)}{hint}")
     if activations is not None and suffix != ".safetensors":
         raise ValueError("activations are for .safetensors files written by PyTorch")
-    data = read_file(path)
+    data = read_file(path, limits.MAX_FILE_BYTES[suffix], FormatError, should_stop)
     try:
-        if suffix != ".safetensors":
-            return reader(data)
-        try:
-            return reader(data, activations)
-        except ActivationsNeeded:
-            sidecar = path.with_name(path.name + ".json")
-            if activations is not None or not sidecar.is_file():
-                raise
-            return reader(data, _sidecar_activations(sidecar))
+        with reading(path, suffix):
+            if suffix != ".safetensors":
+                return reader(data)
+            try:
+                return reader(data, activations)
+            except ActivationsNeeded:
+                sidecar = path.with_name(path.name + ".json")
+                if activations is not None or not sidecar.is_file():
+                    raise
+                return reader(data, _sidecar_activations(sidecar))
     except ActivationsNeeded as error:
-        raise ActivationsNeeded(f"{path.name}: {error}", error.layers) from None
+        raise ActivationsNeeded(f"{file_name(path)}: {error}", error.layers) from None
+
+
+@contextmanager
+def reading(path, suffix: str):
+    """``with reading(path, ".json"):`` turns every failure to make sense of a file's bytes into a
+    FormatError that starts with the file's name; a missing library, a stop on request and
+    ActivationsNeeded (which the caller names) pass."""
+    try:
+        yield
+    except (limits.Cancelled, ImportError, ActivationsNeeded):
+        raise
     except FormatError as error:
-        raise FormatError(f"{path.name}: {error}") from None
+        raise FormatError(f"{file_name(path)}: {error}") from None
     except RecursionError:
-        raise FormatError(f"{path.name}: nested too deeply") from None
-    except _PARSE_ERRORS as error:  # the libraries' own complaints about a malformed file
-        raise FormatError(f"{path.name}: not a valid {path.suffix} file ({error})") from None
+        raise FormatError(f"{file_name(path)}: nested too deeply") from None
+    except MemoryError:
+        raise FormatError(f"{file_name(path)}: too large to load into memory") from None
+    except Exception as error:  # the libraries' own complaints about malformed bytes
+        raise FormatError(f"{file_name(path)}: not a valid {suffix} file "
+                          f"({type(error).__name__}: {limits.one_line(error, 120)})") from None
 
 
 def as_model(net: Network, preprocessing: Preprocessing | None = None,
@@ -208,8 +233,10 @@ def network_to_dict(net: Network, preprocessing: Preprocessing | None = None,
 def network_from_dict(doc) -> Model:
     """The inverse of ``network_to_dict``; FormatError for anything else."""
     n_inputs, layers, dtype = _read_config(doc)
-    weights = [(_json_array(entry.get("kernel"), f"kernel_{i}"), _json_array(entry.get("bias"), f"bias_{i}"))
-               for i, entry in enumerate(doc["layers"])]
+    sizes = [n_inputs] + [units for units, _ in layers]
+    weights = [(_json_array(entry.get("kernel"), f"kernel_{i}", (n_in, n_out)),
+                _json_array(entry.get("bias"), f"bias_{i}", (n_out,)))
+               for i, (entry, n_in, n_out) in enumerate(zip(doc["layers"], sizes, sizes[1:]))]
     return _build(n_inputs, layers, dtype, weights, doc)
 
 
@@ -229,7 +256,8 @@ def metadata(model: Model) -> dict:
 
 # --- files ------------------------------------------------------------------------------------
 def atomic_write(path, data: bytes) -> None:
-    """Write ``data`` to a temporary file beside ``path``, then rename it over ``path``."""
+    """Write ``data`` to a temporary file beside ``path``, then rename it over ``path``. Through a
+    symbolic link, the file the link points to is replaced and the link stays."""
     with atomic_file(path) as tmp:
         with open(tmp, "wb") as f:
             f.write(data)
@@ -239,8 +267,8 @@ def atomic_write(path, data: bytes) -> None:
 def atomic_file(path):
     """A temporary path beside ``path`` (with its suffix) for a writer that needs a file name; when
     the block ends without error, the file is flushed to disk and renamed over ``path``, otherwise
-    deleted."""
-    path = Path(path)
+    deleted. Through a symbolic link, the file the link points to is replaced and the link stays."""
+    path = Path(os.path.realpath(path))
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=f".tmp{path.suffix}")
     os.close(fd)
     try:
@@ -258,6 +286,37 @@ def atomic_file(path):
         raise
 
 
+def check_writable(path, error=ValueError) -> None:
+    """Refuse (``error``) a path that ``atomic_write`` could not write: a folder, or a file whose
+    folder is missing or not writable (links followed, as ``atomic_write`` follows them)."""
+    target = Path(os.path.realpath(path))
+    folder = limits.one_line(target.parent, limits.EXCERPT_CHARS)
+    if target.is_dir():
+        raise error(f"cannot write {file_name(path)}: it is a folder")
+    if not target.parent.is_dir():
+        raise error(f"cannot write {file_name(path)}: the folder {folder} does not exist")
+    if not os.access(target.parent, os.W_OK | os.X_OK):
+        raise error(f"cannot write {file_name(path)}: the folder {folder} is not writable")
+
+
+def check_savable(path, net: Network | None = None) -> None:
+    """Refuse (ValueError) a path that ``save`` could not write a network to, before it is trained: an
+    unknown suffix, a folder missing or not writable, or, given ``net``, a .json file that loading
+    could refuse once trained: as large as its weights can make it (26 characters a float, with its
+    separator; a list per kernel row), or as costly to parse."""
+    path = Path(path)
+    _check_suffix(path)
+    check_writable(path)
+    if net is None or path.suffix.lower() != ".json":
+        return
+    n_parameters = sum(p.size for p in net.parameters)
+    text = 26 * n_parameters + limits.MiB
+    memory = 3 * text + 40 * n_parameters + 96 * sum(layer.n_in + 1 for layer in net.layers)
+    if text > limits.MAX_FILE_BYTES[".json"] or memory > limits.MAX_JSON_MEMORY:
+        raise ValueError(f"cannot save {file_name(path)}: a .json file of {n_parameters:,} parameters could be too "
+                         "large to load again; use .npz or .safetensors")
+
+
 def _mode_for(path: Path) -> int:
     """The mode of the file being replaced, or what a plain ``open`` would give a new one."""
     try:
@@ -268,24 +327,56 @@ def _mode_for(path: Path) -> int:
         return 0o666 & ~umask
 
 
-def read_file(path, limit: int | None = None) -> bytes:
-    """The whole file, refused with FormatError if it is larger than ``limit`` (``MAX_FILE_BYTES``)."""
-    limit = MAX_FILE_BYTES if limit is None else limit
-    with open(path, "rb") as f:
-        data = f.read(limit + 1)
+def check_loadable(data: bytes, suffix: str, what: str, advice: str) -> None:
+    """Refuse (ValueError, ending with ``advice``) writing ``data`` as a ``suffix`` file that loading
+    would refuse as too large."""
+    limit = limits.MAX_FILE_BYTES[suffix]
     if len(data) > limit:
-        raise FormatError(f"{Path(path).name} is larger than {limit:,} bytes")
-    return data
+        raise ValueError(f"{what} would take {limits.size_text(len(data))}, more than the {limits.size_text(limit)} "
+                         f"a {suffix} file may hold: {advice}")
+    if suffix == ".json":
+        try:
+            check_json_memory(data, what, ValueError)
+        except ValueError as error:
+            raise ValueError(f"{error}: {advice}") from None
+
+
+def json_memory(data: bytes) -> int:
+    """An upper bound of the bytes that parsing ``data`` as JSON takes, from counts of its characters.
+
+    A list costs at most 96 bytes (one item with its spare slots), an object 160, a value after a comma
+    40 (a float and its slot), a string 80 beyond its characters; the text itself is held twice (the
+    bytes and the decoded str, up to 4 bytes a character). Measured: ``[[[[1]]]],…`` takes 40 bytes a
+    byte of text and this says 45; ``{"a":{"b":{"c":1}}},…`` 30 for 41; ``[],[],…`` 26 for 48.
+    """
+    text = len(data) if data.isascii() else 4 * len(data)
+    return (len(data) + 2 * text + 96 * data.count(b"[") + 160 * data.count(b"{") + 40 * data.count(b",")
+            + 40 * data.count(b'"'))
+
+
+def check_json_memory(data: bytes, what: str, error=FormatError) -> None:
+    """Refuse JSON text whose parsed form could take more than ``limits.MAX_JSON_MEMORY``."""
+    need = json_memory(data)
+    if need > limits.MAX_JSON_MEMORY:
+        raise error(f"{what} has too many values for its size to be read: parsing it could take "
+                    f"{limits.size_text(need)} of memory; the limit is {limits.size_text(limits.MAX_JSON_MEMORY)}")
 
 
 def parse_json(data: bytes, what: str = "file"):
-    """JSON from bytes; FormatError for invalid or too deeply nested text."""
+    """JSON from bytes (a UTF-8 byte order mark is allowed); FormatError for invalid, too deeply
+    nested or, for its size, too many values (checked before parsing)."""
+    check_json_memory(data, f"the {what}")
+    collecting = gc.isenabled()
+    gc.disable()  # millions of new lists would set off collections that find nothing, for seconds
     try:
-        return json.loads(data.decode("utf-8"))
+        return json.loads(data.decode("utf-8-sig"))
     except RecursionError:
         raise FormatError(f"the {what} is nested too deeply") from None
     except ValueError as error:  # JSONDecodeError, UnicodeDecodeError, an over-long integer
-        raise FormatError(f"the {what} is not valid JSON ({error})") from None
+        raise FormatError(f"the {what} is not valid JSON ({limits.one_line(error, 120)})") from None
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def dump_json(doc, indent: str = "") -> str:
@@ -314,12 +405,12 @@ def config(model: Model) -> dict:
 def check_version(doc: dict, format_name: str, newest: int) -> int:
     """The document's version after checking its format name; FormatError for a newer or odd one."""
     if doc.get("format") != format_name:
-        raise FormatError(f"format is {doc.get('format')!r}, expected {format_name!r}")
+        raise FormatError(f"format is {limits.excerpt(doc.get('format'))}, expected {format_name!r}")
     version = doc.get("version")
     if isinstance(version, bool) or not isinstance(version, int) or version < 0:
-        raise FormatError(f"version must be a non-negative integer, got {version!r}")
+        raise FormatError(f"version must be a non-negative integer, got {limits.excerpt(version)}")
     if version > newest:
-        raise FormatError(f"version {version} was written by a newer Backprop Playground; "
+        raise FormatError(f"version {limits.excerpt(version)} was written by a newer Backprop Playground; "
                           f"this one reads up to version {newest}")
     return version
 
@@ -333,12 +424,12 @@ def _read_config(config) -> tuple[int, list, np.dtype]:
         raise FormatError(f"unsupported version {version!r}")
     if version == 1 and {"preprocessing", "training"} & set(config):
         raise FormatError("a version 1 file has no preprocessing or training settings")
-    n_inputs = _count(config.get("n_inputs"), "n_inputs")
     if config.get("dtype") not in ("float32", "float64"):
-        raise FormatError(f"dtype must be 'float32' or 'float64', got {config.get('dtype')!r}")
+        raise FormatError(f"dtype must be 'float32' or 'float64', got {_short(config.get('dtype'))}")
     entries = config.get("layers")
-    if not isinstance(entries, list) or not 1 <= len(entries) <= MAX_LAYERS:
-        raise FormatError(f"layers must be a list of 1 to {MAX_LAYERS} layers, got {_short(entries)}")
+    if not isinstance(entries, list) or not 1 <= len(entries) <= limits.MAX_HIDDEN_LAYERS + 1:
+        raise FormatError(f"layers must be a list of 1 to {limits.MAX_HIDDEN_LAYERS + 1} layers, "
+                          f"got {_short(entries)}")
     layers = []
     for i, entry in enumerate(entries):
         if not isinstance(entry, dict):
@@ -352,18 +443,9 @@ def _read_config(config) -> tuple[int, list, np.dtype]:
             raise FormatError(f"layer {i}: activation must be a name, got {_short(entry.get('activation'))}")
         if act == "softmax" and i != len(entries) - 1:
             raise FormatError(f"layer {i}: softmax is for the output layer only")
-        layers.append((_count(entry.get("units"), f"layer {i} units"), act))
-    sizes = [n_inputs] + [units for units, _ in layers]
-    n_parameters = sum((n_in + 1) * n_out for n_in, n_out in zip(sizes, sizes[1:]))
-    if n_parameters > MAX_PARAMETERS:
-        raise FormatError(f"the network has {n_parameters:,} parameters; the limit is {MAX_PARAMETERS:,}")
-    return n_inputs, layers, np.dtype(config["dtype"])
-
-
-def _count(value, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_UNITS:
-        raise FormatError(f"{what} must be an integer from 1 to {MAX_UNITS}, got {_short(value)}")
-    return value
+        layers.append((entry.get("units"), act))
+    limits.check_network([config.get("n_inputs")] + [units for units, _ in layers], FormatError)
+    return config["n_inputs"], layers, np.dtype(config["dtype"])
 
 
 def _build(n_inputs: int, layers: list, dtype: np.dtype, weights: list, config=None) -> Model:
@@ -402,19 +484,10 @@ def _read_parts(config: dict, n_inputs: int, layers: list):
 
 
 def _read_training(values) -> spec.TrainingConfig:
-    """The training settings, checked as a project's are: JSON types, then the trainer's own checks."""
-    from .losses import LOSSES
-    from .trainer import Trainer
-
+    """The training settings, checked as a project's are, against ``core.limits``."""
     try:
         training = spec.from_dict(spec.TrainingConfig, values)
-        if not (isinstance(training.seed, int) and not isinstance(training.seed, bool) and training.seed >= 0):
-            raise ValueError(f"seed must be a non-negative integer, got {_short(training.seed)}")
-        if training.loss is not None and training.loss not in LOSSES:
-            raise ValueError(f"unknown loss {_short(training.loss)}; expected one of {', '.join(LOSSES)}")
-        # the trainer's checks of every other setting, on a one-weight stand-in network
-        Trainer(Network(1, [(1, "linear")]), "mse", training.optimizer, training.learning_rate,
-                training.batch_size, training.regularization, training.reg_rate, training.seed)
+        training.check()
     except (ValueError, TypeError) as error:  # TypeError: a list where a name should be, and the like
         raise FormatError(f"training: {error}") from None
     return training
@@ -425,22 +498,25 @@ def _task_of(net: Network) -> str:
     return {"sigmoid": "binary", "softmax": "multiclass"}.get(net.spec[-1][1], "regression")
 
 
-def _json_array(value, name: str) -> np.ndarray:
-    """Nested lists of numbers → float64 array; FormatError for strings, booleans, ragged lists."""
+def _json_array(value, name: str, shape: tuple) -> np.ndarray:
+    """Nested lists of numbers → float64 array; FormatError for strings, booleans, ragged lists,
+    and (before converting anything) a list whose length is not the first of ``shape``."""
     if not isinstance(value, list):
         raise FormatError(f"{name} must be a list of numbers, got {_short(value)}")
+    if len(value) != shape[0]:
+        raise FormatError(f"{name} has length {len(value):,}; the config says shape {shape}")
     try:
         array = np.array(value)
     except (ValueError, OverflowError):  # ragged, or too deep for an ndarray
         raise FormatError(f"{name} is not a rectangular list of numbers") from None
     if array.dtype.kind not in "iuf":  # strings, booleans, objects (huge integers) are not weights
         raise FormatError(f"{name} must hold numbers only, got {array.dtype}")
-    return array.astype(np.float64)
+    return array.astype(np.float64, copy=False)
 
 
 def _short(value) -> str:
     """A repr for messages, bounded however large the value is."""
-    return reprlib.repr(value)
+    return limits.excerpt(value)
 
 
 def _named_arrays(net: Network):
@@ -477,32 +553,54 @@ def _npz_bytes(model: Model) -> bytes:
 
 
 def _npz_network(data: bytes) -> Model:
+    # zipfile reads the whole central directory first: bound its records (each starts so) beforehand
+    if data.count(b"PK\x01\x02") > limits.MAX_ZIP_ENTRIES:
+        raise FormatError(f"more than {limits.MAX_ZIP_ENTRIES:,} zip entries; a network has at most "
+                          f"{2 * limits.MAX_HIDDEN_LAYERS + 3} arrays")
     with zipfile.ZipFile(BytesIO(data)) as archive:
         members = {info.filename: info for info in archive.infolist()}
-    if len(members) > 2 * MAX_LAYERS + 1:
-        raise FormatError(f"{len(members)} arrays; at most {2 * MAX_LAYERS + 1} are expected")
-    if "config.npy" not in members:
-        raise FormatError(f"no config array; found {_short(sorted(members))}")
-    if members["config.npy"].file_size > MAX_HEADER_BYTES:  # sizes checked before decompressing (zip bombs)
-        raise FormatError(f"the config unpacks to {members['config.npy'].file_size:,} bytes")
-    with np.load(BytesIO(data), allow_pickle=False) as npz:
-        doc = npz["config"]
-        if not isinstance(doc, np.ndarray) or doc.dtype.kind != "U" or doc.shape != ():
-            raise FormatError("config must be a JSON string (a 0-d unicode array)")
-        doc = parse_json(str(doc).encode("utf-8"), "config")
+        if "config.npy" not in members:
+            raise FormatError(f"no config array; found {limits.excerpt(sorted(members))}")
+        config = _npy(archive, members["config.npy"], "config", ())
+        doc = parse_json(str(config).encode("utf-8"), "config")
         n_inputs, layers, dtype = _read_config(doc)
         sizes = [n_inputs] + [units for units, _ in layers]
-        expected = {"config.npy": MAX_HEADER_BYTES}
+        shapes = {}
         for i, (n_in, n_out) in enumerate(zip(sizes, sizes[1:])):
-            expected[f"kernel_{i}.npy"] = n_in * n_out * 8 + 4096  # float64 data and a generous .npy header
-            expected[f"bias_{i}.npy"] = n_out * 8 + 4096
-        if set(members) != set(expected):
-            raise FormatError(f"expected arrays {_short(sorted(expected))}, found {_short(sorted(members))}")
-        for name, info in members.items():
-            if info.file_size > expected[name]:
-                raise FormatError(f"{name} unpacks to {info.file_size:,} bytes, more than its shape needs")
-        weights = [(npz[f"kernel_{i}"], npz[f"bias_{i}"]) for i in range(len(layers))]
+            shapes[f"kernel_{i}"], shapes[f"bias_{i}"] = (n_in, n_out), (n_out,)
+        if set(members) != {"config.npy", *(f"{name}.npy" for name in shapes)}:
+            expected = sorted(["config.npy", *(f"{name}.npy" for name in shapes)])
+            raise FormatError(f"expected arrays {limits.excerpt(expected)}, found {limits.excerpt(sorted(members))}")
+        arrays = {name: _npy(archive, members[f"{name}.npy"], name, shape) for name, shape in shapes.items()}
+    weights = [(arrays[f"kernel_{i}"], arrays[f"bias_{i}"]) for i in range(len(layers))]
     return _build(n_inputs, layers, dtype, weights, doc)
+
+
+def _npy(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, shape: tuple) -> np.ndarray:
+    """The array of one .npy member, its header checked against ``shape`` (and a float or unicode
+    dtype) before its data is read, so a header declaring a huge array allocates nothing."""
+    most = limits.MAX_HEADER_BYTES if name == "config" else math.prod(shape) * 8 + 4096  # float64 and a header
+    if info.file_size > most:  # the unpacked size, checked before unpacking anything (zip bombs)
+        raise FormatError(f"{name} unpacks to {info.file_size:,} bytes, more than its shape needs")
+    header_readers = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+    with archive.open(info) as f:
+        version = np.lib.format.read_magic(f)
+        if version not in header_readers:
+            raise FormatError(f"{name}: unsupported .npy format version {version}")
+        declared, fortran_order, dtype = header_readers[version](f)
+        if name == "config" and dtype.kind != "U":
+            raise FormatError(f"config must be a JSON string (a 0-d unicode array), got {dtype}")
+        if name != "config" and (dtype.kind != "f" or dtype.itemsize not in (4, 8)):
+            raise FormatError(f"{name} must be a float32 or float64 array, got {dtype}")
+        if declared != shape:
+            raise FormatError(f"{name} has shape {limits.excerpt(declared)}; the config says {shape}")
+        size = math.prod(shape) * dtype.itemsize
+        if size > info.file_size:  # the member is smaller than the array it declares
+            raise FormatError(f"{name} declares {size:,} bytes of data, more than the member holds")
+        buffer = f.read(size)
+    if len(buffer) != size:
+        raise FormatError(f"{name} is truncated")
+    return np.frombuffer(buffer, dtype).reshape(shape, order="F" if fortran_order else "C")
 
 
 # --- .json ------------------------------------------------------------------------------------
@@ -564,17 +662,17 @@ def _safetensors_header(data: bytes):
     if len(data) < 8:
         raise FormatError(f"{len(data)} bytes is too short for a safetensors file")
     header_size = int.from_bytes(data[:8], "little")
-    if header_size > min(len(data) - 8, MAX_HEADER_BYTES):  # checked before the header is trusted
+    if header_size > min(len(data) - 8, limits.MAX_HEADER_BYTES):  # checked before the header is trusted
         raise FormatError(f"header length {header_size:,} bytes exceeds the file or the "
-                          f"{MAX_HEADER_BYTES // 2**20} MiB limit")
+                          f"{limits.size_text(limits.MAX_HEADER_BYTES)} limit")
     header = parse_json(data[8:8 + header_size], "safetensors header")
     if not isinstance(header, dict):
         raise FormatError(f"the header must be a JSON object, got {type(header).__name__}")
     meta = header.pop("__metadata__", None)
     if meta is not None and not (isinstance(meta, dict) and all(isinstance(v, str) for v in meta.values())):
         raise FormatError("__metadata__ must map names to text")
-    if len(header) > 2 * MAX_LAYERS:
-        raise FormatError(f"{len(header):,} tensors; at most {2 * MAX_LAYERS} are expected")
+    if len(header) > 2 * (limits.MAX_HIDDEN_LAYERS + 1):
+        raise FormatError(f"{len(header):,} tensors; at most {2 * (limits.MAX_HIDDEN_LAYERS + 1)} are expected")
     spans = []
     for name, info in header.items():
         if not isinstance(info, dict) or info.get("dtype") not in ITEM_SIZES:
@@ -641,10 +739,7 @@ def _torch_network(data: bytes, infos: dict, activations) -> Model:
         i = indices[[gap > 2 for gap in gaps].index(True)]
         raise FormatError(f"several modules follow Linear module {i}; only one activation can sit between "
                           "two Linear layers")
-    sizes = [layers[0][0]] + [n_out for _, n_out in layers]
-    if sum((n_in + 1) * n_out for n_in, n_out in layers) > MAX_PARAMETERS or max(sizes) > MAX_UNITS:
-        raise FormatError(f"the network {'-'.join(map(str, sizes))} is beyond the limits "
-                          f"({MAX_PARAMETERS:,} parameters, {MAX_UNITS:,} units a layer)")
+    limits.check_network([layers[0][0]] + [n_out for _, n_out in layers], FormatError)
     module_after = [gap == 2 for gap in gaps] + [None]
     if activations is None:
         shapes = ", ".join(f"{n_in}→{n_out}" for n_in, n_out in layers)
@@ -689,7 +784,7 @@ def _activation_names(values, n_layers: int) -> list:
 
 def _sidecar_activations(path: Path) -> list:
     """The activations a user wrote beside a PyTorch file: ``{"activations": ["relu", "linear"]}``."""
-    data = read_file(path, MAX_SIDECAR_BYTES)
+    data = read_file(path, limits.MAX_SIDECAR_BYTES, FormatError)
     doc = parse_json(data, path.name)
     if not isinstance(doc, dict) or set(doc) != {"activations"}:
         raise FormatError(f'{path.name} must be {{"activations": [one name per Linear layer]}}, got {_short(doc)}')
@@ -704,7 +799,3 @@ def _text(value, what: str) -> str:
 
 _WRITERS = {".npz": _npz_bytes, ".json": _json_bytes, ".safetensors": _safetensors_bytes}
 _READERS = {".npz": _npz_network, ".json": _json_network, ".safetensors": _safetensors_network}
-# what NumPy and zipfile raise for malformed bytes: ValueError covers np.load's refusals (object arrays),
-# RuntimeError an encrypted zip member, NotImplementedError an unknown compression method
-_PARSE_ERRORS = (ValueError, KeyError, IndexError, EOFError, OSError, OverflowError, NotImplementedError,
-                 RuntimeError, struct.error, zipfile.BadZipFile, zlib.error)

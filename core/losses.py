@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import limits
 from .activations import Softmax, Sigmoid
 
 
@@ -136,10 +137,11 @@ ALIASES = {"mean_squared_error": "mse", "half_mse": "half_squared_error", "half_
 
 def canonical_name(name: str) -> str:
     """The stored name for ``name`` or one of its aliases; ValueError otherwise."""
-    key = str(name).strip().lower()
+    key = str(name)
+    key = key.strip().lower() if len(key) <= limits.MAX_NAME_CHARS else ""  # no copies of a huge string
     key = ALIASES.get(key, key)
     if key not in LOSSES:
-        raise ValueError(f"unknown loss {name!r:.40}; expected one of {', '.join(LOSSES)}")
+        raise ValueError(f"unknown loss {limits.excerpt(name)}; expected one of {', '.join(LOSSES)}")
     return key
 
 

@@ -3,28 +3,29 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import activations, losses
+from . import activations, limits, losses
 from .layers import Dense
-
-MAX_UNITS = 100_000  # a sane limit for one layer; files declaring more are refused
 
 
 class Network:
     """``Network(n_inputs=2, layers=[(8, "tanh"), (1, "sigmoid")], seed=0)``.
 
     ``layers`` lists ``(units, activation)`` from the first hidden layer to the output.
-    The same seed gives the same initial weights.
+    The same seed gives the same initial weights. Sizes are bounded by ``core.limits``
+    (``check_network``): ValueError, before anything is allocated, for a larger network.
     """
 
     def __init__(self, n_inputs: int, layers, seed=None, dtype=np.float64, weights=None):
         """``weights`` ``[(kernel, bias), ...]``, if given, are copied instead of drawn from ``seed``."""
-        self.n_inputs = _positive_int(n_inputs, "n_inputs")
         self.dtype = np.dtype(dtype)
         if self.dtype not in (np.float32, np.float64):
             raise ValueError(f"dtype must be float32 or float64, not {self.dtype}")
-        spec = [(_positive_int(units, "units"), activations.canonical_name(act)) for units, act in layers]
-        if not spec:
+        layers = list(layers)
+        if not layers:
             raise ValueError("a network needs at least one layer (the output layer)")
+        limits.check_network([n_inputs] + [units for units, _ in layers])
+        self.n_inputs = int(n_inputs)
+        spec = [(int(units), activations.canonical_name(act)) for units, act in layers]
         for _, act in spec[:-1]:
             if act == "softmax":
                 raise ValueError("softmax is for the output layer only")
@@ -126,9 +127,3 @@ class Network:
         if X.ndim != 2 or X.shape[1] != self.n_inputs:
             raise ValueError(f"expected inputs of shape (n_samples, {self.n_inputs}), got {X.shape}")
         return X
-
-
-def _positive_int(value, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 1 <= value <= MAX_UNITS:
-        raise ValueError(f"{what} must be an integer from 1 to {MAX_UNITS}, got {value!r}")
-    return int(value)

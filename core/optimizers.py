@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import limits
+
 
 class Optimizer:
     name = ""
@@ -26,7 +28,7 @@ class Optimizer:
         """The inverse of ``state_dict`` (arrays or nested lists); buffers must match ``params``' shapes.
         ValueError otherwise, and nothing changes."""
         if state.get("name") != self.name:
-            raise ValueError(f"optimizer state of {state.get('name')!r}, not {self.name!r}")
+            raise ValueError(f"optimizer state of {limits.excerpt(state.get('name'))}, not {self.name!r}")
         loaded = {}
         for key in self.buffers:
             lists = state.get(key)
@@ -42,7 +44,7 @@ class Optimizer:
         if hasattr(self, "t"):
             t = state.get("t")
             if isinstance(t, bool) or not isinstance(t, int) or t < 0:
-                raise ValueError(f"optimizer step count must be a non-negative integer, got {t!r}")
+                raise ValueError(f"optimizer step count must be a non-negative integer, got {limits.excerpt(t)}")
             self.t = t
         for key, arrays in loaded.items():
             setattr(self, key, arrays)
@@ -105,5 +107,5 @@ OPTIMIZERS = {cls.name: cls for cls in (SGD, Momentum, Adam)}
 def create(name) -> Optimizer:
     key = str(name).strip().lower()
     if key not in OPTIMIZERS:
-        raise ValueError(f"unknown optimizer {name!r}; expected one of {', '.join(OPTIMIZERS)}")
+        raise ValueError(f"unknown optimizer {limits.excerpt(name)}; expected one of {', '.join(OPTIMIZERS)}")
     return OPTIMIZERS[key]()

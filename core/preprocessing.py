@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from . import datasets
+from . import datasets, limits
 from .datasets import Column, Dataset, DatasetError
 
 MISSING_POLICIES = ("refuse", "drop", "mean", "median", "mode")  # drop happens when reading; the rest here
@@ -301,5 +301,4 @@ def _list(values):
 
 
 def _short(value) -> str:
-    import reprlib
-    return reprlib.repr(value)
+    return limits.excerpt(value)

@@ -26,28 +26,32 @@ file lies inside that folder, so the two can move together; it is made absolute 
 Version 2 is version 3 without ``checkpoints`` and ``runs``; version 1 also lacks ``trainer_state``.
 Version 0, the first layout, kept every setting at the top level: the dataset's ``source`` was
 called ``"dataset"`` and one ``"seed"`` served data, weights and shuffling alike. ``migrate``
-upgrades it. Every problem is reported as ``core.io.FormatError``.
+upgrades it. Every problem with the file is reported as ``core.io.FormatError``.
+
+Opening is all or nothing: ``open_project`` (or ``load_project`` then ``prepare_project``) checks
+every setting against ``core.limits``, prepares the data and checks that the saved weights are those
+of the network built on them, before anything adopts the project. ``save_project`` refuses to write
+what loading would refuse.
 """
 from __future__ import annotations
 
 import math
 import os
-import reprlib
 import typing
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
-from . import activations, datasets, io
+from . import activations, files, io, limits, losses
 from .checkpoints import CheckpointStore
 from .io import FormatError
-from .network import MAX_UNITS, Network
+from .network import Network
 from .runs import MAX_RUNS, PinnedRun
-from .spec import DataSpec, NetworkSpec, TrainingConfig, from_dict, to_dict
-from .trainer import History, Trainer, json_ready
+from .spec import DataSpec, NetworkSpec, Problem, TrainingConfig, from_dict, prepare, to_dict
+from .trainer import History, json_ready
 
 FORMAT = "backprop-playground-project"
 VERSION = 3
-MAX_SAVED_CHECKPOINT_BYTES = 128 * 2**20  # base64 makes it 171 MiB of the io.MAX_FILE_BYTES a file may hold
+MAX_SAVED_CHECKPOINT_BYTES = 128 * 2**20  # base64 makes it 171 MiB of the 256 MiB a project file may hold
 SECTIONS = {"data": DataSpec, "network": NetworkSpec, "training": TrainingConfig}
 
 
@@ -66,11 +70,17 @@ class Project:
 def save_project(path, data: DataSpec, network: NetworkSpec, training: TrainingConfig,
                  net: Network | None = None, history: History | None = None, trainer_state: dict | None = None, *,
                  checkpoints: CheckpointStore | None = None, runs=()) -> None:
-    """Write a project file atomically. ValueError for non-finite weights or history, more than
-    ``MAX_RUNS`` runs, or a file too large to open again (nothing is written then); OSError."""
+    """Write a project file atomically. ValueError for settings out of ``core.limits``, non-finite
+    weights or history, more than ``MAX_RUNS`` runs, or a file too large to open again (nothing is
+    written then); OSError if it cannot be written."""
     path = Path(path)
     if len(runs) > MAX_RUNS:
         raise ValueError(f"{len(runs)} pinned runs; a project keeps at most {MAX_RUNS}")
+    for spec in (data, network, training, *(spec for run in runs for spec in (run.data, run.network, run.training))):
+        spec.check()
+    epochs = max(len(h.train_loss) for h in (history or History(), *(run.history for run in runs)))
+    if epochs > limits.MAX_EPOCHS:
+        raise ValueError(f"a history of {epochs:,} epochs; projects keep at most {limits.MAX_EPOCHS:,}")
     doc = {"format": FORMAT, "version": VERSION, **_settings(data, network, training, path.parent)}
     if net is not None:
         doc["weights"] = io.network_to_dict(net)
@@ -84,10 +94,7 @@ def save_project(path, data: DataSpec, network: NetworkSpec, training: TrainingC
         doc["runs"] = [{"label": run.label, **_settings(run.data, run.network, run.training, path.parent),
                         "history": asdict(run.history), "weights": io.network_to_dict(run.weights)} for run in runs]
     text = (io.dump_json(doc) + "\n").encode("utf-8")
-    if len(text) > io.MAX_FILE_BYTES:
-        raise ValueError(f"the project would take {len(text) / 2**20:,.0f} MiB, more than the "
-                         f"{io.MAX_FILE_BYTES // 2**20} MiB a project may hold: "
-                         "pin fewer runs or lower the checkpoint budget")
+    io.check_loadable(text, ".json", "the project", "pin fewer runs or lower the checkpoint budget")
     io.atomic_write(path, text)
 
 
@@ -97,13 +104,52 @@ def _settings(data: DataSpec, network: NetworkSpec, training: TrainingConfig, fo
     return {"data": to_dict(data), "network": to_dict(network), "training": to_dict(training)}
 
 
-def load_project(path) -> Project:
-    """Read, migrate and check a project file. FormatError for a bad one; OSError if unreadable."""
-    path = Path(path)
+def load_project(path, should_stop=None) -> Project:
+    """Read, migrate and check a project file: its settings within ``core.limits``, its weights and
+    history well formed. FormatError for a bad or unreadable file; ``Cancelled`` on request."""
+    data = files.read_file(path, limits.MAX_FILE_BYTES[".json"], FormatError, should_stop)
+    with io.reading(path, "project"):
+        return _project(migrate(io.parse_json(data, "project")), Path(path).parent)
+
+
+def prepare_project(project: Project, should_stop=None) -> Problem:
+    """The project's data, prepared, once everything in the project is known to work together.
+
+    Before anything adopts a project: its data are prepared (a CSV file read), the network is checked
+    on them against ``core.limits``, the loss against the output layer, and the saved weights must be
+    those of that very network (inputs, layers, outputs, dtype). FormatError when the parts do not
+    fit, DatasetError when the data cannot be prepared, ``Cancelled`` on request.
+    """
+    problem = prepare(project.data, should_stop)
     try:
-        return _project(migrate(io.parse_json(io.read_file(path), "project")), path.parent)
+        output_units, output = project.network.layers(problem)[-1]
+        project.training.check()
+        losses.get(project.training.loss_for(problem)).check_output(activations.get(output), output_units)
+    except ValueError as error:
+        raise FormatError(str(error)) from None
+    if project.weights is not None:
+        check_weights(project.weights, project.network, problem)
+    return problem
+
+
+def check_weights(weights: Network, network: NetworkSpec, problem: Problem) -> None:
+    """FormatError unless ``weights`` are those of ``network`` built on ``problem``: the same inputs,
+    layers (the output layer's units and activation included) and dtype."""
+    layers = network.layers(problem)
+    if (weights.n_inputs, weights.spec, weights.dtype.name) != (problem.n_inputs, layers, network.dtype):
+        raise FormatError(f"the saved weights ({weights.n_inputs} inputs, layers {limits.excerpt(weights.spec)}, "
+                          f"{weights.dtype}) do not fit the network on this data ({problem.n_inputs} inputs, "
+                          f"layers {limits.excerpt(layers)}, {network.dtype})")
+
+
+def open_project(path, should_stop=None) -> tuple[Project, Problem]:
+    """``load_project`` then ``prepare_project``: a project that can be adopted whole, with its data
+    prepared; FormatError or DatasetError (naming the file) if it cannot, ``Cancelled`` on request."""
+    project = load_project(path, should_stop)
+    try:
+        return project, prepare_project(project, should_stop)
     except FormatError as error:
-        raise FormatError(f"{path.name}: {error}") from None
+        raise FormatError(f"{files.file_name(path)}: {error}") from None
 
 
 def migrate(doc) -> dict:
@@ -122,7 +168,7 @@ def _from_version_0(doc: dict) -> dict:
         flat["source"] = flat.pop("dataset")
     unknown = sorted(set(flat) - {f.name for cls in SECTIONS.values() for f in fields(cls)})
     if unknown:
-        raise FormatError(f"unknown version 0 settings {unknown}")
+        raise FormatError(f"unknown version 0 settings {limits.excerpt(unknown)}")
     # each setting goes to the section that has the field; "seed" is in all three, as it served all three
     upgraded = {name: {f.name: flat[f.name] for f in fields(cls) if f.name in flat} for name, cls in SECTIONS.items()}
     extras = {key: doc[key] for key in ("weights", "history") if key in doc}
@@ -134,7 +180,7 @@ def _project(doc: dict, folder: Path) -> Project:
     unknown = sorted(set(doc) - {"format", "version", "weights", "history", "trainer_state", "checkpoints", "runs",
                                  *SECTIONS})
     if unknown:
-        raise FormatError(f"unknown keys {unknown}")
+        raise FormatError(f"unknown keys {limits.excerpt(unknown)}")
     data, network, training = _sections(doc, folder)
     weights = _weights(doc["weights"], network) if doc.get("weights") is not None else None
     history = _history(doc["history"]) if doc.get("history") is not None else None
@@ -162,8 +208,8 @@ def _weights(doc, network: NetworkSpec) -> Network:
     weights = io.network_from_dict(doc)
     hidden = list(network.hidden)
     if weights.spec[:-1] != hidden or weights.dtype.name != network.dtype:
-        raise FormatError(f"the weights ({weights.spec}, {weights.dtype}) do not match the network's "
-                          f"hidden layers {hidden} and dtype {network.dtype}")
+        raise FormatError(f"the weights ({limits.excerpt(weights.spec)}, {weights.dtype}) do not match the "
+                          f"network's hidden layers {limits.excerpt(hidden)} and dtype {network.dtype}")
     return weights
 
 
@@ -181,15 +227,15 @@ def _check_checkpoints(store: CheckpointStore, network: NetworkSpec, weights: Ne
 
 def _runs(entries, folder: Path) -> tuple:
     if not isinstance(entries, list) or len(entries) > MAX_RUNS:
-        raise FormatError(f"runs must be a list of at most {MAX_RUNS} pinned runs, got {reprlib.repr(entries)}")
+        raise FormatError(f"runs must be a list of at most {MAX_RUNS} pinned runs, got {limits.excerpt(entries)}")
     runs = []
     for i, entry in enumerate(entries):
         try:
             if not isinstance(entry, dict) or set(entry) != {"label", "history", "weights", *SECTIONS}:
                 raise FormatError(f"expected label, {', '.join(SECTIONS)}, history and weights, "
-                                  f"got {reprlib.repr(entry)}")
+                                  f"got {limits.excerpt(entry)}")
             if not isinstance(entry["label"], str):
-                raise FormatError(f"label must be text, got {reprlib.repr(entry['label'])}")
+                raise FormatError(f"label must be text, got {limits.excerpt(entry['label'])}")
             data, network, training = _sections(entry, folder)
             runs.append(PinnedRun(data, network, training, _history(entry["history"]),
                                   _weights(entry["weights"], network), entry["label"]))
@@ -207,7 +253,7 @@ def _spec(cls, values, section: str):
     for name, hint in typing.get_type_hints(cls).items():
         value = getattr(spec, name)
         if not any(_is_a(value, kind) for kind in typing.get_args(hint) or (hint,)):
-            raise FormatError(f"{section}.{name} must be {hint}, got {value!r}")
+            raise FormatError(f"{section}.{name} must be {hint}, got {limits.excerpt(value)}")
     return spec
 
 
@@ -220,52 +266,23 @@ def _is_a(value, kind) -> bool:
 
 
 def _check_values(data: DataSpec, network: NetworkSpec, training: TrainingConfig) -> None:
-    """Names, layer sizes and hyperparameters, so a project that loads can be built and trained."""
+    """Every setting within ``core.limits``, so a project that loads can be shown, built and trained."""
     try:
-        sources = {*datasets.PLANE_SETS, *datasets.TABLES, "csv", datasets.DRAWN}
-        if data.source not in sources:
-            raise ValueError(f"unknown dataset {data.source!r}; expected one of {', '.join(sorted(sources))}")
-        if data.points:
-            datasets.from_points(data.points)  # checks them
-        unknown = [f for f in data.features if f not in datasets.FEATURES]
-        if unknown or not data.features:
-            raise ValueError(f"unknown or no input features {unknown}; expected some of {', '.join(datasets.FEATURES)}")
-        if data.task not in (None, *datasets.TASKS):
-            raise ValueError(f"unknown task {data.task!r}; expected one of {', '.join(datasets.TASKS)}")
-        if min(data.seed, network.seed, training.seed) < 0:
-            raise ValueError("seeds must be non-negative")
-        _check_hidden(network)
-        # the trainer's own checks, on a one-weight stand-in network
-        Trainer(Network(1, [(1, "linear")]), "mse", training.optimizer, training.learning_rate,
-                training.batch_size, training.regularization, training.reg_rate, training.seed)
+        data.check()
+        network.check()
+        training.check()
     except (ValueError, TypeError) as error:  # TypeError: an unhashable name, such as a list
         raise FormatError(str(error)) from None
 
 
-def _check_hidden(network: NetworkSpec) -> None:
-    if len(network.hidden) > io.MAX_LAYERS:
-        raise ValueError(f"{len(network.hidden)} hidden layers; the limit is {io.MAX_LAYERS}")
-    for i, layer in enumerate(network.hidden):
-        if not (isinstance(layer, tuple) and len(layer) == 2 and type(layer[0]) is int
-                and 1 <= layer[0] <= MAX_UNITS and isinstance(layer[1], str)):
-            raise ValueError(f"hidden layer {i} must be [units from 1 to {MAX_UNITS}, activation], got {layer!r}")
-        if activations.canonical_name(layer[1]) == "softmax":
-            raise ValueError(f"hidden layer {i}: softmax is for the output layer only")
-    units = [units for units, _ in network.hidden]
-    if sum(a * b for a, b in zip(units, units[1:])) > io.MAX_PARAMETERS:
-        raise ValueError(f"the hidden layers {units} hold more than {io.MAX_PARAMETERS:,} parameters")
-    if network.output_activation is not None:
-        activations.canonical_name(network.output_activation)
-    if network.dtype not in ("float32", "float64"):
-        raise ValueError(f"dtype must be 'float32' or 'float64', got {network.dtype!r}")
-
-
 def _history(values) -> History:
     if not isinstance(values, dict) or not set(values) <= {f.name for f in fields(History)}:
-        raise FormatError(f"history must map {[f.name for f in fields(History)]} to lists, got {reprlib.repr(values)}")
+        raise FormatError(f"history must map {[f.name for f in fields(History)]} to lists, got {limits.excerpt(values)}")
     for name, series in values.items():
+        if isinstance(series, list) and len(series) > limits.MAX_EPOCHS:
+            raise FormatError(f"history.{name} has {len(series):,} epochs; projects keep at most {limits.MAX_EPOCHS:,}")
         if not isinstance(series, list) or not all(v is None or _is_a(v, float) for v in series):
-            raise FormatError(f"history.{name} must be a list of finite numbers, got {reprlib.repr(series)}")
+            raise FormatError(f"history.{name} must be a list of finite numbers, got {limits.excerpt(series)}")
     history = History(**values)
     for accuracy, loss in (("train_accuracy", "train_loss"), ("test_accuracy", "test_loss")):
         if len(getattr(history, accuracy)) not in (0, len(getattr(history, loss))):
@@ -276,7 +293,7 @@ def _history(values) -> History:
     if (len(epochs) != len(history.test_loss) or not all(_is_a(e, int) for e in epochs)
             or any(a >= b for a, b in zip([0] + epochs, epochs)) or epochs[-1:] > [len(history.train_loss)]):
         raise FormatError(f"history.test_epoch must number the epochs of the {len(history.test_loss)} test figures, "
-                          f"increasing from 1, got {reprlib.repr(epochs)}")
+                          f"increasing from 1, got {limits.excerpt(epochs)}")
     return history
 
 

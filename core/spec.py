@@ -2,6 +2,10 @@
 
 ``DataSpec`` → ``prepare`` → ``Problem`` (arrays ready to train on);
 ``NetworkSpec.build(problem)`` → ``Network``; ``TrainingConfig.build(net, problem)`` → ``Trainer``.
+
+Each spec's ``check()`` holds its settings to ``core.limits`` (the ranges the window's fields show);
+``prepare`` and ``build`` check before they allocate anything. ``prepare`` takes ``should_stop`` and
+ends with ``Cancelled`` when it turns true (see ``core.limits``).
 """
 from __future__ import annotations
 
@@ -9,10 +13,11 @@ from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 
-from . import activations, datasets, losses
+from . import activations, datasets, files, limits, losses, optimizers
+from .limits import Cancelled  # noqa: F401 - what prepare raises on request, importable from here
 from .network import Network
 from .preprocessing import Preprocessing
-from .trainer import Trainer
+from .trainer import FULL_BATCH, REGULARIZATIONS, Trainer
 
 OUTPUT_FOR_TASK = {"regression": ("linear", "mse"), "binary": ("sigmoid", "bce"), "multiclass": ("softmax", "cross_entropy")}
 
@@ -45,6 +50,28 @@ class DataSpec:
     def is_plane(self) -> bool:
         return self.source in datasets.PLANE_SETS or self.source == datasets.DRAWN
 
+    def check(self) -> None:
+        """DatasetError unless every setting is one the window can show, within ``core.limits``."""
+        error = datasets.DatasetError
+        sources = (*datasets.PLANE_SETS, *datasets.TABLES, "csv", datasets.DRAWN)
+        if not isinstance(self.source, str) or self.source not in sources:
+            raise error(f"unknown dataset {limits.excerpt(self.source)}; expected one of {', '.join(sources)}")
+        limits.check_int(self.n_samples, "n_samples", limits.SAMPLES, error)
+        limits.check_number(self.noise, "noise", limits.NOISE, error)
+        limits.check_number(self.test_fraction, "test_fraction", limits.TEST_FRACTION, error)
+        limits.check_int(self.seed, "the data seed", limits.SEED, error)
+        datasets.check_features(self.features)
+        if self.csv_path is not None:
+            limits.check_text(self.csv_path, "csv_path", limits.MAX_PATH_CHARS, error)
+        if self.target is not None:
+            limits.check_text(self.target, "target", limits.MAX_NAME_CHARS, error)
+        if self.task is not None and self.task not in datasets.TASKS:
+            raise error(f"unknown task {limits.excerpt(self.task)}; expected one of {', '.join(datasets.TASKS)}")
+        if not isinstance(self.standardize, bool):
+            raise error(f"standardize must be true or false, got {limits.excerpt(self.standardize)}")
+        if self.points:
+            datasets.from_points(self.points)  # checks them
+
 
 @dataclass(frozen=True)
 class NetworkSpec:
@@ -58,14 +85,41 @@ class NetworkSpec:
     dtype: str = "float64"
 
     def __post_init__(self):
-        if isinstance(self.hidden, (list, tuple)):  # malformed layers are left for the checks to name
-            object.__setattr__(self, "hidden", tuple(_layer(layer) for layer in self.hidden))
+        # malformed layers, and more than can be valid, are left for the checks to name
+        if isinstance(self.hidden, (list, tuple)):
+            hidden = self.hidden if len(self.hidden) > limits.MAX_HIDDEN_LAYERS else map(_layer, self.hidden)
+            object.__setattr__(self, "hidden", tuple(hidden))
         if isinstance(self.output_activation, str):
             object.__setattr__(self, "output_activation", activations.canonical_name(self.output_activation))
 
+    def check(self) -> None:
+        """ValueError unless every setting is one the window can show, within ``core.limits``
+        (the network's size on its data is checked by ``layers``)."""
+        if not isinstance(self.hidden, tuple) or len(self.hidden) > limits.MAX_HIDDEN_LAYERS:
+            raise ValueError(f"hidden must be a list of at most {limits.MAX_HIDDEN_LAYERS} layers, "
+                             f"got {limits.excerpt(self.hidden)}")
+        for i, layer in enumerate(self.hidden):
+            if not (isinstance(layer, tuple) and len(layer) == 2 and isinstance(layer[1], str)):
+                raise ValueError(f"hidden layer {i} must be [units, activation], got {limits.excerpt(layer)}")
+            limits.check_int(layer[0], f"hidden layer {i} units", (1, limits.MAX_UNITS))
+            if activations.canonical_name(layer[1]) == "softmax":
+                raise ValueError(f"hidden layer {i}: softmax is for the output layer only")
+        if self.output_activation is not None:
+            activations.canonical_name(self.output_activation)
+        limits.check_int(self.seed, "the network seed", limits.SEED)
+        if self.dtype not in ("float32", "float64"):
+            raise ValueError(f"dtype must be 'float32' or 'float64', got {limits.excerpt(self.dtype)}")
+
     def layers(self, problem: "Problem") -> list[tuple[int, str]]:
+        """``[(units, activation), ...]`` on ``problem``, the output layer last; ValueError unless the
+        network and one pass of the larger data split through it are within ``core.limits``."""
+        self.check()
         output = self.output_activation or OUTPUT_FOR_TASK[problem.task][0]
-        return [(int(u), str(a)) for u, a in self.hidden] + [(problem.n_outputs, output)]
+        layers = [(int(u), str(a)) for u, a in self.hidden] + [(problem.n_outputs, output)]
+        sizes = [problem.n_inputs] + [units for units, _ in layers]
+        limits.check_network(sizes)
+        limits.check_pass(max(len(problem.X_train), len(problem.X_test)), sizes)
+        return layers
 
     def build(self, problem: "Problem") -> Network:
         return Network(problem.n_inputs, self.layers(problem), seed=self.seed, dtype=np.dtype(self.dtype))
@@ -89,11 +143,28 @@ class TrainingConfig:
         if isinstance(self.loss, str):  # "half_mse" and "half_squared_error" are one spec
             object.__setattr__(self, "loss", losses.canonical_name(self.loss))
 
+    def check(self) -> None:
+        """ValueError unless every setting is one the window can show, within ``core.limits``."""
+        limits.check_number(self.learning_rate, "learning_rate", limits.LEARNING_RATE, above_low=True)
+        _check_name(self.optimizer, "optimizer", optimizers.OPTIMIZERS)
+        low, high = limits.BATCH_SIZE
+        if self.batch_size != FULL_BATCH and (isinstance(self.batch_size, bool) or not isinstance(
+                self.batch_size, (int, np.integer)) or not low <= self.batch_size <= high):
+            raise ValueError(f"batch_size must be a positive integer or {FULL_BATCH!r} (at most {high:,}), "
+                             f"got {limits.excerpt(self.batch_size)}")
+        if self.regularization not in (None, ""):
+            _check_name(self.regularization, "regularization", [r for r in REGULARIZATIONS if r] + ["none"])
+        limits.check_number(self.reg_rate, "reg_rate", limits.REG_RATE)
+        if self.loss is not None:
+            losses.canonical_name(self.loss)
+        limits.check_int(self.seed, "the training seed", limits.SEED)
+
     def loss_for(self, problem: "Problem") -> str:
         return self.loss or OUTPUT_FOR_TASK[problem.task][1]
 
     def build(self, net: Network, problem: "Problem") -> Trainer:
         """A trainer that scores accuracy by the problem's task, whatever the loss."""
+        self.check()
         return Trainer(net, loss=self.loss_for(problem), optimizer=self.optimizer,
                        learning_rate=self.learning_rate, batch_size=self.batch_size,
                        regularization=self.regularization, reg_rate=self.reg_rate, seed=self.seed,
@@ -145,9 +216,15 @@ class Problem:
         return self.preprocessing.decode(Y)
 
 
-def prepare(spec: DataSpec) -> Problem:
+def prepare(spec: DataSpec, should_stop=None) -> Problem:
     """Generate or load, split, and fit the preprocessing on the training split: the feature map
-    (2-D sets) or the encoding and standardisation (tables)."""
+    (2-D sets) or the encoding and standardisation (tables).
+
+    DatasetError for settings out of ``core.limits`` (checked first) or data that cannot be used;
+    ``Cancelled`` as soon as ``should_stop()`` turns true (checked between steps of at most ~0.2 s).
+    """
+    spec.check()
+    limits.check_stop(should_stop)
     if spec.source == datasets.DRAWN:
         data = datasets.from_points(spec.points)
     elif spec.is_plane:
@@ -155,20 +232,32 @@ def prepare(spec: DataSpec) -> Problem:
     elif spec.source == "csv":
         if not spec.csv_path:
             raise datasets.DatasetError("no CSV file chosen")
+        # only a regular file of a bounded size is read: a FIFO or /dev/zero is refused unopened
+        files.open_regular(spec.csv_path, limits.MAX_FILE_BYTES[".csv"], datasets.DatasetError).close()
         data = datasets.load_csv(spec.csv_path, spec.target, spec.task)
     else:
         data = datasets.load_table(spec.source)
+    limits.check_stop(should_stop)
     train, test = datasets.train_test_split(data, spec.test_fraction, spec.seed)
     if len(train.X) == 0:
         raise datasets.DatasetError(f"no training data left: {len(data.X)} rows with {spec.test_fraction:.0%} "
                                     "kept for testing")
+    limits.check_stop(should_stop)
     if spec.is_plane:  # the 2-D sets are drawn in their own units, as TensorFlow Playground's
         pre = Preprocessing.fit(train, feature_map=spec.features, standardize=False)
-        return Problem(pre.encode(train.X), train.y, pre.encode(test.X), test.y, pre,
-                       points_train=train.X, points_test=test.X)
+        X_train = pre.encode(train.X)
+        limits.check_stop(should_stop)
+        return Problem(X_train, train.y, pre.encode(test.X), test.y, pre, points_train=train.X, points_test=test.X)
     pre = Preprocessing.fit(train, standardize=spec.standardize)
-    return Problem(pre.encode(train.X), pre.encode_targets(train.y), pre.encode(test.X), pre.encode_targets(test.y),
-                   pre)
+    limits.check_stop(should_stop)
+    X_train, Y_train = pre.encode(train.X), pre.encode_targets(train.y)
+    limits.check_stop(should_stop)
+    return Problem(X_train, Y_train, pre.encode(test.X), pre.encode_targets(test.y), pre)
+
+
+def _check_name(value, what: str, names) -> None:
+    if not isinstance(value, str) or len(value) > limits.MAX_NAME_CHARS or value.strip().lower() not in names:
+        raise ValueError(f"unknown {what} {limits.excerpt(value)}; expected one of {', '.join(names)}")
 
 
 def _layer(layer):
@@ -198,5 +287,6 @@ def from_dict(cls, values: dict):
     known = {f.name for f in fields(cls)}
     unknown = sorted(set(values) - known)
     if unknown:
-        raise ValueError(f"unknown {cls.__name__} settings {unknown}; expected some of {sorted(known)}")
+        raise ValueError(f"unknown {cls.__name__} settings {limits.excerpt(unknown)}; "
+                         f"expected some of {', '.join(sorted(known))}")
     return cls(**values)

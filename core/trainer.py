@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import optimizers
+from . import limits, optimizers
 from .datasets import TASKS
 from .network import Network
 
@@ -116,7 +116,7 @@ class Trainer:
 
     @learning_rate.setter
     def learning_rate(self, value) -> None:
-        self._learning_rate = _finite_number(value, "learning_rate", low=0.0, high=1e3, open_low=True)
+        self._learning_rate = _finite_number(value, "learning_rate", *limits.LEARNING_RATE, open_low=True)
 
     @property
     def batch_size(self) -> int | str:
@@ -148,7 +148,7 @@ class Trainer:
     def regularization(self, value) -> None:
         value = None if value in (None, "", "none") else str(value).lower()
         if value not in REGULARIZATIONS:
-            raise ValueError(f"unknown regularization {value!r}; expected none, 'l1' or 'l2'")
+            raise ValueError(f"unknown regularization {limits.excerpt(value)}; expected none, 'l1' or 'l2'")
         self._regularization = value
 
     @property
@@ -157,7 +157,7 @@ class Trainer:
 
     @reg_rate.setter
     def reg_rate(self, value) -> None:
-        self._reg_rate = _finite_number(value, "reg_rate", low=0.0, high=1e3)
+        self._reg_rate = _finite_number(value, "reg_rate", *limits.REG_RATE)
 
 
     # --- training --------------------------------------------------------------
@@ -327,7 +327,7 @@ def batch_size(value) -> int | str:
     if isinstance(value, str) and value.strip().lower() == FULL_BATCH:
         return FULL_BATCH
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"batch_size must be a positive integer or {FULL_BATCH!r}, got {value!r:.40}")
+        raise ValueError(f"batch_size must be a positive integer or {FULL_BATCH!r}, got {limits.excerpt(value)}")
     return int(value)
 
 
@@ -350,13 +350,13 @@ def _correct(task: str, out, Y) -> float:
 
 def _count(value, what) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
-        raise ValueError(f"{what} must be a non-negative integer, got {value!r}")
+        raise ValueError(f"{what} must be a non-negative integer, got {limits.excerpt(value)}")
     return int(value)
 
 
 def _positive_int(value, what) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{what} must be a positive integer, got {value!r}")
+        raise ValueError(f"{what} must be a positive integer, got {limits.excerpt(value)}")
     return int(value)
 
 
@@ -364,8 +364,8 @@ def _finite_number(value, what, low, high, open_low=False) -> float:
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise ValueError(f"{what} must be a number, got {value!r}") from None
+        raise ValueError(f"{what} must be a number, got {limits.excerpt(value)}") from None
     if not math.isfinite(number) or number < low or (open_low and number == low) or number > high:
         bound = f"{'above' if open_low else 'at least'} {low:g} and at most {high:g}"
-        raise ValueError(f"{what} must be {bound}, got {value!r}")
+        raise ValueError(f"{what} must be {bound}, got {limits.excerpt(value)}")
     return number

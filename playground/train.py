@@ -8,10 +8,11 @@ import argparse
 import sys
 from dataclasses import replace
 
-from core import DivergenceError, datasets, io, losses
-from core.project import Project, load_project, save_project
-from core.spec import DataSpec, NetworkSpec, prepare
-from core.trainer import FULL_BATCH, History, batch_size
+from core import DivergenceError, datasets, io, limits, losses
+from core.io import FormatError
+from core.project import Project, check_weights, load_project, prepare_project, save_project
+from core.spec import DataSpec, NetworkSpec
+from core.trainer import FULL_BATCH, History
 
 DATASETS = [*datasets.PLANE_SETS, *datasets.TABLES]
 EXPORT_SUFFIXES = (*io.SAVE_SUFFIXES, io.SCRIPT_SUFFIX)
@@ -34,12 +35,21 @@ feature map or one-hot columns, standardisation unless --no-standardize) and
 training settings travel with it. A .py export is a PyTorch script that
 predicts and goes on training, with its weights beside it in a .safetensors file.
 
-The exit status is 0 on success, 1 when training or a file fails (the reason
-is printed on one line), 2 for a bad command line."""
+Settings and files are checked, and the export and project paths found
+writable, before training starts. The exit status is 0 on success, 1 when
+training or a file fails, 2 for a bad command line; the reason is printed on
+one short line."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one short line, however long the bad argument."""
+
+    def error(self, message):
+        self.exit(2, limits.one_line(f"{self.prog}: error: {message} (see --help)") + "\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="playground train", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EXAMPLES,
         description="Train a network with backpropagation without opening the window, print the final\n"
                     "loss and accuracy, and optionally export the weights or save a project.")
@@ -53,7 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--standardize", action=argparse.BooleanOptionalAction,
                         help="tables: scale inputs and numeric targets to mean 0, std 1 (default: the project's, "
                              "or on); --no-standardize trains on the raw values, as the lessons do")
-    parser.add_argument("--epochs", type=_positive, default=100, metavar="N", help="epochs to train (default 100)")
+    parser.add_argument("--epochs", type=_integer(1, limits.MAX_EPOCHS), default=100, metavar="N",
+                        help="epochs to train (default 100)")
     parser.add_argument("--learning-rate", type=float, metavar="X", help="step size (default: the project's, or 0.03)")
     parser.add_argument("--optimizer", choices=["sgd", "momentum", "adam"], help="default: the project's, or sgd")
     parser.add_argument("--batch-size", type=_batch_size, metavar="N",
@@ -62,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--loss", type=_loss, metavar="NAME",
                         help=f"the cost: {', '.join(losses.LOSSES)} (default: the project's, or the data's "
                              "natural one: mse, bce or cross_entropy)")
-    parser.add_argument("--seed", type=_non_negative, metavar="N",
+    parser.add_argument("--seed", type=_integer(*limits.SEED), metavar="N",
                         help="one seed for the data split, the initial weights and the shuffling")
     parser.add_argument("--fresh", action="store_true", help="ignore a project's saved weights; start from seeded ones")
     parser.add_argument("--export", metavar="FILE",
@@ -86,8 +97,9 @@ def main(argv=None) -> int:
         print("playground train: interrupted", file=sys.stderr)
         return 130
     # DivergenceError, and ValueError with its FormatError and DatasetError: the message says it all
-    except (DivergenceError, ValueError, OSError, ImportError) as error:
-        print(f"playground train: {' '.join(str(error).split())}", file=sys.stderr)
+    except (DivergenceError, ValueError, OSError, ImportError, MemoryError) as error:
+        reason = "out of memory" if isinstance(error, MemoryError) else str(error)
+        print(limits.one_line(f"playground train: {reason}"), file=sys.stderr)
         return 1
 
 
@@ -98,15 +110,21 @@ def _train(args) -> int:
         raise ValueError("--target needs a CSV dataset (--csv FILE)")
     if args.standardize is not None and data.is_plane:
         raise ValueError("--standardize and --no-standardize are for tables; the 2-D sets are used as drawn")
-    problem = prepare(data)
-    net = network.build(problem)
-    history = History()
-    if project.weights is not None and not args.fresh:
-        if (project.weights.n_inputs, project.weights.spec) != (net.n_inputs, net.spec):
-            raise ValueError(f"the project's saved weights {project.weights} do not fit the data "
-                             f"({net.n_inputs} inputs, {net.n_outputs} outputs); add --fresh to start anew")
-        net, history = project.weights, project.history or history
+    _check_outputs(args)  # before any data is read, so that no run is lost for want of a folder
+    weights = None if args.fresh else project.weights
+    history = (project.history if weights is not None else None) or History()
+    if args.save_project and len(history.train_loss) + args.epochs > limits.MAX_EPOCHS:
+        raise ValueError(f"{len(history.train_loss):,} epochs saved and {args.epochs:,} more exceed the "
+                         f"{limits.MAX_EPOCHS:,} a project keeps; add --fresh or train fewer epochs")
+    problem = prepare_project(Project(data, network, training))  # every setting checked before anything is built
+    if weights is not None:
+        try:
+            check_weights(weights, network, problem)
+        except FormatError as error:
+            raise FormatError(f"{error}; add --fresh to start anew") from None
+    net = weights if weights is not None else network.build(problem)
     trainer = training.build(net, problem)
+    _check_outputs(args, net)
 
     from tqdm import tqdm
 
@@ -155,18 +173,25 @@ def _settings(project: Project, args):
     return data, network, training
 
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
-    return value
+def _check_outputs(args, net=None) -> None:
+    """ValueError, naming the option, unless the export and project files can be written (as files of
+    ``net``'s size, once it is known)."""
+    for option, path in (("--export", args.export), ("--save-project", args.save_project)):
+        try:
+            if path:
+                io.check_savable(path, net)
+        except ValueError as error:
+            raise ValueError(f"{option}: {error}") from None
 
 
 def _batch_size(text: str) -> int | str:
+    if text.strip().lower() == FULL_BATCH:
+        return FULL_BATCH
     try:
-        return FULL_BATCH if text.strip().lower() == FULL_BATCH else batch_size(int(text))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a positive integer or '{FULL_BATCH}', got {text!r:.40}") from None
+        return _integer(*limits.BATCH_SIZE)(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"must be a positive integer or '{FULL_BATCH}' (at most "
+                                         f"{limits.BATCH_SIZE[1]:,}), got {limits.excerpt(text)}") from None
 
 
 def _loss(text: str) -> str:
@@ -176,11 +201,17 @@ def _loss(text: str) -> str:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
-def _non_negative(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {text}")
-    return value
+def _integer(low: int, high: int):
+    """An argparse type: an integer from ``low`` to ``high``."""
+    def integer(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:  # not an integer, or one too long to read
+            value = None
+        if value is None or not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be an integer from {low:,} to {high:,}, got {limits.excerpt(text)}")
+        return value
+    return integer
 
 
 if __name__ == "__main__":

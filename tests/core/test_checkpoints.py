@@ -273,7 +273,7 @@ BAD = {  # name: (change to a valid document, what the message must say)
     "odd dtype": (lambda d: d.update(dtype="int8"), "dtype must be 'float32' or 'float64'"),
     "shapes that do not chain": (lambda d: d["shapes"][1][0].__setitem__(0, 5), "layer 1 has kernel"),
     "shapes not a list": (lambda d: d.update(shapes="2x3"), "shapes must list"),
-    "too many parameters": (lambda d: d.update(shapes=[[[100_000, 100_000], [100_000]]]), "more than 10,000,000"),
+    "too many parameters": (lambda d: d.update(shapes=[[[4096, 4096], [4096]]]), "parameters; the limit is 10,000,000"),
     "not base64": (_entry(lambda c: c.update(weights="@@@@")), "checkpoint 1: weights is not valid base64"),
     "too few bytes": (_entry(lambda c: c.update(weights=c["weights"][:-8])), "the shapes need"),
     "NaN weights": (_entry(lambda c: c.update(weights=__import__("base64").b64encode(

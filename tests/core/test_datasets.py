@@ -29,8 +29,12 @@ def test_feature_map_and_split():
     X = np.array([[1.0, 2.0], [3.0, 4.0]])
     out = datasets.feature_map(X, ["x1", "x2", "x1^2", "x2^2", "x1x2", "sin_x1", "sin_x2"])
     np.testing.assert_allclose(out[1], [3, 4, 9, 16, 12, np.sin(3), np.sin(4)])
-    with pytest.raises(DatasetError, match="unknown or no input features"):
+    with pytest.raises(DatasetError, match=r"unknown input features \['x3'\]"):
         datasets.feature_map(X, ["x3"])
+    with pytest.raises(DatasetError, match="input features must be a list of 1 to 7"):
+        datasets.feature_map(X, [])
+    with pytest.raises(DatasetError, match="input features are repeated"):
+        datasets.feature_map(X, ["x1", "x1"])
     data = datasets.make_plane("xor", 100, seed=0)
     train, test = datasets.train_test_split(data, 0.3, seed=0)
     assert (len(train.X), len(test.X)) == (70, 30)
@@ -108,3 +112,14 @@ def test_a_drawn_set_is_binary_or_three_classes_and_refuses_what_is_not_a_point(
                          (((0.0, 0.0, 1),), "draw at least 2"), (("oops",), "triples")):
         with pytest.raises(datasets.DatasetError, match=message):
             datasets.from_points(bad)
+
+
+def test_regression_gaussians_are_the_distances_linalg_norm_gives():
+    """Their distances are summed by hand (ten times faster); the labels are exactly linalg.norm's."""
+    data = datasets.make_plane("reg_gauss", 2000, noise=0.3, seed=5)
+    rng = np.random.default_rng(5)
+    X = rng.uniform(-6, 6, (2000, 2))
+    noisy = X + rng.uniform(-6, 6, (2000, 2)) * 0.3
+    centres = np.array([[-4, 2.5], [0, 2.5], [4, 2.5], [-4, -2.5], [0, -2.5], [4, -2.5]])
+    labels = np.array([1, -1, 1, -1, 1, -1]) * np.clip(1 - np.linalg.norm(noisy[:, None] - centres, axis=2) / 2, 0, 1)
+    np.testing.assert_array_equal(data.y, labels[np.arange(2000), np.abs(labels).argmax(axis=1)])

@@ -12,7 +12,7 @@ from blocked_imports import run_without
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from core import Network, io
+from core import Network, io, limits
 from core.io import FormatError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -186,11 +186,14 @@ HOSTILE = {  # name: (suffix, bytes, what the message must say)
     "json wrong format": (".json", lambda: _json_doc(format="keras"), "format is 'keras'"),
     "json newer version": (".json", lambda: _json_doc(version=3), "newer"),
     "json unknown activation": (".json", lambda: _layer_json(activation="gelu"), "unknown activation 'gelu'"),
-    "json absurd input count": (".json", lambda: _json_doc(n_inputs=10**12), "n_inputs must be an integer from 1"),
-    "json absurd layer size": (".json", lambda: _layer_json(units=10**9), "layer 0 units must be an integer from 1"),
-    "json too many parameters": (".json", lambda: json.dumps(_config(layers=[(100_000, "tanh"), (100_000, "tanh")])).encode(),
+    "json absurd input count": (".json", lambda: _json_doc(n_inputs=10**12), "n_inputs must be from 1 to 10,000, got 1000000000000"),
+    "json absurd layer size": (".json", lambda: _layer_json(units=10**9), "layer 0 units must be from 1 to 100,000, got 1000000000"),
+    "json too many parameters": (".json", lambda: json.dumps(_config(layers=[(4096, "tanh"), (4096, "tanh")])).encode(),
                                  "parameters; the limit"),
-    "json wrong kernel shape": (".json", lambda: _layer_json(kernel=[[1.0, 2.0, 3.0]]), r"kernel_0 has shape \(1, 3\)"),
+    "json wrong kernel length": (".json", lambda: _layer_json(kernel=[[1.0, 2.0, 3.0]]),
+                                 r"kernel_0 has length 1; the config says shape \(2, 3\)"),
+    "json wrong kernel shape": (".json", lambda: _layer_json(kernel=[[1.0, 2.0], [3.0, 4.0]]),
+                                r"kernel_0 has shape \(2, 2\); the config says \(2, 3\)"),
     "json ragged kernel": (".json", lambda: _layer_json(kernel=[[1.0, 2.0, 3.0], [1.0]]), "not a rectangular"),
     "json string weights": (".json", lambda: _layer_json(bias=["1", "2", "3"]), "numbers only"),
     "json NaN": (".json", lambda: _layer_json(bias=[float("nan"), 0.0, 0.0]), "NaN or infinite"),
@@ -207,11 +210,11 @@ HOSTILE = {  # name: (suffix, bytes, what the message must say)
                             "float32 or float64 array, got int64"),
     "npz extra array": (".npz", lambda: _npz(**_valid_npz_arrays(), extra=np.ones(1)), "expected arrays"),
     "npz object array": (".npz", lambda: _zip(_npy_members(kernel_0=_npy(np.array([[1, 2, 3]] * 2, dtype=object)))),
-                         "Object arrays cannot be loaded"),
+                         "kernel_0 must be a float32 or float64 array, got object"),
     "npz config not a string": (".npz", lambda: _npz(**{**_valid_npz_arrays(), "config": np.ones(2)}), "JSON string"),
     "npz too many members": (".npz", lambda: _zip({f"a{i}.npy": b"" for i in range(3000)}), "at most"),
     "npz zip bomb": (".npz", lambda: _zip(_npy_members(kernel_0=b"\0" * (64 * 2**20))), "unpacks to 67,108,864 bytes"),
-    "npz config bomb": (".npz", lambda: _zip({"config.npy": b" " * (io.MAX_HEADER_BYTES + 1)}), "config unpacks"),
+    "npz config bomb": (".npz", lambda: _zip({"config.npy": b" " * (limits.MAX_HEADER_BYTES + 1)}), "config unpacks"),
     "safetensors huge header length": (".safetensors", lambda: (2**63).to_bytes(8, "little") + b"{}", "header length"),
     "safetensors header past the end": (".safetensors", lambda: (100).to_bytes(8, "little") + b"{}", "header length"),
     "safetensors without metadata": (".safetensors", lambda: _safetensors({"0.weight": np.ones((1, 2))}, None),
@@ -269,7 +272,7 @@ def test_pickled_payload_in_npz_is_refused_and_never_run(tmp_path):
     marker = tmp_path / "marker"
     path = tmp_path / "evil.npz"
     path.write_bytes(_pickle_npz(marker))
-    with pytest.raises(FormatError, match="pickle|Object arrays"):
+    with pytest.raises(FormatError, match="float32 or float64 array, got object|not a valid .npz"):
         io.load(path)
     for member in ("kernel_0", "bias_0"):  # each payload alone, the other slot valid
         payload = zipfile.ZipFile(BytesIO(_pickle_npz(marker))).read(f"{member}.npy")
@@ -288,10 +291,10 @@ def test_unknown_suffixes_and_onnx_loading_are_refused(tmp_path):
 
 
 def test_oversized_file_is_refused_before_reading(tmp_path, monkeypatch):
-    monkeypatch.setattr(io, "MAX_FILE_BYTES", 100)
+    monkeypatch.setitem(limits.MAX_FILE_BYTES, ".json", 100)
     path = tmp_path / "big.json"
     path.write_bytes(b" " * 101)
-    with pytest.raises(FormatError, match="larger than"):
+    with pytest.raises(FormatError, match="big.json has 101 bytes; the limit for this file is 100 bytes"):
         io.load(path)
 
 
@@ -398,3 +401,54 @@ def test_written_files_get_ordinary_permissions(tmp_path):
     existing.chmod(0o644)
     io.save(net, existing)
     assert existing.stat().st_mode & 0o777 == 0o644
+
+
+def test_writing_through_a_link_replaces_its_target_and_keeps_the_link(tmp_path):
+    (tmp_path / "models").mkdir()
+    target = tmp_path / "models" / "model.npz"
+    io.save(_net(seed=1), target)
+    link = tmp_path / "latest.npz"
+    link.symlink_to(target)
+    io.save(_net(seed=2), link)
+    assert link.is_symlink() and link.resolve() == target
+    assert io.load(target).layers[0].kernel.tolist() == _net(seed=2).layers[0].kernel.tolist()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["latest.npz", "models"]
+    assert [p.name for p in (tmp_path / "models").iterdir()] == ["model.npz"]
+
+
+def test_a_file_that_loading_would_refuse_is_not_written(tmp_path, monkeypatch):
+    monkeypatch.setitem(limits.MAX_FILE_BYTES, ".json", 1000)
+    with pytest.raises(ValueError, match=r"the .json file of this network would take 1,\d{3} bytes, more than the "
+                                         r"1,000 bytes a .json file may hold: use .npz or .safetensors"):
+        io.save(_net(), tmp_path / "model.json")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_path_is_checked_for_saving_before_any_work(tmp_path):
+    net = _net()
+    io.check_savable(tmp_path / "model.onnx", net)
+    with pytest.raises(ValueError, match="cannot write model.npz: the folder .*missing does not exist"):
+        io.check_savable(tmp_path / "missing" / "model.npz", net)
+    with pytest.raises(ValueError, match="cannot write folder.npz: it is a folder"):
+        (tmp_path / "folder.npz").mkdir()
+        io.check_savable(tmp_path / "folder.npz", net)
+    with pytest.raises(FormatError, match="unknown suffix '.h5'"):
+        io.check_savable(tmp_path / "model.h5", net)
+    big = Network(2400, [(4096, "tanh"), (1, "linear")], seed=0)  # 9.8 M parameters: up to 256 MB of text
+    io.check_savable(tmp_path / "big.npz", big)
+    with pytest.raises(ValueError, match="a .json file of 9,838,593 parameters could be too large to load again"):
+        io.check_savable(tmp_path / "big.json", big)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes anywhere")
+def test_a_read_only_folder_is_refused_for_saving(tmp_path):
+    (tmp_path / "locked").mkdir(mode=0o555)
+    with pytest.raises(ValueError, match="the folder .*locked is not writable"):
+        io.check_savable(tmp_path / "locked" / "model.npz", _net())
+
+
+def test_a_large_json_writes_and_reads_within_its_limits(tmp_path):
+    net = Network(500, [(1000, "tanh"), (1, "linear")], seed=0)  # 500 k parameters, about 11 MB as text
+    io.save(net, tmp_path / "model.json")
+    assert io.json_memory((tmp_path / "model.json").read_bytes()) < limits.MAX_JSON_MEMORY / 20
+    np.testing.assert_array_equal(io.load(tmp_path / "model.json").layers[0].kernel, net.layers[0].kernel)

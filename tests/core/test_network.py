@@ -42,7 +42,7 @@ def test_float32_network_computes_in_float32():
 @pytest.mark.parametrize("layers, message", [
     ([(4, "tanhh"), (1, "linear")], "unknown activation 'tanhh'"),
     ([(4, "softmax"), (2, "softmax")], "softmax is for the output layer only"),
-    ([(0, "tanh"), (1, "linear")], "units must be an integer"),
+    ([(0, "tanh"), (1, "linear")], "layer 0 units must be from 1 to 100,000, got 0"),
     ([], "at least one layer"),
 ])
 def test_bad_architectures_are_refused_clearly(layers, message):

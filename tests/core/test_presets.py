@@ -7,8 +7,7 @@ import pytest
 
 from core import datasets
 from core.datasets import RESOURCES
-from core.project import load_project
-from core.spec import prepare
+from core.project import load_project, open_project
 
 PRESETS = sorted((RESOURCES / "presets").glob("*.json"))
 LESSONS = [p for p in PRESETS if p.stem.startswith("Lesson - ")]
@@ -18,8 +17,7 @@ HOUSES_NETWORK = RESOURCES / "presets" / "Lesson - house prices, 12-5-3-1 linear
 
 
 def _build(path: Path):
-    project = load_project(path)
-    problem = prepare(project.data)
+    project, problem = open_project(path)  # checked whole: settings, data, network and any weights
     net = project.network.build(problem)
     return project, problem, net, project.training.build(net, problem)
 

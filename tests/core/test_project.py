@@ -7,10 +7,11 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from core import io, project as project_module
+from core import io, limits, project as project_module
 from core.checkpoints import CheckpointStore
 from core.io import FormatError
-from core.project import Project, load_project, migrate, save_project
+from core.limits import Cancelled
+from core.project import Project, load_project, migrate, open_project, save_project
 from core.runs import PinnedRun
 from core.spec import DataSpec, NetworkSpec, TrainingConfig, from_dict, prepare
 from core.trainer import History
@@ -153,9 +154,9 @@ BAD = {  # name: (change to a valid document, what the message must say)
     "wrong type": (_with("data", n_samples="500"), "data.n_samples must be <class 'int'>, got '500'"),
     "boolean for a number": (_with("training", learning_rate=True), "training.learning_rate must be"),
     "unknown dataset": (_with("data", source="mnist"), "unknown dataset 'mnist'"),
-    "unknown feature": (_with("data", features=["x3"]), r"unknown or no input features \['x3'\]"),
+    "unknown feature": (_with("data", features=["x3"]), r"unknown input features \['x3'\]"),
     "unknown activation": (_with("network", hidden=[[4, "gelu"]]), "unknown activation 'gelu'"),
-    "absurd layer": (_with("network", hidden=[[10**9, "tanh"]]), "hidden layer 0 must be"),
+    "absurd layer": (_with("network", hidden=[[10**9, "tanh"]]), "hidden layer 0 units must be from 1 to 100,000"),
     "softmax hidden": (_with("network", hidden=[[4, "softmax"]]), "softmax is for the output layer only"),
     "unknown optimizer": (_with("training", optimizer="rmsprop"), "unknown optimizer 'rmsprop'"),
     "negative learning rate": (_with("training", learning_rate=-1.0), "learning_rate must be above 0"),
@@ -163,7 +164,8 @@ BAD = {  # name: (change to a valid document, what the message must say)
     "unknown loss": (_with("training", loss="hinge"), "training: unknown loss 'hinge'; expected one of mse, half_"),
     "batch size as a float": (_with("training", batch_size=2.5), "training.batch_size must be"),
     "weights of another shape": (_with("network", hidden=[[5, "tanh"]]), "do not match the network's hidden layers"),
-    "bad weights": (lambda d: d["weights"]["layers"][0].update(bias=[1.0]), r"bias_0 has shape \(1,\)"),
+    "bad weights": (lambda d: d["weights"]["layers"][0].update(bias=[1.0]),
+                    r"bias_0 has length 1; the config says shape \(4,\)"),
     "history of text": (lambda d: d["history"].update(train_loss=["low"]), "history.train_loss must be a list"),
     "test epochs out of order": (lambda d: d["history"].update(test_epoch=[2, 1]), "history.test_epoch must number"),
     "test epoch after the last": (lambda d: d["history"].update(test_epoch=[1, 3]), "history.test_epoch must number"),
@@ -325,8 +327,9 @@ def test_checkpoints_beyond_the_saved_share_are_saved_thinned(tmp_path, monkeypa
 def test_a_project_too_large_to_open_again_is_not_written(tmp_path, monkeypatch):
     data, network, training, net, history = _trained()
     run = PinnedRun(data, network, training, history, net)
-    monkeypatch.setattr(io, "MAX_FILE_BYTES", 5_000)
-    with pytest.raises(ValueError, match=r"the project would take .* MiB, more than the .* MiB a project may hold"):
+    monkeypatch.setitem(limits.MAX_FILE_BYTES, ".json", 5_000)
+    with pytest.raises(ValueError, match=r"the project would take .* KiB, more than the 4.9 KiB a .json file may hold: "
+                                         "pin fewer runs or lower the checkpoint budget"):
         save_project(tmp_path / "p.json", data, network, training, net, history, runs=(run,) * 8)
     assert list(tmp_path.iterdir()) == []
 
@@ -337,3 +340,46 @@ def test_more_than_eight_runs_are_not_saved(tmp_path):
     with pytest.raises(ValueError, match="9 pinned runs; a project keeps at most 8"):
         save_project(tmp_path / "p.json", data, network, training, runs=(run,) * 9)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_project_with_a_byte_order_mark_is_read(tmp_path):
+    save_project(tmp_path / "p.json", DataSpec(source="xor"), NetworkSpec(), TrainingConfig())
+    (tmp_path / "bom.json").write_bytes(b"\xef\xbb\xbf" + (tmp_path / "p.json").read_bytes())
+    assert load_project(tmp_path / "bom.json") == load_project(tmp_path / "p.json")
+
+
+def test_opening_prepares_the_data_and_checks_the_weights_fit_them(tmp_path):
+    data, network, training, net, history = _trained(DataSpec(source="iris", test_fraction=0.3))
+    save_project(tmp_path / "p.json", data, network, training, net, history)
+    project, problem = open_project(tmp_path / "p.json")
+    np.testing.assert_array_equal(problem.X_train, prepare(data).X_train)
+    assert project.weights.spec == net.spec
+    doc = json.loads((tmp_path / "p.json").read_text())
+    doc["data"]["source"] = "house_prices"  # the same hidden layers load, but 12 inputs and 1 output need others
+    (tmp_path / "other.json").write_text(json.dumps(doc))
+    load_project(tmp_path / "other.json")
+    with pytest.raises(FormatError, match=r"other.json: the saved weights \(4 inputs, .*do not fit the network on "
+                                          r"this data \(12 inputs"):
+        open_project(tmp_path / "other.json")
+
+
+def test_opening_refuses_a_loss_that_does_not_fit_the_output(tmp_path):
+    save_project(tmp_path / "p.json", DataSpec(source="iris"), NetworkSpec(), TrainingConfig(loss="bce"))
+    load_project(tmp_path / "p.json")
+    with pytest.raises(FormatError, match="loss 'bce' needs a sigmoid output layer"):
+        open_project(tmp_path / "p.json")
+
+
+def test_what_loading_would_refuse_is_never_saved(tmp_path):
+    with pytest.raises(ValueError, match="the data seed must be from 0 to 2,147,483,647"):
+        save_project(tmp_path / "p.json", DataSpec(seed=2**31), NetworkSpec(), TrainingConfig())
+    long = History(train_loss=[0.5] * (limits.MAX_EPOCHS + 1))
+    with pytest.raises(ValueError, match="a history of 1,000,001 epochs; projects keep at most 1,000,000"):
+        save_project(tmp_path / "p.json", DataSpec(), NetworkSpec(), TrainingConfig(), history=long)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_opening_stops_on_request(tmp_path):
+    save_project(tmp_path / "p.json", DataSpec(n_samples=10_000), NetworkSpec(), TrainingConfig())
+    with pytest.raises(Cancelled):
+        open_project(tmp_path / "p.json", should_stop=lambda: True)

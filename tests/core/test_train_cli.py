@@ -1,6 +1,7 @@
 """``playground train``: headless training, exports, one-line errors, and no Qt on the way."""
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -138,3 +139,51 @@ def test_no_standardize_trains_on_the_raw_table(tmp_path, monkeypatch, capsys):
     scaled = float(capsys.readouterr().out.split("train loss")[1].split()[0])
     assert load_project("raw.json").data.standardize is False
     assert raw > 100 * scaled
+
+
+@pytest.mark.parametrize("option", ["--export", "--save-project"])
+def test_an_unwritable_output_is_refused_before_training(tmp_path, monkeypatch, capsys, option):
+    monkeypatch.chdir(tmp_path)
+    name = "missing/model.npz" if option == "--export" else "missing/p.json"
+    assert train.main(["--epochs", "1", option, name]) == 1
+    out, err = capsys.readouterr()
+    assert out == ""  # nothing trained
+    assert re.fullmatch(f"playground train: {option}: cannot write {Path(name).name}: the folder .*missing does not exist\n",
+                        err)
+
+
+@pytest.mark.parametrize("args", [
+    ["--epochs", "9" * 100_000],
+    ["--epochs", str(2**31)],
+    ["--dataset", "x" * 100_000],
+    ["--learning-rate", "y" * 100_000],
+    ["a.json", "b" * 100_000, "c" * 100_000],
+])
+def test_a_bad_command_line_is_one_short_line(capsys, args):
+    with pytest.raises(SystemExit) as exit_info:
+        train.main(args)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and len(err) < 300 and err.startswith("playground train: error: ")
+
+
+def test_file_errors_are_one_short_line(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    name = "n" * 200 + ".json"
+    Path(name).write_text(json.dumps({"format": "backprop-playground-project", "version": 1,
+                                      **{f"key{i}": i for i in range(100_000)}}))
+    assert train.main([name]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and len(err) < 300 and "unknown keys ['key0', 'key1'" in err
+    os.mkfifo("fifo.csv")  # read, it would block for ever
+    assert train.main(["--csv", "fifo.csv"]) == 1
+    err = capsys.readouterr().err
+    assert err == "playground train: cannot read fifo.csv: it is a FIFO (named pipe), not a regular file\n"
+
+
+def test_a_project_whose_settings_the_window_cannot_show_is_refused(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    doc = {"format": "backprop-playground-project", "version": 1, "data": {"seed": 2**31}}
+    Path("p.json").write_text(json.dumps(doc))
+    assert train.main(["p.json", "--epochs", "1"]) == 1
+    assert "the data seed must be from 0 to 2,147,483,647" in capsys.readouterr().err
