@@ -15,7 +15,7 @@ from collections import OrderedDict
 import numpy as np
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
-from core import DivergenceError, Network
+from core import DivergenceError, Network, limits
 from core.spec import Problem, prepare
 from playground.training import pacing
 from playground.training.protocol import (Applied, Built, Configure, Control, Preview, Previewed, Refused,
@@ -108,7 +108,7 @@ class TrainingWorker(QObject):
         if data in self.problems:
             self.problems.move_to_end(data)
             return self.problems[data]
-        problem = prepare(data)
+        problem = prepare(data, should_stop=self.closing.is_set)  # quitting never waits for a long read
         for array in (problem.X_train, problem.Y_train, problem.X_test, problem.Y_test):
             array.setflags(write=False)  # shared with the window through Built: nobody writes to it
         extent = _extent(problem) if problem.is_plane else None
@@ -301,9 +301,9 @@ class TrainingWorker(QObject):
 
 
 def _message(error: Exception) -> str:
-    """What went wrong in one line: a ValueError's or OSError's own words, else its type too."""
+    """What went wrong in one short line: a ValueError's or OSError's own words, else its type too."""
     text = str(error) if isinstance(error, (ValueError, OSError)) else f"{type(error).__name__}: {error}"
-    return " ".join(text.split())[:500]
+    return limits.one_line(text)
 
 
 def _grid_points(extent, n: int):
