@@ -47,6 +47,7 @@ class ViewOptions:
     log_scale: bool = False
     show_test: bool = False
     zoom: float = 1.0  # text and diagram scale, for a projector
+    pictures: bool = True  # hidden neurons drawn as what they compute over the plane (2-D data)
 
 
 @dataclass(frozen=True)
@@ -360,7 +361,7 @@ class Session(QObject):
                 return
             self.viewing, self.preview = checkpoint.epoch, None
             self._preview_id = next(self._ids)
-            self._send(Preview(self._preview_id, checkpoint.weights))
+            self._send(Preview(self._preview_id, checkpoint.epoch, checkpoint.weights))
         self.shown_changed.emit()
         self._update_trace()
 
@@ -531,6 +532,7 @@ class Session(QObject):
         self.steps = restore.steps if restore else 0
         self.checkpoints = restore.checkpoints.copy() if restore and restore.checkpoints else CheckpointStore()
         self.viewing = self.preview = None
+        self.trace = None  # of the run left behind: it comes back with this run's first outputs
         self.history_changed.emit(True)
         self.checkpoints_changed.emit()
 

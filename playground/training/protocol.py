@@ -65,6 +65,7 @@ class Preview:
     """The outputs of other weights of this network (a past checkpoint), without changing it."""
 
     id: int
+    epoch: int
     weights: tuple
 
 
@@ -96,10 +97,14 @@ class Applied:
 
 @dataclass(frozen=True)
 class Previewed:
-    """A Preview's answer: what the views draw for those weights (see ``Snapshot``)."""
+    """A Preview's answer: what the views draw for those weights (as in ``Snapshot``); the gradients
+    are those of a pass over (a sample of) the training set."""
 
     id: int
+    epoch: int
     weights: tuple
+    kernel_grads: tuple
+    neuron_grads: tuple
     grid: np.ndarray | None
     predictions: tuple | None
     neuron_grids: tuple | None
@@ -130,7 +135,7 @@ class Snapshot:
     grid: np.ndarray | None = None  # 2-D data: outputs over the input plane (GRID, GRID, n_outputs)
     predictions: tuple | None = None  # tables: (predicted, actual), target units or class indices
     neuron_grids: tuple | None = None  # 2-D data: per hidden layer, its drawn neurons' activations over
-    # the input plane (THUMB, THUMB, len(shown_units(units))), with the outputs
+    # the input plane (GRID / 2, GRID / 2, len(shown_units(units))), with the outputs
     new_checkpoints: tuple = ()  # Checkpoint-like (epoch, weights, trainer_state) of each epoch since the last
 
     @property

@@ -15,16 +15,18 @@ from collections import OrderedDict
 import numpy as np
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
-from core import DivergenceError, Network, limits
+from core import DivergenceError, Network, datasets, limits
 from core.spec import Problem, prepare
 from playground.training import pacing
 from playground.training.protocol import (Applied, Built, Configure, Control, Preview, Previewed, Refused,
                                           SetHyperparameter, SetWeight, Snapshot, read_only, shown_units)
 
 GRID = 64  # the output view's resolution over the input plane (GRID × GRID points)
-THUMB = 24  # the neuron pictures' resolution (THUMB × THUMB points)
+PICTURE_STRIDE = 2  # neuron pictures take every 2nd point of the output grid: (GRID / 2)² points
+DRAWN_HALF = 6.0  # the drawn set's canvas spans at least [−6, 6]²
 MAX_POINTS_SHOWN = 2000  # predicted-vs-actual points drawn, however large the table
 MAX_ROWS_SCORED = 20000  # test rows counted into a confusion matrix
+PREVIEW_ROWS = 1000  # training rows whose gradients a past checkpoint is coloured by
 SMOOTHING = 0.3  # weight of the newest gradient in the running average the diagram shows
 CACHED_PROBLEMS = 2  # prepared data kept per data spec (the current one and the one before)
 
@@ -39,8 +41,8 @@ class TrainingWorker(QObject):
         super().__init__()
         self.timer = None
         self.problem = self.net = self.trainer = self.runner = None
-        self.grid_inputs = self.thumb_inputs = self.extent = None
-        self.problems = OrderedDict()  # DataSpec → (Problem, extent, grid inputs, thumbnail inputs)
+        self.grid_inputs = self.extent = None
+        self.problems = OrderedDict()  # DataSpec → (Problem, extent, grid inputs)
         self.pending_checkpoints = []
         self.generation = 0
         self.running = False
@@ -84,7 +86,7 @@ class TrainingWorker(QObject):
 
     def _configure(self, request: Configure):
         """New data, architecture or settings: rebuild, from the seeds or from ``restore``."""
-        problem, extent, grid_inputs, thumb_inputs = self._prepared(request.data)
+        problem, extent, grid_inputs = self._prepared(request.data)
         net = request.network.build(problem)
         trainer = request.training.build(net, problem)
         if request.restore is not None:
@@ -97,7 +99,7 @@ class TrainingWorker(QObject):
             else:
                 trainer.epoch = request.restore.epoch
         self.problem, self.net, self.trainer = problem, net, trainer
-        self.extent, self.grid_inputs, self.thumb_inputs = extent, grid_inputs, thumb_inputs
+        self.extent, self.grid_inputs = extent, grid_inputs
         self.generation = request.id
         self._restart(keep_running=self.running)
         return Built(request.id, (request.data, request.network, request.training), problem,
@@ -111,10 +113,9 @@ class TrainingWorker(QObject):
         problem = prepare(data, should_stop=self.closing.is_set)  # quitting never waits for a long read
         for array in (problem.X_train, problem.Y_train, problem.X_test, problem.Y_test):
             array.setflags(write=False)  # shared with the window through Built: nobody writes to it
-        extent = _extent(problem) if problem.is_plane else None
+        extent = _extent(problem, data.source == datasets.DRAWN) if problem.is_plane else None
         grid_inputs = problem.preprocessing.encode(_grid_points(extent, GRID)) if extent else None
-        thumb_inputs = problem.preprocessing.encode(_grid_points(extent, THUMB)) if extent else None
-        self.problems[data] = (problem, extent, grid_inputs, thumb_inputs)
+        self.problems[data] = (problem, extent, grid_inputs)
         while len(self.problems) > CACHED_PROBLEMS:
             self.problems.popitem(last=False)
         return self.problems[data]
@@ -159,7 +160,13 @@ class TrainingWorker(QObject):
 
     def _preview(self, request: Preview):
         net = Network(self.net.n_inputs, self.net.spec, dtype=self.net.dtype, weights=request.weights)
-        return Previewed(request.id, request.weights, *read_only(self._outputs(net)))
+        p = self.problem
+        rows = slice(0, PREVIEW_ROWS)  # the split is shuffled: a fair sample
+        net.loss_and_gradients(p.X_train[rows], p.Y_train[rows], self.trainer.loss)
+        kernel_grads = tuple(np.abs(layer.d_kernel) for layer in net.layers)
+        neuron_grads = tuple(np.abs(layer.grad_z).mean(axis=0) for layer in net.layers)
+        return Previewed(request.id, request.epoch, request.weights, read_only(kernel_grads), read_only(neuron_grads),
+                         *read_only(self._outputs(net)))
 
     _HANDLERS = {Configure: _configure, SetHyperparameter: _set_hyperparameter, Control: _control,
                  SetWeight: _set_weight, Preview: _preview}
@@ -287,8 +294,8 @@ class TrainingWorker(QObject):
         p = self.problem
         if p.is_plane:
             grid = net.predict(self.grid_inputs).reshape(GRID, GRID, -1)
-            net.predict(self.thumb_inputs)  # every layer keeps its activations: the neuron pictures
-            neurons = tuple(layer.a[:, shown_units(layer.units)].reshape(THUMB, THUMB, -1)
+            # every layer keeps its activations over the grid from that pass: the neuron pictures
+            neurons = tuple(layer.a[:, shown_units(layer.units)].reshape(GRID, GRID, -1)[::PICTURE_STRIDE, ::PICTURE_STRIDE]
                             for layer in net.layers[:-1])
             return grid, None, neurons
         X, Y = (p.X_test, p.Y_test) if len(p.X_test) else (p.X_train, p.Y_train)
@@ -313,10 +320,12 @@ def _grid_points(extent, n: int):
     return np.column_stack([xs.ravel(), ys.ravel()])
 
 
-def _extent(problem: Problem):
-    """A square around the 2-D points with a margin, like TensorFlow Playground's [−6, 6]."""
+def _extent(problem: Problem, drawn: bool = False):
+    """A square around the 2-D points with a margin, like TensorFlow Playground's [−6, 6]; a drawn set
+    keeps [−6, 6] (or more, to hold its points) so the canvas does not move under the pen."""
     points = np.vstack([problem.points_train, problem.points_test])
     half = float(np.abs(points).max()) * 1.1 if len(points) else 1.0
+    half = max(half, DRAWN_HALF) if drawn else half
     return (-half, half, -half, half)
 
 

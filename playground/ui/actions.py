@@ -56,6 +56,13 @@ class Actions:
                                       "Logarithmic cost axis", checkable=True)
         self.show_test = self._action("Show test data", lambda on: session.set_view(show_test=on), "Ctrl+T",
                                       "Draw the test points on the output", checkable=True)
+        self.pictures = self._action("Neuron pictures", lambda on: session.set_view(pictures=on), "Ctrl+P",
+                                     "Draw each hidden neuron as what it computes over the input plane (2-D data)",
+                                     checkable=True)
+        self.pin_run = self._action("Pin this run", lambda: session.pin_run(), None,
+                                    "Keep this run's curves, settings and weights to compare the next runs with")
+        self.export_runs = self._action("Export runs as CSV…", files.export_runs, None,
+                                        "Every pinned run's and this run's cost and accuracy per epoch")
         self.zoom_in = self._action("Zoom in", lambda: self._zoom(+1), "Ctrl+=", "Larger text and diagram")
         self.zoom_in.setShortcuts([QKeySequence("Ctrl+="), QKeySequence("Ctrl++")])
         self.zoom_out = self._action("Zoom out", lambda: self._zoom(-1), "Ctrl+-", "Smaller text and diagram")
@@ -96,7 +103,7 @@ class Actions:
         file_menu.addAction(self.save_project)
         file_menu.addAction(self.save_project_as)
         file_menu.addSeparator()
-        for action in (self.open_data, self.export, self.export_script, self.import_):
+        for action in (self.open_data, self.export, self.export_script, self.import_, self.export_runs):
             file_menu.addAction(action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit)
@@ -106,6 +113,9 @@ class Actions:
         train_menu = menu.addMenu("&Train")
         for action in (self.play, self.step, self.reset):
             train_menu.addAction(action)
+        train_menu.addSeparator()
+        train_menu.addAction(self.pin_run)
+        self.train_menu = train_menu
         self.presets_menu = menu.addMenu("&Presets")
         for path in sorted(PRESETS.glob("*.json")):
             action = self.presets_menu.addAction(path.stem)
@@ -115,7 +125,7 @@ class Actions:
         network_menu.addAction(self.add_layer)
         network_menu.addAction(self.remove_layer)
         view_menu = menu.addMenu("&View")
-        for action in (self.colour_by_weights, self.log_scale, self.show_test):
+        for action in (self.colour_by_weights, self.log_scale, self.show_test, self.pictures):
             view_menu.addAction(action)
         view_menu.addSeparator()
         for action in (self.zoom_in, self.zoom_out, self.zoom_reset, self.full_screen):
@@ -156,7 +166,7 @@ class Actions:
     def show_view(self, view):
         """Tick the view actions as the Session's view options say."""
         for action, on in ((self.colour_by_weights, view.colour_by == "weights"), (self.log_scale, view.log_scale),
-                           (self.show_test, view.show_test)):
+                           (self.show_test, view.show_test), (self.pictures, view.pictures)):
             action.blockSignals(True)
             action.setChecked(on)
             action.blockSignals(False)

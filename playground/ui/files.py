@@ -7,7 +7,7 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QInputDialog, QLabel,
                                QMessageBox)
 
-from core import activations, datasets, io
+from core import activations, datasets, io, runs
 from core.io import FormatError
 from core.project import load_project
 from core.spec import DataSpec
@@ -177,6 +177,21 @@ class Files:
             return False
         session.import_weights(net, adopt=True)
         return True
+
+    def export_runs(self):
+        """Every pinned run's and this run's figures per epoch, in one CSV file."""
+        session = self.session
+        path, _ = QFileDialog.getSaveFileName(self.window, "Export runs as CSV", self.folder("runs.csv"),
+                                              "CSV files (*.csv)")
+        if not path:
+            return
+        histories = [run.history for run in session.runs] + [session.history.to_history()]
+        try:
+            runs.export_csv(path, histories, session.run_labels())
+        except (ValueError, OSError) as error:
+            QMessageBox.warning(self.window, TITLE, f"Cannot export the runs:\n\n{error}")
+            return
+        self.window.statusBar().showMessage(f"Exported {Path(path).name}", 5000)
 
     # --- places -------------------------------------------------------------------------------
     def folder(self, name: str = "") -> str:

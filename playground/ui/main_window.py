@@ -10,19 +10,24 @@ from functools import partial
 
 from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, Qt, QTimer, Slot
 from PySide6.QtGui import QFont, QFontMetrics
-from PySide6.QtWidgets import (QAbstractSpinBox, QApplication, QComboBox, QGroupBox, QLabel, QLineEdit, QMainWindow,
-                               QScrollArea, QSplitter, QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractSpinBox, QApplication, QComboBox, QGroupBox, QInputDialog, QLabel, QLineEdit,
+                               QMainWindow, QScrollArea, QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
-from core import datasets
+from core import datasets, runs
 from playground.session import Session
 from playground.session.recovery import Autosaver
 from playground.ui.actions import Actions
 from playground.ui.files import TITLE, Files
+from playground.widgets import style
 from playground.widgets.chain_rule import ChainRuleView
 from playground.widgets.controls import DataControls, TrainingControls
 from playground.widgets.loss_plot import LossPlot
+from playground.widgets.message_bar import MessageBar
 from playground.widgets.network_diagram import NetworkDiagram
 from playground.widgets.output_view import OutputView
+from playground.widgets.runs_panel import RunsPanel
+from playground.widgets.timeline import Timeline
+from playground.widgets.trace_bar import TraceBar
 
 SIZE = (1400, 860)  # the first window, before the user sizes it (fits a 1440×900 screen)
 
@@ -53,15 +58,20 @@ class MainWindow(QMainWindow):
         self.output = OutputView()
         self.loss_plot = LossPlot()
         self.chain_rule = ChainRuleView()
+        self.trace_bar = TraceBar()
+        self.trace_bar.hide()
+        self.timeline = Timeline()
+        self.runs_panel = RunsPanel()
+        self.target_cost = self.runs_panel.target.value()
         self.output_tabs = QTabWidget()
         self.output_tabs.addTab(self.output, "Output")
         self.output_tabs.addTab(self.chain_rule, "Backprop, step by step")
-        self.output_tabs.setTabToolTip(1, "The chain rule for one training sample, layer by layer")
+        self.output_tabs.setTabToolTip(1, "The chain rule for one sample, layer by layer")
+        self.output_tabs.addTab(self.runs_panel, "Runs")
+        self.output_tabs.setTabToolTip(2, "Pinned runs against this one, at the same epoch")
         self.output_tabs.tabBar().setFocusPolicy(Qt.NoFocus)
-        self.message = QLabel()
-        self.message.setWordWrap(True)
-        self.message.setStyleSheet("background: #fde8e6; color: #a3261a; padding: 6px; border-radius: 4px;")
-        self.message.hide()
+        self.message = MessageBar()
+        self.recovery_epoch = None  # the checkpoint the message bar offers to go back to
         self.epoch_label, self.speed_label = QLabel("epoch 0"), QLabel("")
         self.files = Files(self)
         self.actions = Actions(self)
@@ -93,16 +103,22 @@ class MainWindow(QMainWindow):
         middle_layout.setContentsMargins(0, 0, 0, 0)
         middle_layout.addWidget(self.message)
         middle_layout.addWidget(self.diagram, 1)
+        middle_layout.addWidget(self.trace_bar)
         middle.setMinimumWidth(300)
+        history = QWidget()  # the cost plot and, under it, the timeline
+        history_layout = QVBoxLayout(history)
+        history_layout.setContentsMargins(0, 0, 0, 0)
+        history_layout.addWidget(self.loss_plot, 1)
+        history_layout.addWidget(self.timeline)
         self.right_splitter = QSplitter(Qt.Vertical)
-        self.right_splitter.addWidget(self.output_tabs)
-        self.right_splitter.addWidget(self.loss_plot)
-        self.right_splitter.setSizes([500, 350])
+        for widget in (self.output_tabs, history):
+            self.right_splitter.addWidget(widget)
+        self.right_splitter.setSizes([500, 380])
         self.right_splitter.setMinimumWidth(300)
         for i in range(2):
             self.right_splitter.setCollapsible(i, False)
         self.output_tabs.setMinimumHeight(200)
-        self.loss_plot.setMinimumHeight(160)
+        self.loss_plot.setMinimumHeight(150)
         self.splitter = QSplitter(Qt.Horizontal)
         for widget in (left, middle, self.right_splitter):
             self.splitter.addWidget(widget)
@@ -115,6 +131,7 @@ class MainWindow(QMainWindow):
     def _bind(self):
         session, diagram = self.session, self.diagram
         session.specs_changed.connect(self._show_specs)
+        session.specs_changed.connect(self._show_runs)  # the runs' labels say how they differ from this one
         session.problem_changed.connect(self._show_problem)
         session.snapshot_changed.connect(self._show_snapshot)
         session.history_changed.connect(self._show_history)
@@ -122,6 +139,30 @@ class MainWindow(QMainWindow):
         session.view_changed.connect(self._show_view)
         session.document_changed.connect(self._show_title)
         session.notice.connect(self._show_notice)
+        session.checkpoints_changed.connect(self._show_timeline)
+        session.shown_changed.connect(self._show_shown)
+        session.trace_changed.connect(self._show_trace)
+        session.runs_changed.connect(self._show_runs)
+        session.recovery_offered.connect(self._offer_recovery)
+        self.message.action_taken.connect(lambda: self.recovery_epoch is not None and session.train_from(self.recovery_epoch))
+        self.timeline.epoch_chosen.connect(session.view_epoch)
+        self.timeline.released.connect(lambda: session.running and session.view_epoch(None))
+        self.timeline.train_from_requested.connect(session.train_from)
+        self.output.sample_picked.connect(lambda split, row: session.set_trace(sample=(split, row), layer=None))
+        self.chain_rule.sample_chosen.connect(lambda split, row: session.set_trace(sample=(split, row), layer=None))
+        self.output.plane.point_drawn.connect(session.draw_point)
+        self.output.plane.point_erased.connect(session.erase_point)
+        self.trace_bar.mode_chosen.connect(lambda mode: session.set_trace(mode=mode, layer=None))
+        self.trace_bar.step_requested.connect(self._step_trace)
+        self.trace_bar.closed.connect(lambda: session.set_trace(sample=None, layer=None))
+        diagram.weight_edit_requested.connect(self._ask_weight)
+        diagram.weight_dragged.connect(session.set_weight)
+        diagram.neuron_hovered.connect(self._show_neuron)
+        self.runs_panel.pin_requested.connect(lambda: session.pin_run())
+        self.runs_panel.unpin_requested.connect(lambda i: session.remove_run(session.runs[i]))
+        self.runs_panel.visibility_changed.connect(lambda i, on: session.show_run(session.runs[i], on))
+        self.runs_panel.export_requested.connect(self.files.export_runs)
+        self.runs_panel.target_changed.connect(self._set_target_cost)
         self.data_controls.changed.connect(session.set_data)
         self.data_controls.csv_requested.connect(self.files.ask_csv)
         self.training_controls.hyperparameter_changed.connect(session.set_hyperparameter)
@@ -137,7 +178,6 @@ class MainWindow(QMainWindow):
         self.loss_plot.log_scale_requested.connect(lambda on: session.set_view(log_scale=on))
         self.output.plane.show_test_requested.connect(lambda on: session.set_view(show_test=on))
         self.output_tabs.currentChanged.connect(lambda _: self._update_chain_rule())
-        self.chain_rule.sample_changed.connect(lambda _: self._update_chain_rule())
 
     # --- what the Session says ----------------------------------------------------------------
     @Slot()
@@ -169,9 +209,10 @@ class MainWindow(QMainWindow):
         built = self.session.built
         self._show_structure()
         self.output.set_problem(built)
-        self.chain_rule.set_problem(built.problem, built.loss)
+        self.chain_rule.set_problem(built.problem)
         self.loss_plot.show_accuracy(built.problem.task != "regression")
         self.actions.show_test.setEnabled(built.problem.is_plane)
+        self._show_trace()
 
     @Slot()
     def _show_snapshot(self):
@@ -185,14 +226,102 @@ class MainWindow(QMainWindow):
 
     def draw_snapshot(self, snapshot):
         self.loss_plot.redraw_if_due(force=not snapshot.running)
-        self.diagram.show_snapshot(snapshot)
-        self.output.show_snapshot(snapshot)
-        if snapshot.grid is not None or snapshot.predictions is not None:  # at the output view's pace
-            self._update_chain_rule()
-        self.epoch_label.setText(f"epoch {snapshot.epoch:,}")
+        if self.session.viewing is None:  # while a past epoch is looked at, the views keep showing it
+            self._draw_frame(snapshot)
+        self._show_epoch()
         speed = f"{snapshot.steps_per_second:,.0f} steps/s" if snapshot.running else ""
         penalty = f" · penalty {snapshot.penalty:.3g}" if self.session.training.regularization else ""
         self.speed_label.setText(speed + penalty)
+
+    def _draw_frame(self, frame):
+        """What the network looks like: the live snapshot, or a past checkpoint's preview."""
+        self.diagram.show_snapshot(frame)
+        self.output.show_snapshot(frame)
+
+    @Slot()
+    def _show_shown(self):
+        session = self.session
+        frame = session.shown()
+        if frame is not None:
+            self._draw_frame(frame)
+        self.loss_plot.set_marker(session.viewing)
+        self._show_timeline()
+        self._show_runs_figures()
+        self._show_epoch()
+
+    def _show_epoch(self):
+        """The epoch the views show: the live one, or the past one looked at."""
+        session = self.session
+        live = session.snapshot.epoch if session.snapshot is not None else len(session.history)
+        self.epoch_label.setText(f"epoch {live:,}" if session.viewing is None else f"epoch {session.viewing:,} ◂")
+        self.epoch_label.setToolTip("" if session.viewing is None else
+                                    f"Looking back at epoch {session.viewing:,}; the run is at epoch {live:,}")
+
+    @Slot()
+    def _show_timeline(self):
+        self.timeline.set_checkpoints(self.session.checkpoints.epochs, self.session.viewing)
+
+    @Slot()
+    def _show_trace(self):
+        session = self.session
+        state, trace = session.trace_state, session.trace
+        self.diagram.show_trace(trace, state.mode, state.layer)
+        self.trace_bar.show_trace(trace, state)
+        self.output.plane.mark(state.sample if trace is not None else None)
+        self._update_chain_rule()
+
+    def _step_trace(self, direction: int):
+        if direction == 0:  # the animation starts over
+            self.session.set_trace(layer=None)
+            direction = 1
+        self.session.step_trace(direction)
+
+    def _ask_weight(self, layer: int, row: int, column, value: float):
+        name = f"bias b{layer + 1}[{row + 1}]" if column is None else f"weight W{layer + 1}[{row + 1}, {column + 1}]"
+        typed, ok = QInputDialog.getDouble(self, "Type a weight", f"New value of the {name}:", value, -1e6, 1e6, 6)
+        if ok:
+            self.session.set_weight(layer, row, column, typed)
+
+    def _show_neuron(self, layer: int, position: int):
+        """While a hidden neuron is hovered, the output view shows what it computes, large."""
+        frame = self.session.shown()
+        grids = getattr(frame, "neuron_grids", None)
+        if layer < 0 or grids is None or layer >= len(grids) or position >= grids[layer].shape[2]:
+            self.output.plane.show_neuron(None)
+            return
+        self.output.plane.show_neuron(grids[layer][:, :, position],
+                                      f"Hidden layer {layer + 1}, neuron {position + 1}: its activation over the plane")
+
+    @Slot()
+    def _show_runs(self):
+        session = self.session
+        labels = session.run_labels()
+        colours = [style.run_colour(i) for i in range(len(session.runs))]
+        shown = [r for r in session.runs if r not in session.hidden_runs]
+        self.loss_plot.set_runs([r.history for r in shown],
+                                [labels[session.runs.index(r)] for r in shown],
+                                [colours[session.runs.index(r)] for r in shown])
+        self._show_runs_figures()
+
+    def _show_runs_figures(self):
+        session = self.session
+        if not session.runs:
+            self.runs_panel.show_runs([session.run_labels()[-1]], [style.BLUE], [], runs.compare(
+                [session.history.to_history()], max(len(session.history), 1), self.target_cost), len(session.history))
+            return
+        epoch = session.viewing or len(session.history)
+        histories = [r.history for r in session.runs] + [session.history.to_history()]
+        colours = [style.run_colour(i) for i in range(len(session.runs))] + [style.BLUE]
+        self.runs_panel.show_runs(session.run_labels(), colours, [r not in session.hidden_runs for r in session.runs],
+                                  runs.compare(histories, max(epoch, 1), self.target_cost), epoch)
+
+    def _set_target_cost(self, cost: float):
+        self.target_cost = cost
+        self._show_runs_figures()
+
+    def _offer_recovery(self, epoch: int):
+        self.recovery_epoch = epoch
+        self.message.offer(f"Go back to epoch {epoch:,}")
 
     def _after_paint(self, snapshot_id: int, start: float):
         QTimer.singleShot(0, partial(self._frame_done, snapshot_id, start))
@@ -206,6 +335,7 @@ class MainWindow(QMainWindow):
         if replaced:
             self.epoch_label.setText("epoch 0" if not len(self.session.history) else
                                      f"epoch {len(self.session.history):,}")
+            self._show_runs_figures()
 
     @Slot(bool)
     def _show_running(self, running: bool):
@@ -218,6 +348,7 @@ class MainWindow(QMainWindow):
         self.diagram.set_mode(view.colour_by)
         self.loss_plot.set_log_scale(view.log_scale)
         self.output.plane.set_show_test(view.show_test)
+        self.diagram.set_pictures(view.pictures)
         if view.zoom != getattr(self, "zoom", None):
             self._apply_zoom(view.zoom)
 
@@ -251,12 +382,14 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def _show_notice(self, text: str):
-        self.message.setText(text)
-        self.message.setVisible(bool(text))
+        self.recovery_epoch = None
+        self.message.show_message(text)
 
     def _update_chain_rule(self):
-        if self.output_tabs.currentWidget() is self.chain_rule:  # computed only while shown
-            self.chain_rule.show_network(self.session.current_network())
+        if self.output_tabs.currentWidget() is self.chain_rule:  # written only while shown
+            session = self.session
+            self.chain_rule.show_trace(session.trace, session.built.problem if session.built else None,
+                                       session.trace_state.sample)
 
     # --- keys, screen, closing ----------------------------------------------------------------
     def _let_space_play(self):
@@ -291,7 +424,7 @@ class MainWindow(QMainWindow):
             view["zoom"] = zoom
         if settings.value("view/colour_by") in ("gradients", "weights"):
             view["colour_by"] = settings.value("view/colour_by")
-        for key in ("log_scale", "show_test"):
+        for key in ("log_scale", "show_test", "pictures"):
             if settings.value(f"view/{key}") in ("true", "false", True, False):
                 view[key] = settings.value(f"view/{key}") in ("true", True)
         self.session.set_view(**view)
@@ -306,6 +439,7 @@ class MainWindow(QMainWindow):
         settings.setValue("view/colour_by", view.colour_by)
         settings.setValue("view/log_scale", view.log_scale)
         settings.setValue("view/show_test", view.show_test)
+        settings.setValue("view/pictures", view.pictures)
 
     def closeEvent(self, event):
         if not self.files.confirm_discard():

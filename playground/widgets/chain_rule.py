@@ -1,102 +1,164 @@
-"""The chain rule for one sample, layer by layer, from the cost back to the inputs."""
+"""The chain rule for one sample, layer by layer, typeset in the lessons' notation.
+
+``step_html`` is one layer's step (what the diagram shows beside itself while the pass is walked);
+``trace_html`` is the whole backward pass, from the cost to the inputs. Vectors of a few numbers are
+shown whole, in aligned columns; longer ones as a summary; every array with its shape.
+"""
 from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSpinBox, QTextBrowser, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QTextBrowser, QVBoxLayout, QWidget
 
 from core import activations, explain
 
-SHOWN = 6  # entries of a vector shown before "…"
-DERIVATIVES = {  # f'(z) in words, as the lessons write it
-    "linear": "1", "sigmoid": "σ(z)(1 − σ(z))", "tanh": "1 − tanh²(z)", "relu": "1 if z > 0 else 0",
-    "leaky_relu": "1 if z > 0 else 0.01", "elu": "1 if z > 0 else eᶻ", "softplus": "σ(z)", "swish": "σ(z) + a(1 − σ(z))",
+WHOLE = 8  # vectors up to this long are shown number by number
+DERIVATIVES = {  # f'(z) as the lessons write it
+    "linear": "1", "sigmoid": "σ(z)(1 − σ(z))", "tanh": "1 − tanh²(z)", "relu": "1 if z > 0, else 0",
+    "leaky_relu": "1 if z > 0, else 0.01", "elu": "1 if z > 0, else eᶻ", "softplus": "σ(z)",
+    "swish": "σ(z) + a(1 − σ(z))",
 }
-FUSED = {"bce": "ŷ − y", "cross_entropy": "softmax(z) − y"}
+STYLE = ("<style>td { padding: 1px 5px; white-space: nowrap; } td.n { text-align: right; font-family: monospace; } "
+         ".f { color: #555; } .card { margin-bottom: 10px; }</style>")
 
 
-def _vector(v) -> str:
-    v = np.ravel(v)
-    text = ", ".join(f"{x:+.3g}" for x in v[:SHOWN])
-    return f"[{text}{', …' if len(v) > SHOWN else ''}]" + (f" <span style='color:#888'>({len(v)})</span>" if len(v) > SHOWN else "")
+def sym(name: str, index=None, sup: str = "") -> str:
+    """A typeset symbol: ``sym("z", 2)`` is z with a subscript 2."""
+    sub = f"<sub>{index}</sub>" if index is not None else ""
+    return f"<i>{name}</i>{sub}{sup}"
 
 
-def _matrix(m) -> str:
-    rows = [_vector(row) for row in m[:3]]
-    more = f"<br>&nbsp;&nbsp;… {m.shape[0]} rows" if m.shape[0] > 3 else ""
-    return "<br>&nbsp;&nbsp;".join(rows) + more
+def d(of: str, index=None) -> str:
+    """dJ/d(of): the derivative of the cost with respect to a symbol."""
+    return f"∂<i>J</i>/∂{sym(of, index)}"
 
 
-def trace_html(trace: explain.Trace, loss: str, x, names) -> str:
-    """The trace as the lessons write it: upstream derivative × local derivative, layer after layer."""
-    n = len(trace.layers)
-    lines = [f"<p><b>Sample</b> x = {_vector(x)} <span style='color:#888'>({', '.join(names[:SHOWN])})</span><br>"
-             f"prediction ŷ = {_vector(trace.prediction)}, target y = {_vector(trace.target)}, "
-             f"cost J = {trace.loss:.4g}</p>"]
-    for t in reversed(trace.layers):
-        k = t.index + 1
-        is_output = t.index == n - 1
-        title = "Output layer" if is_output else f"Hidden layer {k}"
-        label = activations.ACTIVATIONS[t.activation].label
-        lines.append(f"<p><b>{title}</b> ({label}): z{k} = a{k - 1}·W{k} + b{k} = {_vector(t.z)}, "
-                     f"a{k} = f(z{k}) = {_vector(t.a)}<br>")
-        if t.grad_a is None:
-            lines.append(f"dJ/dz{k} = {FUSED[loss]} (fused with the loss) = {_vector(t.grad_z)}<br>")
+def numbers(v) -> str:
+    """A vector as table cells: each number right-aligned, or a summary of a long one; its shape last."""
+    v = np.ravel(np.asarray(v, dtype=float))
+    if len(v) <= WHOLE:
+        cells = "".join(f"<td class='n' nowrap>{x:+.4g}</td>" for x in v)
+    else:
+        cells = (f"<td class='n'>min {v.min():+.3g}</td><td class='n'>mean {v.mean():+.3g}</td>"
+                 f"<td class='n'>max {v.max():+.3g}</td><td class='n'>‖·‖ {np.linalg.norm(v):.3g}</td>")
+    return cells + f"<td class='f'>({len(v)})</td>"
+
+
+def matrix(m) -> str:
+    """A small matrix row by row, or a summary of a large one, with its shape."""
+    m = np.asarray(m, dtype=float)
+    shape = f"<td class='f'>({m.shape[0]} × {m.shape[1]})</td>"
+    if m.size <= WHOLE * 2 and m.shape[1] <= WHOLE:
+        rows = "<br>".join(" ".join(f"{x:+.3g}" for x in row) for row in m)
+        return f"<td class='n' colspan='{WHOLE}'>{rows}</td>" + shape
+    return (f"<td class='n'>min {m.min():+.3g}</td><td class='n'>max {m.max():+.3g}</td>"
+            f"<td class='n'>‖·‖ {np.linalg.norm(m):.3g}</td>") + shape
+
+
+def row(label: str, cells: str) -> str:
+    return f"<tr><td nowrap>{label}</td>{cells}</tr>"
+
+
+def step_html(trace: explain.Trace, layer: int, mode: str) -> str:
+    """One layer's step of the pass: forward, z and a from the layer's input; backward, the
+    upstream derivative times the local one, then dJ/dW, dJ/db and what goes on to the layer before."""
+    t = trace.layers[layer]
+    k, last = layer + 1, layer == len(trace.layers) - 1
+    label = activations.ACTIVATIONS[t.activation].label
+    title = f"{'Output layer' if last else f'Hidden layer {k}'} ({label}), {mode}"
+    rows = []
+    if mode == "forward":
+        rows.append(row(f"{sym('a', k - 1)} (its input)", numbers(t.a_prev)))
+        rows.append(row(f"{sym('z', k)} = {sym('a', k - 1)}·{sym('W', k)} + {sym('b', k)}", numbers(t.z)))
+        rows.append(row(f"{sym('a', k)} = <i>f</i>({sym('z', k)})", numbers(t.a)))
+    else:
+        if t.grad_a is None:  # the loss is fused with the output's activation
+            rows.append(row(f"{d('z', k)} = {trace.formula} <span class='f'>(the cost and {label} together)</span>",
+                            numbers(t.grad_z)))
         else:
-            source = trace.formula if is_output else f"dJ/dz{k + 1}·W{k + 1}ᵀ"
-            lines.append(f"dJ/da{k} = {source} = {_vector(t.grad_a)}<br>")
+            upstream = trace.formula if last else f"{d('z', k + 1)}·{sym('W', k + 1, 'ᵀ')}"
+            rows.append(row(f"upstream {d('a', k)} = {upstream}", numbers(t.grad_a)))
             if t.local is not None:
-                lines.append(f"f′(z{k}) = {DERIVATIVES[t.activation]} = {_vector(t.local)}<br>"
-                             f"dJ/dz{k} = dJ/da{k} ⊙ f′(z{k}) = {_vector(t.grad_z)}<br>")
+                rows.append(row(f"local <i>f</i>′({sym('z', k)}) = {DERIVATIVES[t.activation]}", numbers(t.local)))
+                rows.append(row(f"{d('z', k)} = upstream ⊙ local", numbers(t.grad_z)))
             else:
-                lines.append(f"dJ/dz{k} = softmax Jacobian · dJ/da{k} = {_vector(t.grad_z)}<br>")
-        lines.append(f"dJ/dW{k} = a{k - 1}ᵀ·dJ/dz{k} =<br>&nbsp;&nbsp;{_matrix(t.d_kernel)}<br>"
-                     f"dJ/db{k} = dJ/dz{k} = {_vector(t.d_bias)}<br>"
-                     f"dJ/da{k - 1} = dJ/dz{k}·W{k}ᵀ = {_vector(t.grad_a_prev)}</p>")
-    return "".join(lines)
+                rows.append(row(f"{d('z', k)} = softmax Jacobian · {d('a', k)}", numbers(t.grad_z)))
+        rows.append(row(f"{d('W', k)} = {sym('a', k - 1, 'ᵀ')}·{d('z', k)}", matrix(t.d_kernel)))
+        rows.append(row(f"{d('b', k)} = {d('z', k)}", numbers(t.d_bias)))
+        rows.append(row(f"{d('a', k - 1)} = {d('z', k)}·{sym('W', k, 'ᵀ')}", numbers(t.grad_a_prev)))
+    return f"<div class='card'><b>{title}</b><table>{''.join(rows)}</table></div>"
+
+
+def trace_html(trace: explain.Trace, x, names, sample) -> str:
+    """The whole backward pass for one sample, from the cost back to the inputs."""
+    split, index = sample
+    head = (f"<p><b>Sample {index + 1} of the {'training' if split == 'train' else 'test'} set</b>"
+            f"<table>{row('inputs ' + sym('x'), numbers(x))}"
+            f"{row('prediction ŷ', numbers(trace.prediction))}{row('target <i>y</i>', numbers(trace.target))}"
+            f"<tr><td>cost <i>J</i></td><td class='n'>{trace.loss:.4g}</td></tr></table>"
+            f"<span class='f'>inputs: {', '.join(map(str, names[:WHOLE]))}{' …' if len(names) > WHOLE else ''}"
+            "</span></p>")
+    steps = "".join(step_html(trace, layer, "backward") for layer in range(len(trace.layers) - 1, -1, -1))
+    return STYLE + head + steps
 
 
 class ChainRuleView(QWidget):
-    """Pick a training sample; see every derivative backprop computes for it."""
+    """The sample followed (pick one here or click it on the output) and every derivative backprop
+    computes for it."""
 
-    sample_changed = Signal(int)
+    sample_chosen = Signal(str, int)  # "train" or "test", row
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.sample = QSpinBox()
-        self.sample.setToolTip("Which training sample to follow through the backward pass")
-        self.sample.setFocusPolicy(Qt.ClickFocus)
-        self.random = QPushButton("Another sample")
-        self.random.setFocusPolicy(Qt.NoFocus)
+        self.split = QComboBox()
+        self.split.addItem("training sample", "train")
+        self.split.addItem("test sample", "test")
+        self.split.setFocusPolicy(Qt.NoFocus)
+        self.index = QSpinBox()
+        self.index.setToolTip("Which sample to follow through the chain rule (or click a point of the output)")
+        self.index.setMinimum(1)
+        self.index.setFocusPolicy(Qt.ClickFocus)
         self.text = QTextBrowser()
-        self.text.setStyleSheet("font-family: monospace; font-size: 12px;")
-        self.problem = self.loss = None
-        self.rng = np.random.default_rng(0)
+        self.sizes = (0, 0)
         top = QHBoxLayout()
-        top.addWidget(QLabel("Training sample"))
-        top.addWidget(self.sample)
-        top.addWidget(self.random)
+        top.addWidget(QLabel("Follow"))
+        top.addWidget(self.split)
+        top.addWidget(self.index)
+        top.addWidget(QLabel("<span style='color:#666'>(or click a point of the output)</span>"))
         top.addStretch()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(top)
         layout.addWidget(self.text)
-        self.random.clicked.connect(lambda: self.sample.setValue(int(self.rng.integers(0, self.sample.maximum() + 1))))
-        self.sample.valueChanged.connect(self.sample_changed)
+        self.index.valueChanged.connect(lambda _: self._chosen())
+        self.split.activated.connect(lambda _: self._chosen())
 
-    def set_problem(self, problem, loss: str) -> None:
-        self.problem, self.loss = problem, loss
-        self.sample.setRange(0, max(len(problem.X_train) - 1, 0))
+    def _chosen(self):
+        split = self.split.currentData()
+        self.index.setMaximum(max(self.sizes[0 if split == "train" else 1], 1))
+        self.sample_chosen.emit(split, self.index.value() - 1)
 
-    def show_network(self, net) -> None:
-        """Recompute the trace for the chosen sample with ``net`` (a copy owned by the caller)."""
-        if self.problem is None or net is None:
+    def set_problem(self, problem) -> None:
+        self.sizes = (len(problem.X_train), len(problem.X_test))
+        self.index.blockSignals(True)  # a smaller range is not the user choosing another sample
+        self.index.setMaximum(max(self.sizes[0 if self.split.currentData() == "train" else 1], 1))
+        self.index.blockSignals(False)
+
+    def show_trace(self, trace, problem, sample) -> None:
+        """The trace of ``sample`` (("train" | "test", row)) in ``problem``; ``trace`` None: none yet."""
+        if sample is not None:
+            for widget in (self.split, self.index):
+                widget.blockSignals(True)
+            self.split.setCurrentIndex(self.split.findData(sample[0]))
+            self.index.setValue(sample[1] + 1)
+            for widget in (self.split, self.index):
+                widget.blockSignals(False)
+        if trace is None or sample is None:
+            self.text.setHtml("<p style='color:#666'>Pick a sample above, or click a point of the output.</p>")
             return
-        i = self.sample.value()
-        x, y = self.problem.X_train[i], np.asarray(self.problem.Y_train)[i]
-        trace = explain.chain_rule(net, x, y, self.loss)
+        X = problem.X_train if sample[0] == "train" else problem.X_test
         scroll = self.text.verticalScrollBar().value()
-        self.text.setHtml(trace_html(trace, self.loss, x, self.problem.input_names))
+        self.text.setHtml(trace_html(trace, X[sample[1]], problem.input_names, sample))
         self.text.verticalScrollBar().setValue(scroll)
 
 
@@ -109,7 +171,9 @@ if __name__ == "__main__":
 
     def feed(view, tick):
         if tick == 0:
-            view.set_problem(problem, "mse")
-        view.show_network(net)
+            view.set_problem(problem)
+        sample = ("train", tick % 20)
+        view.show_trace(explain.chain_rule(net, problem.X_train[sample[1]], problem.Y_train[sample[1]], "mse"),
+                  problem, sample)
 
-    style.preview(ChainRuleView, feed, hz=2)
+    style.preview(ChainRuleView, feed, hz=1)

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
 
 from core import datasets, optimizers
 from core.spec import DataSpec, NetworkSpec, TrainingConfig
@@ -77,6 +77,7 @@ class DataControls(QWidget):
         super().__init__(parent)
         self.spec = spec or DataSpec()
         items = [(label, name) for name, (label, _, _) in datasets.PLANE_SETS.items()]
+        items += [("Drawn by hand", datasets.DRAWN)]
         items += [(label, name) for name, label in TABLE_LABELS.items()] + [("Your CSV file…", CSV)]
         self.dataset = _combo(items, "Which data to learn: 2-D sets, bundled tables or your own CSV")
         self.samples = CountField("Number of points in a 2-D set", step=100)
@@ -85,6 +86,10 @@ class DataControls(QWidget):
         self.seed = CountField("Seed of the data and of the train/test split")
         self.task = _combo(TASKS, "For tables: predict a number (regression) or a class; by default a target "
                                   "of text or of at most 10 whole numbers is read as classes")
+        self.standardize = QCheckBox("standardise inputs")
+        self.standardize.setToolTip("Tables: inputs (and a regression's target) to mean 0 and standard deviation 1, "
+                                    "from the training split. Off: raw values, as the lessons train.")
+        self.standardize.setFocusPolicy(Qt.NoFocus)
         self.regenerate = QPushButton("Regenerate")
         self.regenerate.setToolTip("Draw a new sample of the same data (next data seed), keeping every setting")
         self.regenerate.setFocusPolicy(Qt.NoFocus)
@@ -98,6 +103,7 @@ class DataControls(QWidget):
         form.addRow(self.test_label, self.test_percent)
         form.addRow("Data seed", self.seed)
         form.addRow("Task", self.task)
+        form.addRow("", self.standardize)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(form)
@@ -110,20 +116,25 @@ class DataControls(QWidget):
         self.noise.valueChanged.connect(lambda v: self._emit(noise=v / 100))
         self.test_percent.valueChanged.connect(lambda v: self._emit(test_fraction=v / 100))
         self.task.activated.connect(lambda _: self._emit(task=self.task.currentData()))
+        self.standardize.toggled.connect(lambda on: self._emit(standardize=on))
         self.regenerate.clicked.connect(lambda: self._emit(seed=self.spec.seed + 1))
 
     def show_spec(self, spec: DataSpec) -> None:
         """Show ``spec`` without emitting ``changed``."""
         self.spec = spec
-        with _blocked((self.dataset, self.samples, self.noise, self.test_percent, self.seed, self.task)):
+        with _blocked((self.dataset, self.samples, self.noise, self.test_percent, self.seed, self.task,
+                       self.standardize)):
             _select(self.dataset, spec.source)
             _select(self.task, spec.task)
             self.samples.show_value(spec.n_samples)
             self.noise.setValue(round(spec.noise * 100))
             self.test_percent.setValue(round(spec.test_fraction * 100))
             self.seed.show_value(spec.seed)
+            self.standardize.setChecked(spec.standardize)
+        generated = spec.source in datasets.PLANE_SETS
         for widget in (self.samples, self.noise, self.regenerate):
-            widget.setEnabled(spec.is_plane)
+            widget.setEnabled(generated)
+        self.standardize.setEnabled(not spec.is_plane)
         self.task.setEnabled(spec.source == CSV)  # the bundled tables have their own task
         self.noise_label.setText(f"Noise {round(spec.noise * 100)} %")
         self.test_label.setText(f"Test data {round(spec.test_fraction * 100)} %")
@@ -139,7 +150,7 @@ class DataControls(QWidget):
         elif name != self.spec.source:
             self.changed.emit(DataSpec(source=name, n_samples=self.spec.n_samples, noise=self.spec.noise,
                                        test_fraction=self.spec.test_fraction, seed=self.spec.seed,
-                                       features=self.spec.features))
+                                       features=self.spec.features, standardize=self.spec.standardize))
 
     def _emit(self, **changes):
         self.changed.emit(replace(self.spec, **changes))

@@ -1,6 +1,7 @@
-"""The cost curve: train and test cost per epoch, live, with accuracy below for classification.
+"""The cost curve: train and test cost per epoch, live, with accuracy below for classification;
+pinned runs' curves dashed over them, and a line at the epoch the timeline shows.
 
-It draws a ``RunHistory`` that it does not own (the Session does) and keeps no figures of its own.
+It draws histories it does not own (the Session does) and keeps no figures of its own.
 """
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import time
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QVBoxLayout, QWidget
 
@@ -64,6 +65,13 @@ class LossPlot(QWidget):
         self.show_accuracy(True)
         self.dirty = False
         self.last_redraw = 0.0
+        self.run_curves = []  # (plot, curve) of the pinned runs
+        self.runs_extent = (0, 0.0)  # their longest run and highest cost: the axes hold them too
+        self.markers = [pg.InfiniteLine(angle=90, pen=pg.mkPen((60, 60, 60), width=1, style=Qt.DotLine))
+                        for _ in range(2)]
+        for plot, line in zip((self.cost, self.accuracy), self.markers):
+            line.setVisible(False)
+            plot.addItem(line, ignoreBounds=True)
         # Ranges grow in steps instead of following every point: a moving range regenerates the
         # axes, which costs more than drawing the curves.
         for plot in (self.cost, self.accuracy):
@@ -83,6 +91,36 @@ class LossPlot(QWidget):
             self._redraw()
         last = history.last
         self.readout.setText(_readout(last, history.last_tested) if last is not None else "")
+
+    def set_runs(self, histories, labels, colours) -> None:
+        """Pinned runs' train cost (and accuracy), dashed, each in its colour (RGB) with its label."""
+        for plot, curve in self.run_curves:
+            plot.removeItem(curve)
+            self.legend.removeItem(curve)
+        self.run_curves = []
+        self.runs_extent = (0, 0.0)
+        for history, label, colour in zip(histories, labels, colours):
+            pen = pg.mkPen(colour, width=1, style=Qt.DashLine)
+            epochs = np.arange(1, len(history.train_loss) + 1)
+            costs = np.asarray(history.train_loss, dtype=float)
+            self.run_curves.append((self.cost, self.cost.plot(epochs, costs, pen=pen, name=label)))
+            accuracy = np.array([np.nan if a is None else a for a in history.train_accuracy], dtype=float)
+            if len(accuracy) == len(epochs) and np.isfinite(accuracy).any():
+                self.run_curves.append((self.accuracy, self.accuracy.plot(epochs, accuracy, pen=pen)))
+            top = float(np.nanmax(costs)) if len(costs) and np.isfinite(costs).any() else 0.0
+            self.runs_extent = (max(self.runs_extent[0], len(epochs)), max(self.runs_extent[1], top))
+        for _, curve in self.run_curves:
+            curve.setClipToView(True)
+            curve.setDownsampling(auto=True, method="peak")
+        self.x_bound = self.y_bound = 0.0
+        self._grow_ranges()
+
+    def set_marker(self, epoch) -> None:
+        """A line at ``epoch`` (the one the timeline shows), or none."""
+        for line in self.markers:
+            line.setVisible(epoch is not None)
+            if epoch is not None:
+                line.setValue(epoch)
 
     def set_log_scale(self, on: bool) -> None:
         if self.log_scale.isChecked() != on:
@@ -119,14 +157,14 @@ class LossPlot(QWidget):
 
     def _grow_ranges(self) -> None:
         n_points = len(self.history)
-        last = float(self.history["epoch"][-1]) if n_points else 0.0
+        last = max(float(self.history["epoch"][-1]) if n_points else 0.0, self.runs_extent[0])
         if last > self.x_bound or self.x_bound > 4 * max(last, 10):  # grown past, or data was cleared
             self.x_bound = max(10.0, 1.5 * last)
             self.cost.setXRange(0, self.x_bound, padding=0)
         if self.log_scale.isChecked():
             return  # the log axis follows the data (see _set_log_scale)
         costs = [self.history[k] for k in ("train_loss", "test_loss") if len(self.history[k])]
-        top = max((float(np.nanmax(c)) for c in costs), default=1.0)
+        top = max([float(np.nanmax(c)) for c in costs] + [self.runs_extent[1]] or [1.0])
         if top > self.y_bound or not n_points:
             self.y_bound = 1.1 * top if np.isfinite(top) and top > 0 else 1.0
             self.cost.setYRange(0, self.y_bound, padding=0)

@@ -1,4 +1,5 @@
-"""The network diagram: build the network by clicking, and see its gradients (or weights) in colour.
+"""The network diagram: build the network by clicking, see its gradients (or weights) in colour, what
+each hidden neuron computes (2-D data), one sample's chain rule, and type or drag a weight.
 
 Columns are the inputs, the hidden layers and the output. Edges are bucketed by (colour, width);
 each bucket is one ``connect='pairs'`` path and all of them are drawn by a single item, so a frame
@@ -10,21 +11,25 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import QFont, QFontMetrics, QTransform
 from PySide6.QtWidgets import (QButtonGroup, QComboBox, QFrame, QGraphicsItem, QGraphicsSimpleTextItem, QHBoxLayout,
                                QLabel, QPushButton, QRadioButton, QScrollArea, QSizePolicy, QToolTip, QVBoxLayout,
                                QWidget)
 
 from core import activations
+from playground.training.protocol import SHOWN_PER_LAYER, shown_units
 from playground.widgets import style
+from playground.widgets.diagram_overlays import NeuronPictures, TraceOverlay
 from playground.widgets.fields import CountField
 
-MAX_SHOWN = 16  # neurons drawn per column; wider layers show an evenly spaced sample
+MAX_SHOWN = SHOWN_PER_LAYER  # neurons drawn per column; wider layers show an evenly spaced sample
 COLOUR_BUCKETS = 16
 WIDTHS = (0.8, 1.8, 3.2)  # pixels, by |W| relative to the largest weight shown
 DECADES = 4  # the gradient colour map spans this many powers of ten below the largest gradient
 COLOUR_BAR_WIDTH = 90
+HIT_PX = 8  # an edge answers the pointer this close, a neuron this much beyond its rim
+DRAG_PER_PX = 0.01  # a dragged weight moves this much per pixel (times its size, at least 1)
 INPUT_X = 0.7  # the inputs sit right of their column's middle, leaving room for their names
 COLUMN_WIDTH = 104  # pixels a column needs at zoom 1; narrower panes scroll instead of growing the window
 BUTTON = 24  # pixels of a header button at zoom 1
@@ -156,6 +161,9 @@ class NetworkDiagram(QWidget):
     activation_changed = Signal(int, str)
     feature_toggled = Signal(str)
     mode_requested = Signal(str)  # "gradients" or "weights"
+    weight_edit_requested = Signal(int, int, object, float)  # layer, row, column (None: the bias), its value
+    weight_dragged = Signal(int, int, object, float)  # the same, with the value dragged to
+    neuron_hovered = Signal(int, int)  # hidden layer and drawn position of the neuron under the pointer; −1, −1 off
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -168,6 +176,10 @@ class NetworkDiagram(QWidget):
         self.drawn_keys = None  # per edge, the curve (colour bucket × width class) it is drawn in
         self.structure = None
         self.label_font = QFont()
+        self.pictures_on = True
+        self.trace_values = None  # per column, the followed sample's value at each drawn neuron
+        self.drag = None  # (layer, row, column, value at the press, press y in px) while a weight is dragged
+        self.hovered = (-1, -1)
 
         self.layer_count = QLabel()
         self.add_layer = _tool_button("+", "Add a hidden layer")
@@ -216,7 +228,8 @@ class NetworkDiagram(QWidget):
         self.box.addItem(self.edge_lines)
         self._set_edge_pens()
         self.pens = {"on": pg.mkPen("#444", width=1.2), "off": pg.mkPen("#bbb", width=1.2)}
-        self.brushes = {"input": pg.mkBrush(*style.BLUE), "off": pg.mkBrush(235, 235, 235)}
+        self.brushes = {"input": pg.mkBrush(*style.BLUE), "off": pg.mkBrush(235, 235, 235),
+                        "clear": pg.mkBrush(0, 0, 0, 0)}
         for mode, cmap in (("gradients", style.GRADIENT), ("weights", style.DIVERGING)):
             for b, colour in enumerate(cmap.map((np.arange(COLOUR_BUCKETS) + 0.5) / COLOUR_BUCKETS, mode="byte")):
                 self.brushes[mode, b] = pg.mkBrush(*colour[:3])
@@ -224,8 +237,16 @@ class NetworkDiagram(QWidget):
         self.nodes.setZValue(10)
         self.nodes.sigClicked.connect(self._node_clicked)
         self.box.addItem(self.nodes)
+        self.pictures = NeuronPictures()
+        self.box.addItem(self.pictures)
+        self.trace_overlay = TraceOverlay(self.box, EdgeLines)
+        self.picture_pens = [pg.mkPen(*colour[:3], width=3)
+                             for colour in style.GRADIENT.map((np.arange(COLOUR_BUCKETS) + 0.5) / COLOUR_BUCKETS,
+                                                              mode="byte")]
         self.labels = []
         self.view.scene().sigMouseMoved.connect(self._hover)
+        self.view.scene().sigMouseClicked.connect(self._clicked)
+        self.view.viewport().installEventFilter(self)  # a press and drag on an edge changes its weight
 
         # Headers and network share one canvas, so columns stay aligned; the canvas needs a width per
         # column and scrolls when the pane is narrower, instead of widening the window.
@@ -275,6 +296,8 @@ class NetworkDiagram(QWidget):
         self._draw_labels()
         if self.snapshot is not None and [w[0].shape for w in self.snapshot.weights] != self._kernel_shapes():
             self.snapshot = None  # the new structure is grey until its first snapshot
+        self.trace_values = None
+        self.trace_overlay.hide()
         self._place_nodes()
         self._recolour()
 
@@ -309,7 +332,7 @@ class NetworkDiagram(QWidget):
         self.columns = []
         tallest = max(min(n, MAX_SHOWN) for n in unit_counts)
         for c, n in enumerate(unit_counts):
-            shown = np.unique(np.linspace(0, n - 1, min(n, MAX_SHOWN)).round().astype(int))
+            shown = shown_units(n)  # the same neurons the worker draws pictures of
             ys = (len(shown) - 1) / 2 - np.arange(len(shown), dtype=float)
             if c == 0:  # kernel rows exist only for active inputs
                 rows = np.cumsum(self.active) - 1
@@ -383,13 +406,57 @@ class NetworkDiagram(QWidget):
         self._recolour()
 
     def show_snapshot(self, snapshot) -> None:
-        if snapshot is not None and [w[0].shape for w in snapshot.weights] != self._kernel_shapes():
+        """Recolour by what ``snapshot`` holds (weights, gradients, neuron pictures): a Snapshot or a past
+        checkpoint's Previewed."""
+        if snapshot is not None and [tuple(w[0].shape) for w in snapshot.weights] != self._kernel_shapes():
             return  # a snapshot of the previous architecture, still in flight
         self.snapshot = snapshot
         if snapshot is not None:  # neurons share one log scale across layers
             grads = np.concatenate([g.ravel() for g in snapshot.neuron_grads])
             self.neuron_high = float(np.log10(max(grads.max(initial=0.0), 1e-30)))
+            if getattr(snapshot, "neuron_grids", None) is not None:
+                showing = self._showing_pictures()
+                self.pictures.show(snapshot.neuron_grids if self.pictures_on else None)
+                if showing != self._showing_pictures():  # neurons become pictures (or circles again)
+                    self._place_nodes()
         self._recolour()
+
+    def set_pictures(self, on: bool) -> None:
+        """Show what each hidden neuron computes over the input plane (2-D data only)."""
+        self.pictures_on = on
+        if not on:
+            self.pictures.show(None)
+        elif self.snapshot is not None and getattr(self.snapshot, "neuron_grids", None) is not None:
+            self.pictures.show(self.snapshot.neuron_grids)
+        if self.columns:
+            self._place_nodes()
+            self._colour_nodes()
+
+    def show_trace(self, trace, mode: str, layer) -> None:
+        """One sample's chain rule (a ``core.explain.Trace``, None to stop): each drawn neuron shows its
+        activation ``a`` (mode "forward") or ``dJ/dz`` ("backward"), and ``layer`` is highlighted."""
+        fits = trace is not None and [len(t.z) for t in trace.layers] == [c["total"] for c in self.columns[1:]]
+        if not fits:
+            stopping = self.trace_values is not None
+            self.trace_values = None
+            self.trace_overlay.hide()
+            if stopping and self.columns:
+                self._place_nodes()
+            self._colour_nodes()
+            return
+        first = self.columns[0]
+        inputs = trace.layers[0].a_prev if mode == "forward" else trace.layers[0].grad_a_prev
+        values = [np.where(first["units"] >= 0, inputs[np.maximum(first["units"], 0)], np.nan)]
+        for column, step in zip(self.columns[1:], trace.layers):
+            values.append((step.a if mode == "forward" else step.grad_z)[column["units"]])
+        starting = self.trace_values is None
+        self.trace_values = values
+        if starting:  # the neurons show the sample's values: circles, not pictures
+            self._place_nodes()
+        active = [v[np.isfinite(v)] for v in values]
+        self.trace_overlay.show([{**c, "ys": c["ys"][np.isfinite(v)]} for c, v in zip(self.columns, values)],
+                                self.edges, active, layer, self.label_font)
+        self._colour_nodes()
 
     def _kernel_shapes(self):
         sizes = [sum(self.active)] + [int(u) for u, _ in self.hidden] + [int(self.output[0])]
@@ -460,29 +527,67 @@ class NetworkDiagram(QWidget):
         self._colour_nodes()
 
     def _place_nodes(self):
-        """Positions, outlines and sizes of the neurons; colours come from ``_colour_nodes``."""
+        """Positions, outlines and sizes of the neurons; colours come from ``_colour_nodes``. With
+        pictures, a hidden neuron is a square picture framed in its gradient's colour."""
         self.node_colours = None
-        xs, ys, pens, data = [], [], [], []
+        xs, ys, pens, data, symbols, sizes = [], [], [], [], [], []
+        spacing = self.view.height() / (self.tallest + 0.6)  # pixels between neighbours
+        size = float(np.clip(0.7 * spacing, 7, 20 * self.zoom))
+        column_px = self.view.width() / max(len(self.columns), 1)
+        picture = float(np.clip(min(0.9 * spacing, 0.42 * column_px), 12, 56 * self.zoom))
+        pictures = self._showing_pictures()
         for c, column in enumerate(self.columns):
+            square = pictures and 0 < c < len(self.columns) - 1
             for j, (y, unit) in enumerate(zip(column["ys"], column["units"])):
                 xs.append(column["x"])
                 ys.append(y)
                 data.append((c, j))
                 pens.append(self.pens["off" if c == 0 and unit < 0 else "on"])
-        spacing = self.view.height() / (self.tallest + 0.6)  # pixels between neighbours
-        size = float(np.clip(0.7 * spacing, 7, 20 * self.zoom))
-        self.nodes.setData(x=xs, y=ys, pen=pens, data=data, size=size)
+                symbols.append("s" if square else "o")
+                sizes.append(picture if square else size)
+        self.node_size = size
+        self.nodes.setData(x=xs, y=ys, pen=pens, data=data, size=sizes, symbol=symbols)
+        self.pictures.arrange(self.box, self.columns, picture - 4)
+        self.pictures.setVisible(pictures)
+
+    def _showing_pictures(self) -> bool:
+        return self.pictures_on and self.pictures.grids is not None and self.trace_values is None
 
     def _colour_nodes(self):
-        """One brush per neuron from a small cache of bucketed colours (cheap to set every frame)."""
-        brushes = [self.brushes["input" if unit >= 0 else "off"] for unit in self.columns[0]["units"]]
-        for positions in self._node_values():
-            buckets = np.minimum((positions * COLOUR_BUCKETS).astype(int), COLOUR_BUCKETS - 1)
-            brushes.extend(self.brushes[self.mode, b] for b in buckets)
-        key = tuple(map(id, brushes))  # brushes come from a cache, so equal colours are the same object
+        """One brush per neuron from a small cache of bucketed colours (cheap to set every frame); a
+        neuron drawn as a picture keeps it clear and shows its colour in its frame."""
+        if not self.columns:
+            return
+        if self.trace_values is not None:  # the followed sample's values, orange < 0 < blue
+            brushes, palette = [], "weights"
+            for values in self.trace_values:
+                top = max(float(np.nanmax(np.abs(values), initial=0.0)), 1e-12)
+                positions = np.nan_to_num((np.tanh(2 * values / top) + 1) / 2, nan=0.5)
+                buckets = np.minimum((positions * COLOUR_BUCKETS).astype(int), COLOUR_BUCKETS - 1)
+                brushes.extend(self.brushes[palette, b] for b in buckets)
+            pens = None
+        else:
+            brushes = [self.brushes["input" if unit >= 0 else "off"] for unit in self.columns[0]["units"]]
+            pens = [self.pens["off" if unit < 0 else "on"] for unit in self.columns[0]["units"]]
+            pictures = self._showing_pictures()
+            last = len(self.columns) - 2
+            for layer, positions in enumerate(self._node_values()):
+                buckets = np.minimum((positions * COLOUR_BUCKETS).astype(int), COLOUR_BUCKETS - 1)
+                framed = pictures and layer < last
+                brushes.extend(self.brushes["clear"] if framed else self.brushes[self.mode, b] for b in buckets)
+                pens.extend(self.picture_pens[b] if framed else self.pens["on"] for b in buckets)
+        key = tuple(map(id, brushes)) + (tuple(map(id, pens)) if pens else ())  # cached objects: equal is same
         if key != self.node_colours:
             self.node_colours = key
             self.nodes.setBrush(brushes)
+            if pens:
+                self.nodes.setPen(pens)
+            else:
+                self._restore_pens()
+
+    def _restore_pens(self):
+        self.nodes.setPen([self.pens["off" if c == 0 and unit < 0 else "on"]
+                           for c, column in enumerate(self.columns) for unit in column["units"]])
 
     def resizeEvent(self, event):
         super().resizeEvent(event)
@@ -516,30 +621,90 @@ class NetworkDiagram(QWidget):
     def _hover(self, scene_pos):
         if not self.columns or not self.box.sceneBoundingRect().contains(scene_pos):
             return
+        found = self._item_at(scene_pos)
+        hovered = (found[1] - 1, found[2]) if found and found[0] == "neuron" and 0 < found[1] < len(self.columns) - 1 \
+            else (-1, -1)
+        if hovered != self.hovered:
+            self.hovered = hovered
+            self.neuron_hovered.emit(*hovered)
         text = self._describe(scene_pos)
-        if text:
-            QToolTip.showText(self.view.mapToGlobal(self.view.mapFromScene(scene_pos)), text, self.view)
+        if text:  # shown for as long as the pointer stays on the item (the rect around it)
+            px = self.view.mapFromScene(scene_pos)
+            QToolTip.showText(self.view.mapToGlobal(px), text, self.view, QRect(px.x() - HIT_PX, px.y() - HIT_PX,
+                                                                                2 * HIT_PX, 2 * HIT_PX))
         else:
             QToolTip.hideText()
 
-    def _describe(self, scene_pos):
-        """Tooltip text for the neuron or edge under the mouse, or ''."""
+    def _item_at(self, scene_pos):
+        """("neuron", column, drawn position, unit) or ("edge", layer, row, column) under ``scene_pos``, or None."""
+        if not self.columns:
+            return None
         to_px = self.box.mapViewToScene
         point = np.array([scene_pos.x(), scene_pos.y()])
         for c, column in enumerate(self.columns):
             for j, (y, unit) in enumerate(zip(column["ys"], column["units"])):
                 centre = to_px(pg.Point(column["x"], y))
-                if np.hypot(centre.x() - point[0], centre.y() - point[1]) <= 10:
-                    return self._describe_neuron(c, j, unit)
+                if np.hypot(centre.x() - point[0], centre.y() - point[1]) <= self.node_size / 2 + HIT_PX / 2:
+                    return ("neuron", c, j, int(unit))
         if not len(self.edge_xy["x0"]):
-            return ""
+            return None
         a = self._scene_points("x0", "y0")
         b = self._scene_points("x1", "y1")
         ab = b - a
         t = np.clip(((point - a) * ab).sum(1) / np.maximum((ab * ab).sum(1), 1e-9), 0, 1)
         distance = np.hypot(*(a + t[:, None] * ab - point).T)
         k = int(distance.argmin())
-        return self._describe_edge(k) if distance[k] <= 3 else ""
+        if distance[k] > HIT_PX:
+            return None
+        offsets = np.cumsum([0] + [len(e["src"]) for e in self.edges])
+        layer = int(np.searchsorted(offsets, k, side="right") - 1)
+        e = self.edges[layer]
+        return ("edge", layer, int(e["src"][k - offsets[layer]]), int(e["dst"][k - offsets[layer]]))
+
+    def _weight_at(self, scene_pos):
+        """(layer, row, column or None for a bias, value) of the edge or neuron under ``scene_pos``."""
+        found = self._item_at(scene_pos)
+        if found is None or self.snapshot is None:
+            return None
+        kind, a, b, c = found
+        if kind == "edge":
+            return a, b, c, float(self.snapshot.weights[a][0][b, c])
+        if a == 0:
+            return None  # an input has no weight of its own
+        return a - 1, c, None, float(self.snapshot.weights[a - 1][1][c])
+
+    def _clicked(self, event):
+        """A double click on an edge or a neuron asks for a new weight or bias."""
+        if event.double() and event.button() == Qt.LeftButton:
+            found = self._weight_at(event.scenePos())
+            if found is not None:
+                event.accept()
+                self.weight_edit_requested.emit(*found)
+
+    def eventFilter(self, obj, event):
+        """Press on an edge or a neuron and drag up or down: its weight or bias follows the pointer."""
+        kind = event.type()
+        if kind == QEvent.MouseButtonPress and event.button() == Qt.LeftButton:
+            found = self._weight_at(self.view.mapToScene(event.position().toPoint()))
+            self.drag = (*found, event.position().y()) if found is not None else None
+        elif kind == QEvent.MouseMove and self.drag is not None and event.buttons() & Qt.LeftButton:
+            layer, row, column, value, start = self.drag
+            moved = start - event.position().y()
+            if abs(moved) >= 3:  # a click that trembles is not a drag
+                self.weight_dragged.emit(layer, row, column, value + moved * DRAG_PER_PX * max(1.0, abs(value)))
+                return True
+        elif kind == QEvent.MouseButtonRelease:
+            self.drag = None
+        return False
+
+    def _describe(self, scene_pos):
+        """Tooltip text for the neuron or edge under the mouse, or ''."""
+        found = self._item_at(scene_pos)
+        if found is None:
+            return ""
+        if found[0] == "neuron":
+            return self._describe_neuron(*found[1:])
+        return self._describe_edge(*found[1:])
 
     def _scene_points(self, xk, yk):
         xs, ys = self.edge_xy[xk], self.edge_xy[yk]
@@ -558,17 +723,15 @@ class NetworkDiagram(QWidget):
         if self.snapshot is not None:
             lines.append(f"bias b = {self.snapshot.weights[layer][1][unit]:+.4g}")
             lines.append(f"|dJ/dz| ≈ {self.snapshot.neuron_grads[layer][unit]:.3g}")
+            lines.append("<i>double-click to type its bias, or drag up or down</i>")
         return "<br>".join(lines)
 
-    def _describe_edge(self, k):
-        offsets = np.cumsum([0] + [len(e["src"]) for e in self.edges])
-        layer = int(np.searchsorted(offsets, k, side="right") - 1)
-        e = self.edges[layer]
-        i, j = int(e["src"][k - offsets[layer]]), int(e["dst"][k - offsets[layer]])
+    def _describe_edge(self, layer, i, j):
         lines = [f"<b>W{layer + 1}[{i + 1}, {j + 1}]</b>"]
         if self.snapshot is not None:
             lines.append(f"weight = {self.snapshot.weights[layer][0][i, j]:+.4g}")
             lines.append(f"|dJ/dW| ≈ {self.snapshot.kernel_grads[layer][i, j]:.3g}")
+            lines.append("<i>double-click to type it, or drag up or down</i>")
         return "<br>".join(lines)
 
 
@@ -581,9 +744,12 @@ if __name__ == "__main__":
             diagram.set_structure(inputs, [[6, "tanh"], [40, "relu"]], (1, "sigmoid"), "bce", toggleable=True)
         rng = np.random.default_rng(tick)
         shapes = diagram._kernel_shapes()
+        xs, ys = np.meshgrid(np.linspace(-1, 1, 32), np.linspace(-1, 1, 32))
+        pictures = tuple(np.stack([np.tanh(3 * (np.cos(k + tick / 10) * xs + np.sin(k) * ys))
+                                   for k in range(len(shown_units(s[1])))], axis=2) for s in shapes[:-1])
         diagram.show_snapshot(SimpleNamespace(
             weights=[(rng.normal(size=s), rng.normal(size=s[1])) for s in shapes],
             kernel_grads=[10 ** rng.uniform(-5, 0, size=s) for s in shapes],
-            neuron_grads=[10 ** rng.uniform(-5, 0, size=s[1]) for s in shapes]))
+            neuron_grads=[10 ** rng.uniform(-5, 0, size=s[1]) for s in shapes], neuron_grids=pictures))
 
     style.preview(NetworkDiagram, feed, hz=5)

@@ -1,18 +1,24 @@
 """The network's output: a decision boundary over the input plane; for tables, predicted against actual
-(regression) or a confusion matrix with each class's accuracy (classification)."""
+(regression) or a confusion matrix with each class's accuracy (classification).
+
+Click a point (or a table row) to follow that sample's chain rule; in draw mode, clicks on the plane
+add points of your own and a right click erases one."""
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QHeaderView, QLabel, QStackedWidget, QTableWidget,
-                               QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QHBoxLayout, QHeaderView, QLabel, QRadioButton,
+                               QStackedWidget, QTableWidget, QTableWidgetItem, QToolButton, QVBoxLayout, QWidget)
 
 from playground.widgets import style
+from playground.widgets.diagram_overlays import LUT
 
 TABLE_ROWS = 10
 VALUE_BUCKETS = 32  # regression targets are coloured in this many steps, one cached brush each
+PICK_PX = 10  # a click picks the nearest point this close
+ERASE_SHARE = 0.04  # a right click erases the nearest drawn point within this share of the plane's width
 
 
 def grid_to_rgb(grid, task: str) -> np.ndarray:
@@ -35,6 +41,9 @@ class PlaneOutput(QWidget):
     """Heatmap of the output over the input plane, with the training (and test) points."""
 
     show_test_requested = Signal(bool)
+    sample_picked = Signal(str, int)  # "train" or "test", and the row: the sample to follow
+    point_drawn = Signal(float, float, int)  # x1, x2 and class of a point drawn
+    point_erased = Signal(float, float, float)  # x1, x2 and the radius to erase the nearest drawn point within
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -51,15 +60,112 @@ class PlaneOutput(QWidget):
         self.show_test.setToolTip("Draw the test points (outlined in black) as well as the training points")
         self.show_test.toggled.connect(self.show_test_requested)
         self.test_points.setVisible(False)
+        self.marker = pg.ScatterPlotItem(size=16, pen=pg.mkPen("#111", width=2.5), brush=pg.mkBrush(0, 0, 0, 0))
+        self.marker.setZValue(20)
+        self.plot.addItem(self.marker)
+        self.neuron = pg.ImageItem(axisOrder="row-major")  # a hidden neuron's picture, while it is hovered
+        self.neuron.setZValue(1)
+        self.neuron.setVisible(False)
+        self.plot.addItem(self.neuron)
+        self.caption = QLabel()
+        self.draw = QToolButton()
+        self.draw.setText("✎ Draw")
+        self.draw.setCheckable(True)
+        self.draw.setFocusPolicy(Qt.NoFocus)
+        self.draw.setToolTip("Draw your own data: click adds a point of the chosen class, Shift+click one of the "
+                             "other class, right click erases a point. Off: a click picks a sample to follow.")
+        self.classes = QButtonGroup(self)
+        self.class_buttons = []
+        for k, name in enumerate(("orange", "blue", "green")):
+            button = QRadioButton(name)
+            button.setFocusPolicy(Qt.NoFocus)
+            button.setChecked(k == 1)
+            button.setToolTip(f"Draw class {k} ({name})")
+            self.classes.addButton(button, k)
+            self.class_buttons.append(button)
+        self.draw.toggled.connect(self._drawing_changed)
+        self._drawing_changed(False)
+        self.plot.scene().sigMouseClicked.connect(self._clicked)
         self.task = "binary"
         self.shown_points = None  # the Problem whose points are drawn
         self.class_brushes = [pg.mkBrush(style.class_colour(k)) for k in range(len(style.CLASS_COLOURS))]
         colours = style.DIVERGING.map((np.arange(VALUE_BUCKETS) + 0.5) / VALUE_BUCKETS, mode="byte")
         self.value_brushes = [pg.mkBrush(*c) for c in colours]
+        bar = QHBoxLayout()
+        bar.addWidget(self.show_test)
+        bar.addStretch()
+        bar.addWidget(self.draw)
+        for button in self.class_buttons:
+            bar.addWidget(button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.caption)
         layout.addWidget(self.plot)
-        layout.addWidget(self.show_test)
+        layout.addLayout(bar)
+
+    def _drawing_changed(self, on: bool):
+        for button in self.class_buttons:
+            button.setVisible(on)
+        self.plot.setCursor(Qt.CrossCursor if on else Qt.ArrowCursor)
+
+    def _clicked(self, event):
+        """Draw mode: add or erase a point. Otherwise: pick the nearest point to follow its chain rule."""
+        if self.shown_points is None or not self.plot.sceneBoundingRect().contains(event.scenePos()):
+            return
+        at = self.plot.getViewBox().mapSceneToView(event.scenePos())
+        if self.draw.isChecked():
+            if event.button() == Qt.RightButton:
+                x_min, x_max = self.extent[:2]
+                self.point_erased.emit(at.x(), at.y(), ERASE_SHARE * (x_max - x_min))
+            elif event.button() == Qt.LeftButton:
+                label = self.classes.checkedId()
+                if event.modifiers() & Qt.ShiftModifier:  # the other class
+                    label = 0 if label != 0 else 1
+                self.point_drawn.emit(at.x(), at.y(), label)
+            event.accept()
+            return
+        if event.button() != Qt.LeftButton:
+            return
+        box = self.plot.getViewBox()
+        click = np.array([event.scenePos().x(), event.scenePos().y()])
+        best = None
+        for split, points, item in (("train", self.shown_points.points_train, self.train_points),
+                                    ("test", self.shown_points.points_test, self.test_points)):
+            if not len(points) or not item.isVisible():
+                continue
+            origin, unit = box.mapViewToScene(pg.Point(0, 0)), box.mapViewToScene(pg.Point(1, 1))
+            scene = np.column_stack([origin.x() + points[:, 0] * (unit.x() - origin.x()),
+                                     origin.y() + points[:, 1] * (unit.y() - origin.y())])
+            distance = np.hypot(*(scene - click).T)
+            i = int(distance.argmin())
+            if distance[i] <= PICK_PX and (best is None or distance[i] < best[0]):
+                best = (distance[i], split, i)
+        if best is not None:
+            event.accept()
+            self.sample_picked.emit(best[1], best[2])
+
+    def mark(self, sample) -> None:
+        """Ring the sample followed (("train" | "test", row)), or nothing (None)."""
+        if sample is None or self.shown_points is None:
+            self.marker.setData([])
+            return
+        split, row = sample
+        points = self.shown_points.points_train if split == "train" else self.shown_points.points_test
+        self.marker.setData(pos=points[row:row + 1] if row < len(points) else np.zeros((0, 2)))
+
+    def show_neuron(self, grid, caption: str = "") -> None:
+        """A hidden neuron's activation over the plane (n, n) over the output, or the output again (None)."""
+        if grid is None:
+            self.neuron.setVisible(False)
+            self.caption.setText("")
+            return
+        top = max(float(np.abs(grid).max()), 1e-12)
+        self.neuron.setImage(LUT[np.clip(((grid / top + 1) * 127.5).astype(int), 0, 255)], autoLevels=False,
+                             levels=(0, 255))
+        x_min, x_max, y_min, y_max = self.extent
+        self.neuron.setRect(x_min, y_min, x_max - x_min, y_max - y_min)
+        self.neuron.setVisible(True)
+        self.caption.setText(caption)
 
     def set_show_test(self, on: bool) -> None:
         self.show_test.blockSignals(True)
@@ -100,7 +206,10 @@ class PlaneOutput(QWidget):
 
 
 class TableOutput(QWidget):
-    """Regression: predicted vs actual, a scatter with the ideal diagonal and a table of sample rows."""
+    """Regression: predicted vs actual, a scatter with the ideal diagonal and a table of sample rows
+    (the first rows of the test set: a click on one follows that sample's chain rule)."""
+
+    sample_picked = Signal(str, int)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -116,6 +225,8 @@ class TableOutput(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QTableWidget.NoEditTriggers)
         self.table.setMaximumWidth(260)
+        self.table.setSelectionBehavior(QTableWidget.SelectRows)
+        self.table.cellClicked.connect(lambda row, _: self.sample_picked.emit("test", row))
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.plot, 1)
@@ -188,6 +299,8 @@ class ConfusionOutput(QWidget):
 class OutputView(QStackedWidget):
     """Switches between the plane heatmap, predicted vs actual and the confusion matrix with the problem."""
 
+    sample_picked = Signal(str, int)
+
     def __init__(self, parent=None):
         super().__init__(parent)
         self.plane = PlaneOutput()
@@ -195,6 +308,8 @@ class OutputView(QStackedWidget):
         self.confusion = ConfusionOutput()
         for view in (self.plane, self.tabular, self.confusion):
             self.addWidget(view)
+        self.plane.sample_picked.connect(self.sample_picked)
+        self.tabular.sample_picked.connect(self.sample_picked)
 
     def set_problem(self, built) -> None:
         problem = built.problem

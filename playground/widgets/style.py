@@ -17,8 +17,15 @@ DIVERGING = pg.ColorMap([0.0, 0.5, 1.0], [ORANGE, (248, 248, 248), BLUE])
 GRADIENT = pg.ColorMap([0.0, 0.35, 0.7, 1.0], [(225, 225, 225), (253, 190, 60), (225, 55, 40), (90, 0, 70)])
 
 
+RUN_COLOURS = CLASS_COLOURS[2:]  # pinned runs: neither this run's blue nor its test orange
+
+
 def class_colour(index: int):
     return CLASS_COLOURS[int(index) % len(CLASS_COLOURS)]
+
+
+def run_colour(index: int):
+    return RUN_COLOURS[int(index) % len(RUN_COLOURS)]
 
 
 def preview(make_widget, feed=None, hz=10):

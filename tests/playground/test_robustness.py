@@ -80,15 +80,18 @@ def test_edits_made_after_a_refused_one_are_undone_with_it(qtbot, window, tmp_pa
     assert session.undo_stack.count() == 0
 
 
-def test_the_chain_rule_tab_survives_a_change_of_data(qtbot, window):
+def test_a_followed_sample_survives_a_change_of_data(qtbot, window):
     session = window.session
     window.output_tabs.setCurrentWidget(window.chain_rule)
-    window.chain_rule.sample.setValue(200)
-    session.set_data(DataSpec(source="iris", test_fraction=0.3))
+    session.set_trace(sample=("train", 200))
+    assert session.trace is not None and "Hidden layer 1" in window.chain_rule.text.toPlainText()
+    session.set_data(DataSpec(source="iris", test_fraction=0.3))  # 105 training rows: no row 201 any more
     settled(qtbot, session)
-    qtbot.waitUntil(lambda: "Hidden layer 1" in window.chain_rule.text.toPlainText(), timeout=WAIT)
-    assert not window.message.isVisible()
-    assert window.chain_rule.sample.maximum() == len(session.built.problem.X_train) - 1
+    assert session.trace is None and "Pick a sample" in window.chain_rule.text.toPlainText()
+    assert not window.trace_bar.isVisible() and not window.message.isVisible()
+    session.set_trace(sample=("train", 3))
+    assert "Hidden layer 1" in window.chain_rule.text.toPlainText()
+    assert window.chain_rule.index.maximum() == len(session.built.problem.X_train)
 
 
 def test_play_after_step_and_reset_keeps_training(qtbot, window):

@@ -32,9 +32,12 @@ def test_architecture_seed_and_precision_edits_never_read_the_data_again(qtbot, 
     session = window.session
     prepared = []
     real_prepare = worker_module.prepare
-    monkeypatch.setattr(worker_module, "prepare", lambda spec: prepared.append(spec) or real_prepare(spec))
+    monkeypatch.setattr(worker_module, "prepare",
+                        lambda spec, **kwargs: prepared.append(spec) or real_prepare(spec, **kwargs))
     drawn_points = []
-    window.output.plane.train_points.sigPlotChanged.connect(lambda *_: drawn_points.append(1))
+    points = window.output.plane.train_points
+    real_set_data = points.setData
+    monkeypatch.setattr(points, "setData", lambda *a, **k: drawn_points.append(1) or real_set_data(*a, **k))
     session.add_layer()
     session.set_units(0, 7)
     session.set_activation(1, "relu")

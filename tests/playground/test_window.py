@@ -212,13 +212,15 @@ def test_closing_while_training_stops_and_joins_the_thread(qtbot, window):
 
 def test_the_chain_rule_tab_follows_one_sample_backwards(qtbot, window):
     window.output_tabs.setCurrentWidget(window.chain_rule)
-    window.chain_rule.sample.setValue(3)
+    window.chain_rule.index.setValue(4)  # the fourth training sample
+    assert window.session.trace_state.sample == ("train", 3)
     text = window.chain_rule.text.toPlainText()
-    for piece in ("Output layer", "Hidden layer 2", "Hidden layer 1", "dJ/dz3 = ŷ − y", "f′(z2) = 1 − tanh²(z)",
-                  "dJ/dW1 = a0ᵀ·dJ/dz1", "dJ/da1 = dJ/dz2·W2ᵀ"):
-        assert piece in text
+    for piece in ("Output layer (Sigmoid), backward", "Hidden layer 2 (Tanh)", "Hidden layer 1 (Tanh)",
+                  "∂J/∂z3 = (ŷ − y)/n", "local f′(z2) = 1 − tanh²(z)", "∂J/∂W1 = a0ᵀ·∂J/∂z1", "∂J/∂a1 = ∂J/∂z2·W2ᵀ",
+                  "(2 × 4)"):
+        assert piece in text, piece
     x = window.session.built.problem.X_train[3]
-    assert f"{x[0]:+.3g}" in text
+    assert f"{x[0]:+.4g}" in text
 
 
 def test_a_preset_from_the_menu_opens_as_an_untitled_project(qtbot, window):
