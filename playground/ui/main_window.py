@@ -74,7 +74,7 @@ class MainWindow(QMainWindow):
         self.recovery_epoch = None  # the checkpoint the message bar offers to go back to
         self.epoch_label, self.speed_label = QLabel("epoch 0"), QLabel("")
         self.files = Files(self)
-        self.actions = Actions(self)
+        self.menu = Actions(self)
         self._build_layout()
         self._bind()
         self.space_filter = SpaceStaysPlay(self)
@@ -201,7 +201,7 @@ class MainWindow(QMainWindow):
         else:
             inputs = [(name, name, True) for name in built.problem.input_names]
         self.diagram.set_structure(inputs, session.network.hidden, built.layers[-1], built.loss, toggleable=plane)
-        self.actions.remove_layer.setEnabled(bool(session.network.hidden))
+        self.menu.remove_layer.setEnabled(bool(session.network.hidden))
         self._let_space_play()  # the diagram may have new number fields
 
     @Slot()
@@ -211,7 +211,7 @@ class MainWindow(QMainWindow):
         self.output.set_problem(built)
         self.chain_rule.set_problem(built.problem)
         self.loss_plot.show_accuracy(built.problem.task != "regression")
-        self.actions.show_test.setEnabled(built.problem.is_plane)
+        self.menu.show_test.setEnabled(built.problem.is_plane)
         self._show_trace()
 
     @Slot()
@@ -339,12 +339,12 @@ class MainWindow(QMainWindow):
 
     @Slot(bool)
     def _show_running(self, running: bool):
-        self.actions.play.setText("Pause" if running else "Play")
+        self.menu.play.setText("Pause" if running else "Play")
 
     @Slot()
     def _show_view(self):
         view = self.session.view
-        self.actions.show_view(view)
+        self.menu.show_view(view)
         self.diagram.set_mode(view.colour_by)
         self.loss_plot.set_log_scale(view.log_scale)
         self.output.plane.set_show_test(view.show_test)

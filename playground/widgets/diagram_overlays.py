@@ -26,7 +26,7 @@ class NeuronPictures(pg.ImageItem):
         super().__init__(axisOrder="row-major")
         self.setZValue(5)  # over the edges, under the neurons' outlines
         self.places = []  # per hidden layer: [(row, col), ...] of each drawn neuron's picture in the image
-        self.shape = (1, 1)
+        self.size_px = (1, 1)  # (rows, columns) of the image
         self.side = 0
         self.grids = None
 
@@ -34,7 +34,7 @@ class NeuronPictures(pg.ImageItem):
         """Where each picture goes, for the box's current size; ``side_px`` is a picture's side on screen."""
         (x0, x1), (y0, y1) = box.viewRange()
         width, height = max(box.width() * ATLAS_SCALE, 1), max(box.height() * ATLAS_SCALE, 1)
-        self.shape = (int(height), int(width))
+        self.size_px = (int(height), int(width))
         self.side = max(int(side_px * ATLAS_SCALE), 2)
         half = self.side // 2
         self.places = []
@@ -44,16 +44,16 @@ class NeuronPictures(pg.ImageItem):
             self.places.append(list(zip(rows, np.full(len(rows), cols))))
         self.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
         if self.grids is not None:
-            self.show(self.grids)
+            self.show_grids(self.grids)
 
-    def show(self, grids) -> None:
+    def show_grids(self, grids) -> None:
         """``grids``: per hidden layer, (n, n, neurons drawn) activations over the plane (None: none)."""
         self.grids = grids
         if grids is None or not self.places or len(grids) != len(self.places):
             self.setVisible(False)
             return
         visible = self.isVisible()  # the diagram decides whether they show; this only paints them
-        atlas = np.zeros((*self.shape, 4), dtype=np.uint8)
+        atlas = np.zeros((*self.size_px, 4), dtype=np.uint8)
         side = self.side
         for grid, places in zip(grids, self.places):
             if grid.shape[2] != len(places):
@@ -65,7 +65,7 @@ class NeuronPictures(pg.ImageItem):
             colours = colours[index][:, index]
             for k, (row, col) in enumerate(places):
                 r0, c0 = max(row, 0), max(col, 0)
-                r1, c1 = min(row + side, self.shape[0]), min(col + side, self.shape[1])
+                r1, c1 = min(row + side, self.size_px[0]), min(col + side, self.size_px[1])
                 if r1 <= r0 or c1 <= c0:
                     continue
                 atlas[r0:r1, c0:c1, :3] = colours[r0 - row:r1 - row, c0 - col:c1 - col, k]

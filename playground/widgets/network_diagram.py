@@ -245,8 +245,7 @@ class NetworkDiagram(QWidget):
                                                               mode="byte")]
         self.labels = []
         self.view.scene().sigMouseMoved.connect(self._hover)
-        self.view.scene().sigMouseClicked.connect(self._clicked)
-        self.view.viewport().installEventFilter(self)  # a press and drag on an edge changes its weight
+        self.view.viewport().installEventFilter(self)  # double-click or press and drag an edge: its weight
 
         # Headers and network share one canvas, so columns stay aligned; the canvas needs a width per
         # column and scrolls when the pane is narrower, instead of widening the window.
@@ -256,15 +255,15 @@ class NetworkDiagram(QWidget):
         canvas_layout.setSpacing(2)
         canvas_layout.addLayout(self.headers)
         canvas_layout.addWidget(self.view, 1)
-        self.scroll = QScrollArea()
-        self.scroll.setWidget(self.canvas)
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QFrame.NoFrame)
-        self.scroll.setVerticalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
-        self.scroll.setMinimumWidth(2 * COLUMN_WIDTH)
+        self.scroll_area = QScrollArea()
+        self.scroll_area.setWidget(self.canvas)
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setFrameShape(QFrame.NoFrame)
+        self.scroll_area.setVerticalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.scroll_area.setMinimumWidth(2 * COLUMN_WIDTH)
         body = QHBoxLayout()
         body.setSpacing(0)
-        body.addWidget(self.scroll, 1)
+        body.addWidget(self.scroll_area, 1)
         body.addWidget(self.bar_view)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -416,7 +415,7 @@ class NetworkDiagram(QWidget):
             self.neuron_high = float(np.log10(max(grads.max(initial=0.0), 1e-30)))
             if getattr(snapshot, "neuron_grids", None) is not None:
                 showing = self._showing_pictures()
-                self.pictures.show(snapshot.neuron_grids if self.pictures_on else None)
+                self.pictures.show_grids(snapshot.neuron_grids if self.pictures_on else None)
                 if showing != self._showing_pictures():  # neurons become pictures (or circles again)
                     self._place_nodes()
         self._recolour()
@@ -425,9 +424,9 @@ class NetworkDiagram(QWidget):
         """Show what each hidden neuron computes over the input plane (2-D data only)."""
         self.pictures_on = on
         if not on:
-            self.pictures.show(None)
+            self.pictures.show_grids(None)
         elif self.snapshot is not None and getattr(self.snapshot, "neuron_grids", None) is not None:
-            self.pictures.show(self.snapshot.neuron_grids)
+            self.pictures.show_grids(self.snapshot.neuron_grids)
         if self.columns:
             self._place_nodes()
             self._colour_nodes()
@@ -673,18 +672,17 @@ class NetworkDiagram(QWidget):
             return None  # an input has no weight of its own
         return a - 1, c, None, float(self.snapshot.weights[a - 1][1][c])
 
-    def _clicked(self, event):
-        """A double click on an edge or a neuron asks for a new weight or bias."""
-        if event.double() and event.button() == Qt.LeftButton:
-            found = self._weight_at(event.scenePos())
-            if found is not None:
-                event.accept()
-                self.weight_edit_requested.emit(*found)
-
     def eventFilter(self, obj, event):
-        """Press on an edge or a neuron and drag up or down: its weight or bias follows the pointer."""
+        """Double-click an edge or a neuron: type its weight or bias. Press on one and drag up or down:
+        the weight follows the pointer."""
         kind = event.type()
-        if kind == QEvent.MouseButtonPress and event.button() == Qt.LeftButton:
+        if kind == QEvent.MouseButtonDblClick and event.button() == Qt.LeftButton:
+            found = self._weight_at(self.view.mapToScene(event.position().toPoint()))
+            self.drag = None
+            if found is not None:
+                self.weight_edit_requested.emit(*found)
+                return True
+        elif kind == QEvent.MouseButtonPress and event.button() == Qt.LeftButton:
             found = self._weight_at(self.view.mapToScene(event.position().toPoint()))
             self.drag = (*found, event.position().y()) if found is not None else None
         elif kind == QEvent.MouseMove and self.drag is not None and event.buttons() & Qt.LeftButton:
@@ -692,7 +690,6 @@ class NetworkDiagram(QWidget):
             moved = start - event.position().y()
             if abs(moved) >= 3:  # a click that trembles is not a drag
                 self.weight_dragged.emit(layer, row, column, value + moved * DRAG_PER_PX * max(1.0, abs(value)))
-                return True
         elif kind == QEvent.MouseButtonRelease:
             self.drag = None
         return False

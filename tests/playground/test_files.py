@@ -18,7 +18,7 @@ def test_an_exported_model_answers_raw_points_as_the_app_does(qtbot, window, tmp
     train(qtbot, window, 5)
     path = tmp_path / f"model{suffix}"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(path), ""))
-    window.actions.export.trigger()
+    window.menu.export.trigger()
     exported = io.load(path)
     problem = session.built.problem
     np.testing.assert_allclose(exported.predict_rows(problem.points_test),
@@ -29,7 +29,7 @@ def test_an_exported_onnx_model_runs_on_raw_points_in_onnx_runtime(qtbot, window
     ort = pytest.importorskip("onnxruntime")
     path = tmp_path / "model.onnx"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(path), ""))
-    window.actions.export.trigger()
+    window.menu.export.trigger()
     problem = window.session.built.problem
     out = ort.InferenceSession(str(path)).run(["output"], {"input": problem.points_test})[0]
     np.testing.assert_allclose(out, window.session.current_network().predict(problem.X_test), atol=1e-6)
@@ -38,7 +38,7 @@ def test_an_exported_onnx_model_runs_on_raw_points_in_onnx_runtime(qtbot, window
 def test_export_as_pytorch_script_writes_the_script_and_its_weights(qtbot, window, tmp_path, monkeypatch):
     path = tmp_path / "model.py"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(tmp_path / "model"), ""))
-    window.actions.export_script.trigger()
+    window.menu.export_script.trigger()
     assert path.exists() and (tmp_path / "model.safetensors").exists()
     compile(path.read_text(), str(path), "exec")
     net = io.load(tmp_path / "model.safetensors")
@@ -211,8 +211,8 @@ def test_unsaved_changes_and_unsaved_training_prompt_on_quit(qtbot, window, dial
 def test_recent_projects_are_remembered(qtbot, window, tmp_path):
     path = tmp_path / "p.json"
     assert window.files.write(path)
-    window.actions.fill_recent_menu()
-    assert [a.text() for a in window.actions.recent_menu.actions()][0] == str(path.resolve())
+    window.menu.fill_recent_menu()
+    assert [a.text() for a in window.menu.recent_menu.actions()][0] == str(path.resolve())
 
 
 def test_fast_training_tests_every_few_epochs_and_the_project_keeps_them_in_place(qtbot, window, tmp_path):
@@ -225,7 +225,7 @@ def test_fast_training_tests_every_few_epochs_and_the_project_keeps_them_in_plac
     qtbot.waitUntil(lambda: 2 <= len(session.history["test_loss"]) < len(session.history) / 2, timeout=WAIT)
     pause(qtbot, window)
     stopped_at = session.snapshot.epoch
-    window.actions.step.trigger()  # one epoch more, shown whole: with its test figures
+    window.menu.step.trigger()  # one epoch more, shown whole: with its test figures
     qtbot.waitUntil(lambda: len(session.history) == stopped_at + 1 and not session.snapshot.running, timeout=WAIT)
     history = session.history
     assert history["test_epoch"][-1] == stopped_at + 1

@@ -73,7 +73,7 @@ def test_a_refused_project_leaves_the_open_one_untouched_and_ctrl_s_writes_the_o
         assert session.specs == specs, name
         for kernel, before in zip((k for k, _ in session.snapshot.weights), weights):
             np.testing.assert_array_equal(kernel, before)
-    window.actions.save_project.trigger()  # Ctrl+S writes the original, as it was
+    window.menu.save_project.trigger()  # Ctrl+S writes the original, as it was
     assert json.loads(mine.read_text()) == json.loads(saved)
     assert load_project(mine).network.hidden == ((5, "tanh"), (2, "tanh"))
 

@@ -28,13 +28,13 @@ def test_ten_hidden_layers_at_1280x720_leave_every_panel_usable(qtbot, window, z
     qtbot.waitUntil(lambda: window.width() == 1280 and window.height() == 720, timeout=2000)
     QApplication.processEvents()
     for widget, width, height in ((window.output_tabs, 280, 180), (window.loss_plot, 280, 150),
-                                  (window.diagram.bar_view, 40, 150), (window.diagram.scroll, 200, 200),
+                                  (window.diagram.bar_view, 40, 150), (window.diagram.scroll_area, 200, 200),
                                   (window.training_controls.learning_rate, 60, 10)):
         ok, rect = _visible_in(window, widget, width, height)
         assert ok, f"{type(widget).__name__} at {rect.getRect()} in a {window.width()}×{window.height()} window"
     settings = window.settings_panel
     assert settings.widget().width() <= settings.viewport().width()  # nothing clipped on the right
-    assert window.diagram.scroll.horizontalScrollBar().maximum() > 0  # the diagram scrolls, the window keeps its size
+    assert window.diagram.scroll_area.horizontalScrollBar().maximum() > 0  # the diagram scrolls, the window keeps its size
     label = window.epoch_label
     assert QFontMetrics(label.font()).horizontalAdvance("epoch 9,999,999") <= label.width()
 
@@ -51,13 +51,13 @@ def test_a_stray_drag_cannot_make_a_panel_vanish(qtbot, window):
 
 def test_zoom_scales_every_text_and_persists(qtbot, window):
     base = QApplication.font().pointSizeF()
-    window.actions.zoom_in.trigger()
-    window.actions.zoom_in.trigger()
+    window.menu.zoom_in.trigger()
+    window.menu.zoom_in.trigger()
     assert window.session.view.zoom == 1.5
     assert QApplication.font().pointSizeF() == pytest.approx(base * 1.5)
-    window.actions.zoom_reset.trigger()
+    window.menu.zoom_reset.trigger()
     assert QApplication.font().pointSizeF() == pytest.approx(base)
-    window.actions.zoom_out.trigger()
+    window.menu.zoom_out.trigger()
     window._save_settings()
     from playground.ui.main_window import MainWindow
     again = MainWindow(recovery_folder=window.autosaver.folder)

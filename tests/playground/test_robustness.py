@@ -96,7 +96,7 @@ def test_a_followed_sample_survives_a_change_of_data(qtbot, window):
 
 def test_play_after_step_and_reset_keeps_training(qtbot, window):
     session = window.session
-    window.actions.step.trigger()
+    window.menu.step.trigger()
     qtbot.waitUntil(lambda: session.snapshot.epoch == 1 and not session.snapshot.running, timeout=WAIT)
     session.reset()
     settled(qtbot, session)

@@ -74,15 +74,15 @@ def test_plus_after_long_training_then_undo_brings_the_trained_network_back_exac
     qtbot.mouseClick(window.diagram.add_layer, Qt.LeftButton)
     settled(qtbot, session)
     assert session.snapshot.epoch == 0 and len(session.history) == 0  # a fresh network for the new layer
-    assert window.actions.undo.text() == "Undo add layer"
+    assert window.menu.undo.text() == "Undo add layer"
     train(qtbot, window, 4)
     after = _trained_state(session)
-    window.actions.undo.trigger()
+    window.menu.undo.trigger()
     settled(qtbot, session)
     assert len(session.network.hidden) == 2
     _assert_same(_trained_state(session), trained)
-    assert window.actions.redo.text() == "Redo add layer"
-    window.actions.redo.trigger()
+    assert window.menu.redo.text() == "Redo add layer"
+    window.menu.redo.trigger()
     settled(qtbot, session)
     assert len(session.network.hidden) == 3
     _assert_same(_trained_state(session), after)  # and redo brings back what the new layer had learnt

@@ -132,12 +132,12 @@ def test_reset_reproduces_the_initial_weights_and_undo_brings_the_trained_ones_b
     initial = [k.copy() for k, _ in session.snapshot.weights]
     train(qtbot, window, 5)
     trained = [k.copy() for k, _ in session.snapshot.weights]
-    window.actions.reset.trigger()
+    window.menu.reset.trigger()
     settled(qtbot, session)
     assert session.snapshot.epoch == 0 and len(session.history) == 0
     for kernel, start in zip((k for k, _ in session.snapshot.weights), initial):
         np.testing.assert_array_equal(kernel, start)
-    window.actions.undo.trigger()
+    window.menu.undo.trigger()
     settled(qtbot, session)
     for kernel, before in zip((k for k, _ in session.snapshot.weights), trained):
         np.testing.assert_array_equal(kernel, before)
@@ -147,7 +147,7 @@ def test_step_trains_exactly_one_epoch_and_every_view_shows_that_epoch(qtbot, wi
     session = window.session
     session.set_data(DataSpec(source="iris", test_fraction=0.3))
     settled(qtbot, session)
-    window.actions.step.trigger()
+    window.menu.step.trigger()
     qtbot.waitUntil(lambda: session.snapshot.epoch == 1 and not session.snapshot.running, timeout=WAIT)
     qtbot.wait(200)
     assert session.snapshot.epoch == 1 and window.epoch_label.text() == "epoch 1"
@@ -225,7 +225,7 @@ def test_the_chain_rule_tab_follows_one_sample_backwards(qtbot, window):
 
 def test_a_preset_from_the_menu_opens_as_an_untitled_project(qtbot, window):
     session = window.session
-    action = next(a for a in window.actions.presets_menu.actions() if a.text() == "Lesson - one sigmoid neuron")
+    action = next(a for a in window.menu.presets_menu.actions() if a.text() == "Lesson - one sigmoid neuron")
     action.trigger()
     qtbot.waitUntil(lambda: session.built.specs[0].source == "gaussian", timeout=WAIT)
     settled(qtbot, session)
@@ -237,7 +237,7 @@ def test_a_preset_from_the_menu_opens_as_an_untitled_project(qtbot, window):
 
 def test_a_full_batch_preset_shows_its_batch_size_and_trains(qtbot, window):
     session = window.session
-    action = next(a for a in window.actions.presets_menu.actions() if "two one-neuron" in a.text())
+    action = next(a for a in window.menu.presets_menu.actions() if "two one-neuron" in a.text())
     action.trigger()
     qtbot.waitUntil(lambda: session.built.specs[2].batch_size == "all", timeout=WAIT)
     settled(qtbot, session)
@@ -265,7 +265,7 @@ def test_hovering_an_edge_or_a_neuron_tells_its_weight_bias_and_gradient(qtbot, 
 def test_colour_by_weights_recolours_the_edges_and_is_one_setting(qtbot, window):
     session = window.session
     train(qtbot, window, 2)
-    window.actions.colour_by_weights.trigger()
+    window.menu.colour_by_weights.trigger()
     assert session.view.colour_by == "weights" and window.diagram.mode == "weights"
     assert next(b for b in window.diagram.colour_by.buttons() if b.text() == "weights").isChecked()
     strokes = window.diagram.edge_lines.strokes
@@ -273,18 +273,18 @@ def test_colour_by_weights_recolours_the_edges_and_is_one_setting(qtbot, window)
     assert drawn == 2 * len(window.diagram.edge_xy["x0"])  # every edge drawn once: a move and a line
     assert window.diagram.colour_bar.axis.labelText == "weight"
     next(b for b in window.diagram.colour_by.buttons() if b.text() == "gradients").click()
-    assert session.view.colour_by == "gradients" and not window.actions.colour_by_weights.isChecked()
+    assert session.view.colour_by == "gradients" and not window.menu.colour_by_weights.isChecked()
     assert "dJ/dW" in window.diagram.colour_bar.axis.labelText
 
 
 def test_view_menu_log_scale_and_test_points_work_from_menu_and_widget_alike(qtbot, window):
     session = window.session
-    window.actions.log_scale.trigger()
+    window.menu.log_scale.trigger()
     assert session.view.log_scale and window.loss_plot.log_scale.isChecked()
     assert window.loss_plot.cost.getAxis("left").logMode
     window.loss_plot.log_scale.click()
-    assert not session.view.log_scale and not window.actions.log_scale.isChecked()
-    window.actions.show_test.trigger()
+    assert not session.view.log_scale and not window.menu.log_scale.isChecked()
+    window.menu.show_test.trigger()
     assert session.view.show_test and window.output.plane.show_test.isChecked()
     assert window.output.plane.test_points.isVisible()
     window.output.plane.show_test.click()

@@ -1,0 +1,208 @@
+"""Backprop to see and touch: follow one sample on the diagram, neuron pictures, type or drag a
+weight, draw the data."""
+import json
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtWidgets import QInputDialog
+
+from core import explain, io
+from core.project import load_project
+from core.spec import DataSpec
+from window_helpers import WAIT, settled, train
+
+
+def _view_point(plot_widget, x, y) -> QPoint:
+    """Where the data point (x, y) is drawn, in the plot widget's own pixels."""
+    scene = plot_widget.getViewBox().mapViewToScene(pg.Point(x, y))
+    return plot_widget.mapFromScene(scene)
+
+
+def _click(qtbot, plot_widget, x, y, button=Qt.LeftButton, modifiers=Qt.NoModifier):
+    qtbot.mouseClick(plot_widget.viewport(), button, modifiers, _view_point(plot_widget, x, y))
+
+
+def test_clicking_a_point_follows_that_sample_and_the_trace_is_the_chain_rule(qtbot, window):
+    session = window.session
+    train(qtbot, window, 5)
+    problem = session.built.problem
+    i = 17
+    x, y = problem.points_train[i]
+    _click(qtbot, window.output.plane.plot, x, y)
+    assert session.trace_state.sample == ("train", i)
+    expected = explain.chain_rule(session.current_network(), problem.X_train[i], problem.Y_train[i], "bce")
+    for got, want in zip(session.trace.layers, expected.layers):
+        np.testing.assert_array_equal(got.grad_z, want.grad_z)
+        np.testing.assert_array_equal(got.d_kernel, want.d_kernel)
+    assert window.trace_bar.isVisible() and "sample 18" in window.trace_bar.title.text()
+    np.testing.assert_array_equal(window.output.plane.marker.getData()[0], [x])  # the chosen point is ringed
+    shown = window.diagram.trace_values[-1]  # the output neuron shows dJ/dz for that sample
+    np.testing.assert_allclose(shown, expected.layers[-1].grad_z)
+
+
+def test_stepping_backward_walks_from_the_output_to_the_first_layer_one_at_a_time(qtbot, window):
+    session = window.session
+    session.set_trace(sample=("train", 3), mode="backward")
+    diagram = window.diagram
+    reached = []
+    for _ in range(4):
+        window.trace_bar.next.click()
+        layer = session.trace_state.layer
+        reached.append(layer)
+        shade = diagram.trace_overlay.shade.rect()
+        assert abs(shade.center().x() - diagram.columns[layer + 1]["x"]) < 1e-9  # that layer is highlighted
+        assert "backward" in window.trace_bar.formula.toPlainText()
+    assert reached == [2, 1, 0, 0]  # output, hidden 2, hidden 1, and it stops at the first layer
+    text = window.trace_bar.formula.toPlainText()
+    assert "Hidden layer 1 (Tanh), backward" in text and "∂J/∂a0 = ∂J/∂z1·W1ᵀ" in text
+    window.trace_bar.back.click()
+    assert session.trace_state.layer == 1
+    window.trace_bar.mode_buttons["forward"].click()
+    window.trace_bar.next.click()
+    assert session.trace_state.layer == 0 and "z1 = a0·W1 + b1" in window.trace_bar.formula.toPlainText()
+
+
+def test_the_animation_plays_the_whole_pass_and_stops_at_its_end(qtbot, window):
+    session = window.session
+    session.set_trace(sample=("train", 0), mode="forward")
+    window.trace_bar.speed.setValue(4)  # the fastest
+    window.trace_bar.play.click()
+    qtbot.waitUntil(lambda: not window.trace_bar.play.isChecked(), timeout=WAIT)
+    assert session.trace_state.layer == 2
+
+
+def test_double_clicking_an_edge_types_its_weight_and_changes_the_prediction(qtbot, window, monkeypatch):
+    session = window.session
+    train(qtbot, window, 3)
+    diagram = window.diagram
+    xy = diagram.edge_xy
+    k = len(xy["x0"]) - 1  # an edge into the output neuron
+    middle = diagram.box.mapViewToScene(pg.Point((xy["x0"][k] + xy["x1"][k]) / 2, (xy["y0"][k] + xy["y1"][k]) / 2))
+    layer, row, column, value = diagram._weight_at(middle)
+    assert (layer, column) == (2, 0)
+    monkeypatch.setattr(QInputDialog, "getDouble", lambda *a, **kw: (value + 5.0, True))
+    point = diagram.view.mapFromScene(middle)
+    qtbot.mouseDClick(diagram.view.viewport(), Qt.LeftButton, pos=point)
+    qtbot.waitUntil(lambda: session.snapshot.weights[2][0][row, 0] == value + 5.0, timeout=WAIT)
+    X = session.built.problem.X_test[:20]
+    edited = session.current_network().predict(X)
+    assert session.undo_stack.undoText().startswith(f"set W3[{row + 1}, 1]")
+    session.undo_stack.undo()
+    qtbot.waitUntil(lambda: session.snapshot.weights[2][0][row, 0] == value, timeout=WAIT)
+    assert not np.allclose(session.current_network().predict(X), edited)
+
+
+def test_dragging_an_edge_up_raises_its_weight_in_one_undo_step(qtbot, window):
+    session = window.session
+    train(qtbot, window, 2)
+    diagram = window.diagram
+    xy = diagram.edge_xy
+    middle = diagram.box.mapViewToScene(pg.Point((xy["x0"][0] + xy["x1"][0]) / 2, (xy["y0"][0] + xy["y1"][0]) / 2))
+    layer, row, column, value = diagram._weight_at(middle)
+    start = diagram.view.mapFromScene(middle)
+    viewport = diagram.view.viewport()
+    for kind, dy, buttons in ((QEvent.MouseButtonPress, 0, Qt.LeftButton), (QEvent.MouseMove, 10, Qt.LeftButton),
+                              (QEvent.MouseMove, 20, Qt.LeftButton), (QEvent.MouseMove, 40, Qt.LeftButton),
+                              (QEvent.MouseButtonRelease, 40, Qt.NoButton)):
+        at = QPointF(start - QPoint(0, dy))
+        button = Qt.NoButton if kind == QEvent.MouseMove else Qt.LeftButton
+        # the diagram's own filter sees the viewport's events before the view does
+        diagram.eventFilter(viewport, QMouseEvent(kind, at, viewport.mapToGlobal(at), button, buttons, Qt.NoModifier))
+    expected = value + 40 * 0.01 * max(1.0, abs(value))
+    qtbot.waitUntil(lambda: abs(session.snapshot.weights[layer][0][row, column] - expected) < 1e-12, timeout=WAIT)
+    assert session.undo_stack.count() == 1
+
+
+def test_an_edge_answers_the_pointer_a_few_pixels_away(qtbot, window):
+    diagram = window.diagram
+    xy = diagram.edge_xy
+    middle = diagram.box.mapViewToScene(pg.Point((xy["x0"][0] + xy["x1"][0]) / 2, (xy["y0"][0] + xy["y1"][0]) / 2))
+    assert diagram._item_at(middle + pg.Point(0, 6))[0] == "edge"
+    assert "double-click to type it" in diagram._describe(middle)
+
+
+def test_hidden_neurons_show_what_they_compute_and_one_hovered_shows_large(qtbot, window):
+    session = window.session
+    train(qtbot, window, 5)
+    qtbot.waitUntil(lambda: session.snapshot.neuron_grids is not None, timeout=WAIT)
+    grids = session.snapshot.neuron_grids
+    assert [g.shape for g in grids] == [(32, 32, 4), (32, 32, 2)]
+    diagram = window.diagram
+    assert diagram.pictures.isVisible() and diagram.pictures.image is not None
+    net = session.current_network()  # a picture is the neuron's activation over the plane
+    from playground.training.worker import GRID, _grid_points
+    points = _grid_points(window.output.plane.extent, GRID)
+    net.predict(session.built.problem.preprocessing.encode(points))
+    np.testing.assert_allclose(grids[0][:, :, 1], net.layers[0].a[:, 1].reshape(GRID, GRID)[::2, ::2])
+    diagram.neuron_hovered.emit(1, 0)
+    assert window.output.plane.neuron.isVisible() and "Hidden layer 2, neuron 1" in window.output.plane.caption.text()
+    diagram.neuron_hovered.emit(-1, -1)
+    assert not window.output.plane.neuron.isVisible()
+    window.menu.pictures.trigger()
+    assert not session.view.pictures and not diagram.pictures.isVisible()
+
+
+def test_drawn_points_train_live_and_are_saved_in_the_project(qtbot, window, tmp_path):
+    session = window.session
+    train(qtbot, window, 3)
+    plane = window.output.plane
+    plane.draw.click()
+    _click(qtbot, plane.plot, 1.0, 1.0)  # the first click turns the shown points into a drawing
+    settled(qtbot, session)
+    assert session.data.source == "drawn" and session.data.points[-1][2] == 1
+    n, run, epochs = len(session.data.points), session.run_id, len(session.history)
+    assert n == 251  # the 250 training points, and the new one
+    _click(qtbot, plane.plot, -1.0, 2.0, modifiers=Qt.ShiftModifier)  # the other class
+    settled(qtbot, session)
+    assert session.data.points[-1][:2] == (-1.0, 2.0) or np.allclose(session.data.points[-1][:2], (-1.0, 2.0), atol=0.2)
+    assert session.data.points[-1][2] == 0
+    assert session.run_id == run and len(session.history) >= epochs  # the network trains on: not a fresh one
+    x, y, _ = session.data.points[-1]
+    _click(qtbot, plane.plot, x, y, button=Qt.RightButton)
+    settled(qtbot, session)
+    assert len(session.data.points) == n
+    assert window.files.write(tmp_path / "drawn.json")
+    assert load_project(tmp_path / "drawn.json").data.points == session.data.points
+
+
+def test_the_lesson_preset_cost_falls_at_every_epoch_in_the_window(qtbot, window):
+    session = window.session
+    action = next(a for a in window.menu.presets_menu.actions() if "one neuron on 12 raw" in a.text())
+    action.trigger()
+    qtbot.waitUntil(lambda: session.built.specs[2].batch_size == "all" and not session.busy, timeout=WAIT)
+    settled(qtbot, session)
+    train(qtbot, window, 200)
+    costs = session.history["train_loss"][:200]
+    assert len(costs) == 200 and np.all(np.diff(costs) < 0)
+
+
+def test_a_model_exported_with_drawn_data_still_answers_raw_points(qtbot, window, tmp_path):
+    session = window.session
+    session.set_data(DataSpec(source="drawn", points=((0.0, 0.0, 0), (3.0, 3.0, 1), (-3.0, 3.0, 1), (3.0, -3.0, 0))))
+    train(qtbot, window, 3)
+    io.save(session.current_network(), tmp_path / "m.json", preprocessing=session.built.problem.preprocessing)
+    model = io.load(tmp_path / "m.json")
+    points = np.array([[0.0, 0.0], [3.0, 3.0]])
+    np.testing.assert_allclose(model.predict_rows(points),
+                               session.current_network().predict(session.built.problem.preprocessing.encode(points)))
+    assert json.loads((tmp_path / "m.json").read_text())["preprocessing"]["feature_map"] == ["x1", "x2"]
+
+
+def test_the_pointer_moving_over_pictures_neurons_and_edges_is_answered(qtbot, window):
+    """Real mouse moves through the scene's hover machinery (a graphics item that shadowed a Qt method
+    once crashed it here)."""
+    session = window.session
+    train(qtbot, window, 3)
+    qtbot.waitUntil(lambda: window.diagram.pictures.isVisible(), timeout=WAIT)
+    diagram = window.diagram
+    viewport = diagram.view.viewport()
+    hovered = []
+    diagram.neuron_hovered.connect(lambda layer, unit: hovered.append((layer, unit)))
+    for column in diagram.columns:
+        for y in column["ys"]:
+            point = diagram.view.mapFromScene(diagram.box.mapViewToScene(pg.Point(column["x"], y)))
+            qtbot.mouseMove(viewport, point)
+            qtbot.mouseMove(viewport, point + QPoint(3, 3))
+    assert (0, 0) in hovered and (1, 1) in hovered
