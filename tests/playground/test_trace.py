@@ -6,7 +6,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
-from PySide6.QtWidgets import QInputDialog
+from PySide6.QtWidgets import QApplication, QInputDialog
 
 from core import explain, io
 from core.project import load_project
@@ -202,7 +202,9 @@ def test_the_pointer_moving_over_pictures_neurons_and_edges_is_answered(qtbot, w
     diagram.neuron_hovered.connect(lambda layer, unit: hovered.append((layer, unit)))
     for column in diagram.columns:
         for y in column["ys"]:
-            point = diagram.view.mapFromScene(diagram.box.mapViewToScene(pg.Point(column["x"], y)))
-            qtbot.mouseMove(viewport, point)
-            qtbot.mouseMove(viewport, point + QPoint(3, 3))
+            point = QPointF(diagram.view.mapFromScene(diagram.box.mapViewToScene(pg.Point(column["x"], y))))
+            for at in (point, point + QPointF(3, 3)):
+                QApplication.sendEvent(viewport, QMouseEvent(QEvent.MouseMove, at, viewport.mapToGlobal(at),
+                                                             Qt.NoButton, Qt.NoButton, Qt.NoModifier))
+                qtbot.wait(15)  # the scene takes at most 100 moves a second
     assert (0, 0) in hovered and (1, 1) in hovered
