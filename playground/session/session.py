@@ -318,7 +318,8 @@ class Session(QObject):
             for name in LIVE:
                 if getattr(specs.training, name) != getattr(before.training, name):
                     self._send(SetHyperparameter(next(self._ids), name, getattr(specs.training, name)), command)
-        self.notice.emit("")
+        if command.rebuild:  # a message about the run left behind no longer applies (one about this run
+            self.notice.emit("")  # does: "lower the learning rate" stays while the user lowers it)
         self.specs_changed.emit()
         self._update_modified()
 

@@ -14,6 +14,7 @@ from collections import OrderedDict
 
 import numpy as np
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
+from pyqtgraph.util.garbage_collector import GarbageCollector
 
 from core import DivergenceError, Network, datasets, limits
 from core.spec import Problem, prepare
@@ -329,12 +330,25 @@ def _extent(problem: Problem, drawn: bool = False):
     return (-half, half, -half, half)
 
 
+_garbage_collector = None
+
+
+def collect_garbage_on_the_gui_thread() -> None:
+    """Python collects cyclic garbage on whichever thread happens to allocate, and Qt objects must die
+    on the GUI thread: a collection on the worker once deadlocked, deleting a closed window's widgets.
+    So automatic collection is off, and a timer of this (the GUI) thread collects instead."""
+    global _garbage_collector
+    if _garbage_collector is None:
+        _garbage_collector = GarbageCollector(interval=0.5)
+
+
 class WorkerThread:
     """Owns a TrainingWorker on a QThread; ``close`` stops it and joins the thread."""
 
     instances = weakref.WeakSet()  # so tests can check that no thread outlives its window
 
     def __init__(self):
+        collect_garbage_on_the_gui_thread()
         WorkerThread.instances.add(self)
         self.thread = QThread()
         self.thread.setObjectName("training")

@@ -178,6 +178,7 @@ class MainWindow(QMainWindow):
         self.loss_plot.log_scale_requested.connect(lambda on: session.set_view(log_scale=on))
         self.output.plane.show_test_requested.connect(lambda on: session.set_view(show_test=on))
         self.output_tabs.currentChanged.connect(lambda _: self._update_chain_rule())
+        self.output_tabs.currentChanged.connect(lambda _: self._show_runs_figures())
 
     # --- what the Session says ----------------------------------------------------------------
     @Slot()
@@ -228,6 +229,8 @@ class MainWindow(QMainWindow):
         self.loss_plot.redraw_if_due(force=not snapshot.running)
         if self.session.viewing is None:  # while a past epoch is looked at, the views keep showing it
             self._draw_frame(snapshot)
+            if self.output_tabs.currentWidget() is self.runs_panel and snapshot.new_epochs:
+                self._show_runs_figures()
         self._show_epoch()
         speed = f"{snapshot.steps_per_second:,.0f} steps/s" if snapshot.running else ""
         penalty = f" · penalty {snapshot.penalty:.3g}" if self.session.training.regularization else ""

@@ -1,0 +1,134 @@
+"""Going back in time and comparing runs: checkpoints, the timeline, training from a checkpoint,
+pinned runs, and going back after a divergence."""
+import csv
+
+import numpy as np
+from PySide6.QtWidgets import QFileDialog
+
+from core import Network
+from core.project import load_project
+from core.spec import DataSpec
+from playground.training.worker import GRID, _grid_points
+from window_helpers import WAIT, settled, train
+
+
+def _wait_preview(qtbot, session, epoch):
+    qtbot.waitUntil(lambda: session.preview is not None and session.preview.epoch == epoch, timeout=WAIT)
+
+
+def test_every_epoch_is_a_checkpoint_at_first_and_the_timeline_offers_them(qtbot, window):
+    session = window.session
+    train(qtbot, window, 30)
+    epoch = session.snapshot.epoch
+    session.step()  # to the end of the epoch under way: the snapshot is then that checkpoint
+    qtbot.waitUntil(lambda: not session.snapshot.running and session.snapshot.epoch == epoch + 1, timeout=WAIT)
+    assert session.checkpoints.epochs == list(range(session.snapshot.epoch + 1))  # 0, then every epoch
+    assert window.timeline.slider.maximum() == len(session.checkpoints) - 1
+    np.testing.assert_array_equal(session.checkpoints.latest.weights[0][0], session.snapshot.weights[0][0])
+
+
+def test_scrubbing_to_a_checkpoint_shows_exactly_its_weights(qtbot, window):
+    session = window.session
+    train(qtbot, window, 30)
+    window.timeline.slider.setValue(10)  # what dragging to epoch 10 does
+    assert session.viewing == 10
+    _wait_preview(qtbot, session, 10)
+    checkpoint = session.checkpoints.at(10)
+    for (kernel, _), (expected, _) in zip(session.shown().weights, checkpoint.weights):
+        np.testing.assert_array_equal(kernel, expected)
+    net = Network(2, session.built.layers, weights=checkpoint.weights)  # the output view draws that network
+    inputs = session.built.problem.preprocessing.encode(_grid_points(window.output.plane.extent, GRID))
+    np.testing.assert_array_equal(session.shown().grid, net.predict(inputs).reshape(GRID, GRID, -1))
+    assert window.diagram.snapshot is session.shown() and window.epoch_label.text().startswith("epoch 10")
+    assert window.loss_plot.markers[0].isVisible() and window.loss_plot.markers[0].value() == 10
+    window.timeline.live.click()
+    assert session.viewing is None and not window.loss_plot.markers[0].isVisible()
+
+
+def test_releasing_the_timeline_while_training_returns_to_the_live_run(qtbot, window):
+    session = window.session
+    train(qtbot, window, 10)
+    session.play()
+    qtbot.waitUntil(lambda: session.running, timeout=WAIT)
+    window.timeline.slider.setValue(3)
+    assert session.viewing == 3
+    window.timeline.released.emit()
+    assert session.viewing is None
+    session.pause()
+
+
+def test_training_from_a_checkpoint_pins_the_abandoned_run_and_undo_brings_it_back(qtbot, window):
+    session = window.session
+    session.set_hyperparameter("optimizer", "adam")
+    train(qtbot, window, 30)
+    epochs = session.snapshot.epoch
+    history = session.history.to_history()
+    session.view_epoch(12)
+    window.timeline.train_here.click()
+    settled(qtbot, session)
+    checkpoint = session.checkpoints.at(12)
+    assert session.snapshot.epoch == 12 and len(session.history) == 12
+    for (kernel, _), (expected, _) in zip(session.snapshot.weights, checkpoint.weights):
+        np.testing.assert_array_equal(kernel, expected)
+    assert session.history.to_history() == history.up_to(12)
+    assert len(session.runs) == 1 and session.runs[0].history == history  # nothing lost
+    assert session.checkpoints.epochs[-1] == 12
+    train(qtbot, window, 20)  # it goes on exactly as the run went from epoch 12
+    np.testing.assert_allclose(session.history["train_loss"][:20], history.train_loss[:20], rtol=0, atol=1e-12)
+    session.undo_stack.undo()
+    settled(qtbot, session)
+    assert session.snapshot.epoch == epochs and session.history.to_history() == history and session.runs == ()
+
+
+def test_pinned_runs_are_compared_drawn_saved_and_exported(qtbot, window, tmp_path, monkeypatch):
+    session = window.session
+    train(qtbot, window, 15)
+    window.runs_panel.pin.click()
+    session.set_hyperparameter("optimizer", "adam")
+    session.set_hyperparameter("learning_rate", 0.01)
+    session.reset()
+    settled(qtbot, session)
+    train(qtbot, window, 10)
+    window.output_tabs.setCurrentWidget(window.runs_panel)
+    assert session.run_labels() == ["SGD, lr 0.03", "this run: Adam, lr 0.01"]
+    assert [item.opts["name"] for _, item in window.loss_plot.run_curves if item.opts.get("name")] == ["SGD, lr 0.03"]
+    table = window.runs_panel.table
+    assert table.item(0, 0).text() == "SGD, lr 0.03" and table.rowCount() == 2
+    assert table.item(0, 1).text() == f"{session.runs[0].history.train_loss[len(session.history) - 1]:.4g}"
+    table.item(0, 0).setCheckState(table.item(0, 0).checkState().__class__(0))  # unticked: not drawn
+    assert session.runs[0] in session.hidden_runs and not window.loss_plot.run_curves
+    path = tmp_path / "runs.json"
+    assert window.files.write(path)
+    project = load_project(path)
+    assert len(project.runs) == 1 and project.runs[0].history == session.runs[0].history
+    assert project.checkpoints is not None and project.checkpoints.epochs == session.checkpoints.epochs
+    csv_path = tmp_path / "runs.csv"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(csv_path), ""))
+    window.runs_panel.export.click()
+    rows = list(csv.DictReader(csv_path.open()))
+    assert {row["run"] for row in rows} == {"SGD, lr 0.03", "this run: Adam, lr 0.01"}
+    assert len(rows) == len(session.runs[0].history.train_loss) + len(session.history)
+    session.set_data(DataSpec(source="xor"))
+    settled(qtbot, session)
+    assert window.files.open(path)
+    qtbot.waitUntil(lambda: session.project_path == str(path), timeout=WAIT)
+    assert len(session.runs) == 1 and session.runs[0].history == project.runs[0].history
+
+
+def test_after_a_divergence_the_app_offers_the_last_good_checkpoint(qtbot, window):
+    session = window.session
+    session.set_data(DataSpec(source="reg_plane", n_samples=200))
+    settled(qtbot, session)
+    train(qtbot, window, 20)
+    good = len(session.history)
+    session.set_hyperparameter("learning_rate", 50.0)
+    session.play()
+    qtbot.waitUntil(lambda: window.message.button.isVisible(), timeout=WAIT)
+    assert "diverged" in window.message.text() and window.message.button.text().startswith("Go back to epoch")
+    epoch = window.recovery_epoch
+    assert epoch <= good
+    session.set_hyperparameter("learning_rate", 0.01)
+    window.message.button.click()
+    settled(qtbot, session)
+    assert session.snapshot.epoch == epoch and np.isfinite(session.history["train_loss"]).all()
+    assert len(session.runs) == 1  # the diverged run is kept, pinned
