@@ -16,7 +16,7 @@ Sections
   1. core's Trainer (driven through ``Trainer.run``, the generator the app uses)
      against a minimal hand-written NumPy loop doing the same maths.
   2. The same cases against PyTorch CPU (when torch imports).
-  3. The real window training with every view live: speed against headless
+  3. The real window training with every view live, a pinned run and the timeline: speed against headless
      training, and the longest stall of the UI thread.
   4. Drawing: recolouring the network diagram, redrawing a 100,000-epoch cost plot.
   5. Memory: peak RSS of a long run through the worker, and RSS growth per 10k epochs.
@@ -542,7 +542,8 @@ class _SnapshotSink:
 
 
 def bench_window(pairs: int, round_seconds: float) -> dict:
-    """The app's default network trained by the real window (offscreen), against headless training.
+    """The app's default network trained by the real window (offscreen), with a pinned run drawn over
+    its cost curves and the timeline live under them, against headless training.
 
     Rounds alternate: the window training with every view live (``toggle_play``), and the
     same network trained headless by ``Trainer.run`` on this thread while the window is
@@ -564,6 +565,15 @@ def bench_window(pairs: int, round_seconds: float) -> dict:
     gc.freeze()  # as playground.app.run does
     if not spin_until(lambda: session.built is not None and session.snapshot is not None, 20):
         raise RuntimeError("the window never received its first snapshot")
+    # as a teacher shows it: a run pinned to compare with (its curves drawn), the timeline under the plot
+    session.play()
+    spin(1.0)
+    session.pause()
+    spin(0.3)
+    session.pin_run()
+    session.reset()
+    if not spin_until(lambda: not session.busy and session.snapshot is not None and session.runs, 20):
+        raise RuntimeError("the window never rebuilt after the reset")
     spin(0.3)
     worker = session.worker_thread.worker
     worker_tid = (thread_ids("training") or [None])[0]  # before a second worker thread exists
@@ -1010,7 +1020,8 @@ def main(argv=None) -> int:
         r = bench_window(pairs=4 if quick else 10, round_seconds=1.0)
         results["sections"]["window"] = r
         share = lambda v: "—" if v is None else f"{v:.0%}"
-        print(f"3. The window training {r['network']} with every view live (offscreen), steps/s")
+        print(f"3. The window training {r['network']} with every view live, a pinned run and the timeline "
+              "(offscreen), steps/s")
         print(table([["headless (Trainer.run)", fmt(r["headless_steps_per_s"]), "1.00x"],
                      ["worker thread, no views", fmt(r["bare_worker_steps_per_s"]),
                       fmt(r["bare_worker_ratio"], ".2f") + "x"],
