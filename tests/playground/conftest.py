@@ -1,6 +1,7 @@
 import pytest
 from PySide6.QtWidgets import QMessageBox
 
+from playground.training.jobs import JobRunner
 from playground.training.worker import WorkerThread
 from window_helpers import settled
 
@@ -36,12 +37,16 @@ def dialogs(monkeypatch, tmp_path):
 
 @pytest.fixture(autouse=True)
 def no_thread_left_running():
-    """Fail any test that leaves a training thread running (and stop it, so others are unaffected)."""
+    """Fail any test that leaves a training or job thread running (and stop it, so others are unaffected)."""
     yield
     alive = [t for t in list(WorkerThread.instances) if t.thread.isRunning()]
     for t in alive:
         t.close()
+    jobs = [runner for runner in list(JobRunner.instances) if runner.thread_running]
+    for runner in jobs:
+        runner.close()
     assert not alive, f"{len(alive)} training thread(s) left running"
+    assert not jobs, f"job thread(s) left running: {', '.join(runner.name for runner in jobs)}"
 
 
 @pytest.fixture
