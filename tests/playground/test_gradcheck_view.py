@@ -1,0 +1,98 @@
+"""Check gradients: core.gradcheck run as a background job, its report shown per layer in plain words."""
+import pytest
+from PySide6.QtCore import Qt
+
+from core import activations
+from core.spec import DataSpec, NetworkSpec, prepare
+from playground.training.jobs import JobRunner
+from playground.widgets.gradcheck_view import COLOURS, GradcheckDialog, GradcheckView, gradcheck_job
+
+WAIT = 20000
+
+
+@pytest.fixture
+def view(qtbot):
+    view = GradcheckView()
+    qtbot.addWidget(view)
+    view.show()
+    return view
+
+
+@pytest.fixture
+def runner(view):
+    runner = JobRunner("gradcheck", min_interval=0)
+    view.attach(runner)
+    yield runner
+    assert runner.close()
+
+
+def rows(view):
+    """The table as shown: [(layer, error, reading, meaning, background colour), ...]."""
+    table = view.table
+    return [tuple(table.item(r, c).text() for c in range(4)) + (table.item(r, 2).background().color().getRgb()[:3],)
+            for r in range(table.rowCount())]
+
+
+def check(qtbot, view, runner, net, problem, loss):
+    with qtbot.waitSignal(runner.finished, timeout=WAIT):
+        runner.start(gradcheck_job(net.copy(), problem.X_train, problem.Y_train, loss))
+        view.show_started()
+        assert view.progress.isVisible() and not view.again.isEnabled()
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_a_correct_network_is_excellent_in_every_layer(qtbot, view, runner, dtype):
+    problem = prepare(DataSpec(source="spiral3"))
+    net = NetworkSpec(hidden=((6, "tanh"), (5, "sigmoid"), (4, "softplus")), dtype=dtype).build(problem)
+    check(qtbot, view, runner, net, problem, "cross_entropy")
+    shown = rows(view)
+    assert [r[0] for r in shown] == ["hidden layer 1 (18 entries)", "hidden layer 2 (35 entries)",
+                                     "hidden layer 3 (24 entries)", "output layer (15 entries)"]
+    for layer, error, reading, meaning, colour in shown:
+        assert float(error) < 1e-7 and reading == "excellent" and colour == COLOURS["excellent"]
+        assert meaning == "backprop and finite differences agree to rounding error"
+    assert view.summary.text().startswith("Largest error ") and "on 4 training samples: excellent" in view.summary.text()
+    assert not view.progress.isVisible() and view.again.isEnabled()
+
+
+def test_a_wrong_derivative_shows_where_it_is(qtbot, view, runner, monkeypatch):
+    problem = prepare(DataSpec())
+    net = NetworkSpec(hidden=((4, "tanh"),)).build(problem)
+    monkeypatch.setattr(activations.Tanh, "backward", lambda self, z, a, grad_a: grad_a * (1.0 - a))  # not 1 − a²
+    check(qtbot, view, runner, net, problem, "bce")
+    (hidden, _, hidden_reading, _, hidden_colour), (output, out_error, out_reading, _, _) = rows(view)
+    assert hidden.startswith("hidden layer 1") and hidden_reading in ("doubtful", "wrong")
+    assert hidden_colour == COLOURS[hidden_reading]
+    assert output.startswith("output layer") and out_reading == "excellent"  # the output's inputs are still right
+
+
+def test_progress_shows_while_it_runs_and_stop_stops_it(qtbot, view, runner):
+    problem = prepare(DataSpec(source="spiral3"))
+    net = NetworkSpec(hidden=((64, "tanh"), (64, "tanh"))).build(problem)
+    fractions = []
+    runner.progress.connect(lambda fraction, _: fractions.append(fraction))
+    runner.start(gradcheck_job(net.copy(), problem.X_train, problem.Y_train, "cross_entropy", max_entries=4096))
+    view.show_started()
+    qtbot.waitUntil(lambda: len(fractions) >= 3, timeout=WAIT)
+    assert fractions == sorted(fractions) and 0 < fractions[-1] < 1
+    assert view.progress.value() == round(1000 * fractions[-1])
+    with qtbot.waitSignal(runner.cancelled, timeout=WAIT):
+        qtbot.mouseClick(view.cancel, Qt.LeftButton)
+    assert view.summary.text() == "Stopped." and view.table.rowCount() == 0 and view.again.isEnabled()
+
+
+def test_a_failure_is_said_in_the_summary(qtbot, view, runner):
+    problem = prepare(DataSpec())
+    net = NetworkSpec().build(problem)
+    with qtbot.waitSignal(runner.failed, timeout=WAIT):
+        runner.start(gradcheck_job(net.copy(), problem.X_train[:, :1], problem.Y_train, "bce"))
+    assert view.summary.text().startswith("The gradients could not be checked: ")
+
+
+def test_check_again_asks_and_closing_the_dialog_stops_the_check(qtbot):
+    dialog = GradcheckDialog()
+    qtbot.addWidget(dialog)
+    with qtbot.waitSignal(dialog.view.check_requested):
+        qtbot.mouseClick(dialog.view.again, Qt.LeftButton)
+    with qtbot.waitSignal(dialog.view.cancel_requested):
+        dialog.reject()
