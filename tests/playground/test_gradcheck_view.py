@@ -1,4 +1,6 @@
 """Check gradients: core.gradcheck run as a background job, its report shown per layer in plain words."""
+import threading
+
 import pytest
 from PySide6.QtCore import Qt
 
@@ -66,18 +68,38 @@ def test_a_wrong_derivative_shows_where_it_is(qtbot, view, runner, monkeypatch):
     assert output.startswith("output layer") and out_reading == "excellent"  # the output's inputs are still right
 
 
-def test_progress_shows_while_it_runs_and_stop_stops_it(qtbot, view, runner):
+@pytest.fixture
+def go_on():
+    """Lets a held job go on; set at the end of the test whatever happened, so its thread can end."""
+    event = threading.Event()
+    yield event
+    event.set()
+
+
+def test_progress_shows_while_it_runs_and_stop_stops_it(qtbot, view, runner, go_on):
     problem = prepare(DataSpec(source="spiral3"))
-    net = NetworkSpec(hidden=((64, "tanh"), (64, "tanh"))).build(problem)
+    net = NetworkSpec(hidden=((16, "tanh"),)).build(problem)
+    waiting = threading.Event()
+
+    def held(job, after=3):  # the check, held after a few steps until the test has clicked Stop
+        for i, step in enumerate(job):
+            yield step
+            if i + 1 == after:
+                waiting.set()
+                assert go_on.wait(WAIT / 1000)
+        return None
+
     fractions = []
     runner.progress.connect(lambda fraction, _: fractions.append(fraction))
-    runner.start(gradcheck_job(net.copy(), problem.X_train, problem.Y_train, "cross_entropy", max_entries=4096))
+    runner.start(held(gradcheck_job(net.copy(), problem.X_train, problem.Y_train, "cross_entropy")))
     view.show_started()
-    qtbot.waitUntil(lambda: len(fractions) >= 3, timeout=WAIT)
-    assert fractions == sorted(fractions) and 0 < fractions[-1] < 1
-    assert view.progress.value() == round(1000 * fractions[-1])
+    assert waiting.wait(WAIT / 1000)
+    qtbot.waitUntil(lambda: len(fractions) == 3, timeout=WAIT)
+    assert fractions == [1 / 99, 2 / 99, 3 / 99]  # of 2·16 + 16 + 16·3 + 3 entries compared
+    assert view.progress.value() == round(1000 * 3 / 99)
+    qtbot.mouseClick(view.cancel, Qt.LeftButton)
     with qtbot.waitSignal(runner.cancelled, timeout=WAIT):
-        qtbot.mouseClick(view.cancel, Qt.LeftButton)
+        go_on.set()
     assert view.summary.text() == "Stopped." and view.table.rowCount() == 0 and view.again.isEnabled()
 
 

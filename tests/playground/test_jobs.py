@@ -39,6 +39,14 @@ class Gate:
         assert self.waiting.wait(WAIT / 1000)
 
 
+@pytest.fixture
+def gate():
+    """Opened at the end of the test whatever happened, so that a job held there lets its thread end."""
+    gate = Gate()
+    yield gate
+    gate.open.set()
+
+
 def gated(log, gate, steps=100, result="done"):
     """A job that yields, then waits at ``gate`` before going on: the test decides when it moves."""
     try:
@@ -81,8 +89,8 @@ def test_progress_is_sent_at_most_every_min_interval(qtbot):
     assert runner.close()
 
 
-def test_cancel_stops_the_job_at_its_next_yield(qtbot, runner):
-    log, gate = [], Gate()
+def test_cancel_stops_the_job_at_its_next_yield(qtbot, runner, gate):
+    log = []
     record = Record(runner)
     with qtbot.waitSignal(runner.progress, timeout=WAIT):
         runner.start(gated(log, gate))
@@ -95,8 +103,8 @@ def test_cancel_stops_the_job_at_its_next_yield(qtbot, runner):
     assert record.kinds() == ["progress", "cancelled"]
 
 
-def test_a_job_cancelled_just_before_it_returns_counts_as_cancelled(qtbot, runner):
-    log, gate = [], Gate()
+def test_a_job_cancelled_just_before_it_returns_counts_as_cancelled(qtbot, runner, gate):
+    log = []
     record = Record(runner)
     with qtbot.waitSignal(runner.progress, timeout=WAIT):
         runner.start(gated(log, gate, steps=1))
@@ -127,8 +135,8 @@ def test_an_exception_becomes_failed_in_one_line(qtbot, runner):
     assert failure.args == ["KeyError: 'missing'"]  # not a ValueError: its type is named
 
 
-def test_starting_a_new_job_cancels_the_old_one_silently(qtbot, runner):
-    old_log, gate = [], Gate()
+def test_starting_a_new_job_cancels_the_old_one_silently(qtbot, runner, gate):
+    old_log = []
     record = Record(runner)
     with qtbot.waitSignal(runner.progress, timeout=WAIT):
         runner.start(gated(old_log, gate))

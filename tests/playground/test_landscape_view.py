@@ -107,6 +107,14 @@ class Gate:
         self.waiting, self.open = threading.Event(), threading.Event()
 
 
+@pytest.fixture
+def gate():
+    """Opened at the end of the test whatever happened, so that a job held there lets its thread end."""
+    gate = Gate()
+    yield gate
+    gate.open.set()
+
+
 def held(generator, gate, after=3):
     """``generator``'s steps, holding at ``gate`` after ``after`` of them."""
     for i, step in enumerate(generator):
@@ -116,12 +124,11 @@ def held(generator, gate, after=3):
             assert gate.open.wait(WAIT / 1000)
 
 
-def test_cancel_leaves_the_picture_before(qtbot, run, view, runner):
+def test_cancel_leaves_the_picture_before(qtbot, run, view, runner, gate):
     with qtbot.waitSignal(runner.finished, timeout=WAIT):
         runner.start(job(run, LandscapeOptions(resolution=21)))
     before = view.result
     picture = view.image.image.copy()
-    gate = Gate()
     with qtbot.waitSignal(runner.progress, timeout=WAIT, check_params_cb=lambda f, p: p is not None):
         runner.start(held(job(run, LandscapeOptions(plane="random", resolution=41)), gate))
         view.show_started()
