@@ -77,7 +77,7 @@ def network_outputs(net, problem, extent):
     outputs (GRID, GRID, n_outputs) over the input plane for 2-D data; for tables, (predicted, actual)
     on the test set (the training set if there is none), in target units or as classes."""
     if problem.is_plane:
-        inputs = problem.preprocessing.encode(_grid_points(extent))
+        inputs = problem.preprocessing.encode(_grid_points(extent, GRID))
         return net.predict(inputs).reshape(GRID, GRID, -1), None
     X, Y = (problem.X_test, problem.Y_test) if len(problem.X_test) else (problem.X_train, problem.Y_train)
     if problem.task == "regression":
