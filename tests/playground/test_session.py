@@ -128,7 +128,8 @@ def test_every_kind_of_edit_undoes_to_the_trained_network_and_redoes(qtbot, wind
     assert session.specs == specs and session.built.layers == built_layers
     _assert_same(_trained_state(session), trained)
     assert window.training_controls.learning_rate.currentText() == "0.03"
-    assert session.worker_thread.worker.trainer.learning_rate == session.training.learning_rate
+    worker = session.worker_thread.worker  # a live setting reaches the worker after it is undone, without a rebuild
+    qtbot.waitUntil(lambda: worker.trainer.learning_rate == session.training.learning_rate, timeout=WAIT)
     session.undo_stack.redo()
     settled(qtbot, session)
     assert session.specs == edited_specs and changed(session)
