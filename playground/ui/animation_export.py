@@ -21,6 +21,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pyqtgraph as pg
+import shiboken6
 from PySide6.QtCore import QObject, QRect, QRectF, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QProgressDialog,
@@ -112,8 +113,7 @@ class OutputPictures:
         return to_pixels((plot if plot is not None else page).grab().toImage())
 
     def close(self) -> None:
-        self.view.close()
-        self.view.deleteLater()
+        _delete(self.view)
 
 
 def to_pixels(image: QImage) -> np.ndarray:
@@ -121,6 +121,13 @@ def to_pixels(image: QImage) -> np.ndarray:
     image = image.convertToFormat(QImage.Format_RGB888)
     rows = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine())
     return rows[:, :3 * image.width()].reshape(image.height(), image.width(), 3).copy()
+
+
+def _delete(widget) -> None:
+    """Destroy a widget of no parent now, on this (the GUI) thread: left to Python's garbage collector,
+    it could be destroyed on whichever thread collects, which deadlocks Qt."""
+    widget.close()
+    shiboken6.delete(widget)
 
 
 def _offscreen(widget, width, height):
@@ -212,8 +219,7 @@ class FrameRenderer:
         return to_pixels(frame)
 
     def close(self) -> None:
-        self.widget.close()
-        self.widget.deleteLater()
+        _delete(self.widget)
 
 
 # --- the export ------------------------------------------------------------------------------------
@@ -288,21 +294,24 @@ class AnimationExport(QObject):
         self.timer.setInterval(0)
         self.timer.timeout.connect(self._draw_next)
         self.renderer = None
+        self.owned = ()
         self.stop = threading.Event()
 
     @property
     def busy(self) -> bool:
         return self.renderer is not None or self.runner.running
 
-    def start(self, path, frames, curves: dict, choices: AnimationChoices) -> None:
-        """ValueError at once for bad choices or no frames; otherwise progress, then finished or failed."""
+    def start(self, path, frames, curves: dict, choices: AnimationChoices, owned=()) -> None:
+        """ValueError at once for bad choices or no frames; otherwise progress, then finished or failed.
+        ``owned``: objects to ``close()`` once the frames are drawn or drawing stops (the
+        ``OutputPictures`` the pictures come from)."""
         choices.check()
         if Path(path).suffix.lower() != choices.suffix:
             raise ValueError(f"the file {Path(path).name[:80]!r} does not end in {choices.suffix}")
         if len(frames) < 1:
             raise ValueError("no checkpoints to make frames of: train first")
         self.cancel()
-        self.path, self.choices, self.frames, self.drawn = Path(path), choices, list(frames), []
+        self.path, self.choices, self.frames, self.drawn, self.owned = Path(path), choices, list(frames), [], owned
         self.renderer = FrameRenderer(choices.width, choices.height, curves, self.frames[-1][0], choices.log_scale)
         self.stop = threading.Event()
         self.timer.start()
@@ -344,7 +353,9 @@ class AnimationExport(QObject):
         self.timer.stop()
         if self.renderer is not None:
             self.renderer.close()
-        self.renderer, self.drawn = None, []
+        for thing in self.owned:
+            thing.close()
+        self.renderer, self.drawn, self.owned = None, [], ()
 
     @Slot(object)
     def _on_encoded(self, path):
@@ -415,7 +426,9 @@ class AnimationDialog(QDialog):
     @staticmethod
     def ask(parent, checkpoints: int, choices: AnimationChoices | None = None) -> AnimationChoices | None:
         dialog = AnimationDialog(checkpoints, choices, parent)
-        return dialog.choices() if dialog.exec() == QDialog.Accepted else None
+        chosen = dialog.choices() if dialog.exec() == QDialog.Accepted else None
+        dialog.deleteLater()
+        return chosen
 
 
 class AnimationProgress(QProgressDialog):
@@ -425,6 +438,7 @@ class AnimationProgress(QProgressDialog):
     def __init__(self, export: AnimationExport, parent=None):
         super().__init__("Drawing frames", "Cancel", 0, 1000, parent)
         self.setWindowTitle("Exporting the animation")
+        self.setAttribute(Qt.WA_DeleteOnClose)  # one per export
         self.setMinimumDuration(0)
         self.setAutoClose(False)
         self.setAutoReset(False)

@@ -1,3 +1,5 @@
+import gc
+
 import pytest
 from PySide6.QtWidgets import QMessageBox
 
@@ -37,8 +39,13 @@ def dialogs(monkeypatch, tmp_path):
 
 @pytest.fixture(autouse=True)
 def no_thread_left_running():
-    """Fail any test that leaves a training or job thread running (and stop it, so others are unaffected)."""
+    """Fail any test that leaves a training or job thread running (and stop it, so others are unaffected).
+
+    Then collect the test's garbage here, on the GUI thread: a closed window's widgets are held in
+    reference cycles, and a collection that happened to run on a later test's worker thread would
+    destroy them there, deadlocking on Qt's and Python's locks."""
     yield
+    gc.collect()
     alive = [t for t in list(WorkerThread.instances) if t.thread.isRunning()]
     for t in alive:
         t.close()

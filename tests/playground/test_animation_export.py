@@ -8,6 +8,7 @@ import imageio.v3 as iio
 import imageio_ffmpeg
 import numpy as np
 import pytest
+import shiboken6
 from PySide6.QtWidgets import QDialogButtonBox
 
 from core.checkpoints import CheckpointStore
@@ -70,18 +71,21 @@ def run():
 
 
 def frames_of(run, count, side):
+    """The frames of ``count`` checkpoints, and the OutputPictures that draws them."""
     pictures = OutputPictures(run.built, side, side)
     checkpoints = list(run.store)
     chosen = pick_frames([c.epoch for c in checkpoints], count)
-    return [(checkpoints[i].epoch, lambda w=checkpoints[i].weights: pictures(w)) for i in chosen]
+    return [(checkpoints[i].epoch, lambda w=checkpoints[i].weights: pictures(w)) for i in chosen], pictures
 
 
-def export(qtbot, path, frames, curves, choices):
+def export(qtbot, path, frames_and_pictures, curves, choices):
+    frames, pictures = frames_and_pictures
     exporter = AnimationExport()
     steps = []
     exporter.progress.connect(lambda fraction, text: steps.append((fraction, text)))
     with qtbot.waitSignal(exporter.finished, timeout=WAIT) as done:
-        exporter.start(path, frames, curves, choices)
+        exporter.start(path, frames, curves, choices, owned=[pictures])
+    assert not shiboken6.isValid(pictures.view)  # closed once the frames were drawn
     assert exporter.close()
     return done.args[0], steps
 
@@ -245,10 +249,11 @@ def test_the_dialog_returns_the_choices_and_offers_no_more_frames_than_checkpoin
 def test_the_progress_dialog_follows_the_export_and_closes_when_it_ends(qtbot, tmp_path, run):
     exporter = AnimationExport()
     progress = AnimationProgress(exporter)
-    qtbot.addWidget(progress)
-    frames = frames_of(run, 3, 100)
+    frames, pictures = frames_of(run, 3, 100)
     with qtbot.waitSignal(exporter.finished, timeout=WAIT):
-        exporter.start(tmp_path / "a.gif", frames, cost_curves(run.history), AnimationChoices(frames=3))
+        exporter.start(tmp_path / "a.gif", frames, cost_curves(run.history), AnimationChoices(frames=3),
+                       owned=[pictures])
         qtbot.waitUntil(lambda: progress.maximum() == 0)  # busy while encoding
         assert progress.labelText() == "Encoding 3 frames as GIF"
-    assert not progress.isVisible() and exporter.close()
+    assert exporter.close()
+    qtbot.waitUntil(lambda: not shiboken6.isValid(progress))  # it deletes itself once closed
