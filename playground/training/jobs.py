@@ -13,6 +13,7 @@ that came before it (a later partial replaces an earlier one).
 """
 from __future__ import annotations
 
+import atexit
 import inspect
 import itertools
 import time
@@ -23,6 +24,17 @@ from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 from playground.training.worker import _message as one_line
 
 STOPPED = -1  # the worker's ``wanted`` once the runner is closed: no job runs any more
+EXIT_WAIT_MS = 60_000  # how long the process waits at exit for a job that did not stop when closed
+
+# Threads whose job had not stopped when their runner was closed, with their workers. Kept, and
+# joined at exit, because destroying a running QThread aborts the process.
+_unfinished = []
+
+
+@atexit.register
+def _join_unfinished():
+    for thread, _ in _unfinished:
+        thread.wait(EXIT_WAIT_MS)
 
 
 class _JobWorker(QObject):
@@ -125,14 +137,20 @@ class JobRunner(QObject):
     def close(self, timeout_ms: int = 2000) -> bool:
         """Stop the current job at its next yield and join the thread, waiting at most ``timeout_ms``;
         True if the thread has ended. A job that does not yield in time is left to end on its own
-        (a thread is never terminated): the caller can go on quitting."""
+        (a thread is never terminated; the process waits for it at exit, when the window is gone), so
+        quitting is never held up. A closed runner starts a new thread for its next job."""
         self.active = self.cancelling = None
-        if self.thread is None or not self.thread.isRunning():
+        thread, worker = self.thread, self.worker
+        self.thread = self.worker = None
+        if thread is None or not thread.isRunning():
             return True
-        self.worker.wanted = STOPPED
-        self.thread.requestInterruption()
-        self.thread.quit()  # the event loop ends once the job in hand has stopped
-        return self.thread.wait(timeout_ms)
+        worker.wanted = STOPPED
+        thread.requestInterruption()
+        thread.quit()  # the event loop ends once the job in hand has stopped
+        if thread.wait(timeout_ms):
+            return True
+        _unfinished.append((thread, worker))
+        return False
 
     def _start_thread(self):
         self.thread = QThread()

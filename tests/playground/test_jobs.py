@@ -169,6 +169,25 @@ def test_close_joins_the_thread_and_closes_a_running_job(qtbot):
     assert runner.close()  # closing twice is harmless
 
 
+def test_a_job_that_does_not_yield_in_time_is_left_to_end_and_the_runner_starts_anew(qtbot, runner, gate):
+    from playground.training import jobs
+
+    log = []
+    with qtbot.waitSignal(runner.progress, timeout=WAIT):
+        runner.start(gated(log, gate))
+    gate.wait_for_job()
+    assert not runner.close(timeout_ms=50)  # the job is held at its gate: close does not wait for it
+    assert not runner.thread_running and not runner.running
+    thread, _ = jobs._unfinished[-1]  # kept, so that it is not destroyed while it runs
+    assert thread.isRunning()
+    gate.open.set()
+    assert thread.wait(WAIT)  # it stopped at its next yield
+    assert log == [0, 1, "closed"]
+    with qtbot.waitSignal(runner.finished, timeout=WAIT) as done:
+        runner.start(x for x in (0.5, 1.0))  # on a new thread
+    assert done.args == [None] and runner.thread_running
+
+
 def test_a_runner_never_started_has_no_thread_and_refuses_what_is_not_a_generator():
     runner = JobRunner("idle")
     assert not runner.thread_running and runner.close()
