@@ -49,7 +49,9 @@ class LandscapeResult:
 
     @property
     def centre_cost(self) -> float:
-        """The cost at the current weights, the middle of the grid (NaN until that row is computed)."""
+        """The cost at the current weights, the middle of the grid (NaN until that row is computed):
+        the trainer's cost on the training set, or on a sample of ``core.landscape.MAX_SAMPLES`` rows
+        of a larger one."""
         costs = self.grid.costs
         return float(costs[len(self.grid.ys) // 2, len(self.grid.xs) // 2])
 
