@@ -22,6 +22,7 @@ import weakref
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 
 from playground.training.worker import _message as one_line
+from playground.training.worker import collect_garbage_on_the_gui_thread
 
 STOPPED = -1  # the worker's ``wanted`` once the runner is closed: no job runs any more
 EXIT_WAIT_MS = 60_000  # how long the process waits at exit for a job that did not stop when closed
@@ -153,6 +154,7 @@ class JobRunner(QObject):
         return False
 
     def _start_thread(self):
+        collect_garbage_on_the_gui_thread()  # a job allocates: a collection must not happen on its thread
         self.thread = QThread()
         self.thread.setObjectName(self.name)
         self.worker = _JobWorker(self.min_interval)

@@ -41,9 +41,8 @@ def dialogs(monkeypatch, tmp_path):
 def no_thread_left_running():
     """Fail any test that leaves a training or job thread running (and stop it, so others are unaffected).
 
-    Then collect the test's garbage here, on the GUI thread: a closed window's widgets are held in
-    reference cycles, and a collection that happened to run on a later test's worker thread would
-    destroy them there, deadlocking on Qt's and Python's locks."""
+    Then collect the test's garbage here, on the GUI thread, rather than leave it to a timer of a
+    later test: a closed window's widgets are held in reference cycles, and must die on this thread."""
     yield
     gc.collect()
     alive = [t for t in list(WorkerThread.instances) if t.thread.isRunning()]
