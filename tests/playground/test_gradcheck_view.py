@@ -53,7 +53,8 @@ def test_a_correct_network_is_excellent_in_every_layer(qtbot, view, runner, dtyp
     for layer, error, reading, meaning, colour in shown:
         assert float(error) < 1e-7 and reading == "excellent" and colour == COLOURS["excellent"]
         assert meaning == "backprop and finite differences agree to rounding error"
-    assert view.summary.text().startswith("Largest error ") and "on 4 training samples: excellent" in view.summary.text()
+    summary = view.summary.text()
+    assert summary.startswith("Largest error ") and "on 4 training samples: excellent" in summary
     assert not view.progress.isVisible() and view.again.isEnabled()
 
 

@@ -145,7 +145,7 @@ def test_the_whole_window_as_png(tmp_path, window):
 
 
 def test_bad_names_and_folders_are_refused_and_leave_nothing(tmp_path, loss_plot):
-    with pytest.raises(ValueError, match=r"cannot export 'cost.jpg': unknown suffix '.jpg'; expected one of .png, .svg"):
+    with pytest.raises(ValueError, match="cannot export 'cost.jpg': unknown suffix '.jpg'; expected one of .png, .svg"):
         export_view(loss_plot, tmp_path / "cost.jpg")
     with pytest.raises(OSError):
         export_view(loss_plot, tmp_path / "missing" / "cost.png")
