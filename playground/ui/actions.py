@@ -1,6 +1,8 @@
 """Every action of the window, with its shortcut and tip, and the menus and toolbar that show them."""
 from __future__ import annotations
 
+from functools import partial
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QToolBar
@@ -59,6 +61,16 @@ class Actions:
         self.pictures = self._action("Neuron pictures", lambda on: session.set_view(pictures=on), "Ctrl+P",
                                      "Draw each hidden neuron as what it computes over the input plane (2-D data)",
                                      checkable=True)
+        analyses = window.analyses
+        self.check_gradients = self._action("Check gradients", analyses.check_gradients, None,
+                                            "Backprop's gradients against central differences, layer by layer")
+        self.export_animation = self._action("Export training animation…", analyses.export_animation, None,
+                                             "The output and the cost curve growing, as a GIF or MP4 for slides")
+        self.export_window = self._action("Whole window…", analyses.export_window, None,
+                                          "A picture of the whole window (PNG)")
+        self.export_views = [self._action(f"{name.capitalize()}…", partial(analyses.export_view, name), None,
+                                          f"A picture of the {name} view (PNG or SVG)")
+                             for name in ("network", "output", "cost", "landscape")]
         self.pin_run = self._action("Pin this run", lambda: session.pin_run(), None,
                                     "Keep this run's curves, settings and weights to compare the next runs with")
         self.export_runs = self._action("Export runs as CSV…", files.export_runs, None,
@@ -105,6 +117,10 @@ class Actions:
         file_menu.addSeparator()
         for action in (self.open_data, self.export, self.export_script, self.import_, self.export_runs):
             file_menu.addAction(action)
+        pictures = file_menu.addMenu("Export picture")
+        for action in (*self.export_views, self.export_window):
+            pictures.addAction(action)
+        file_menu.addAction(self.export_animation)
         file_menu.addSeparator()
         file_menu.addAction(self.quit)
         edit_menu = menu.addMenu("&Edit")
@@ -115,6 +131,7 @@ class Actions:
             train_menu.addAction(action)
         train_menu.addSeparator()
         train_menu.addAction(self.pin_run)
+        train_menu.addAction(self.check_gradients)
         self.train_menu = train_menu
         self.presets_menu = menu.addMenu("&Presets")
         for path in sorted(PRESETS.glob("*.json")):

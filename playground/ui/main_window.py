@@ -17,6 +17,7 @@ from core import datasets, runs
 from playground.session import Session
 from playground.session.recovery import Autosaver
 from playground.ui.actions import Actions
+from playground.ui.analysis import Analyses
 from playground.ui.files import TITLE, Files
 from playground.widgets import style
 from playground.widgets.chain_rule import ChainRuleView
@@ -74,6 +75,10 @@ class MainWindow(QMainWindow):
         self.recovery_epoch = None  # the checkpoint the message bar offers to go back to
         self.epoch_label, self.speed_label = QLabel("epoch 0"), QLabel("")
         self.files = Files(self)
+        self.analyses = Analyses(self)
+        self.output_tabs.addTab(self.analyses.landscape, "Loss landscape")
+        self.output_tabs.setTabToolTip(3, "The cost over a plane of weight space around the weights now, with the "
+                                          "path training took")
         self.menu = Actions(self)
         self._build_layout()
         self._bind()
@@ -449,6 +454,7 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self._save_settings()
+        self.analyses.close()
         self.session.close()
         self.autosaver.remove()
         QApplication.setFont(self.base_font)
