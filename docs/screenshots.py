@@ -1,8 +1,8 @@
 """Retake the README's screenshots of the real window: ``xvfb-run -a -s "-screen 0 3840x2160x24"
 python docs/screenshots.py [NAME ...]`` (all of them by default), written to docs/NAME.png.
 
-Each scenario sets the window up as a person would (clicks go through the Session's intents),
-trains for a few seconds and grabs the window.
+Each scenario sets the window up as a person would (through the Session's intents and the window's
+own widgets), trains for a few seconds and grabs the window.
 """
 from __future__ import annotations
 
@@ -36,6 +36,20 @@ def train(session, seconds: float) -> None:
     wait(0.5)
 
 
+def spiral(window, hidden=(8, 8), optimizer="adam", rate=0.01):
+    """The two-arm spiral with sin features, a network that learns it in seconds."""
+    session = window.session
+    session.set_data(DataSpec(source="spiral", noise=0.05, features=("x1", "x2", "sin_x1", "sin_x2")))
+    settle(session)
+    while len(session.network.hidden) < len(hidden):
+        session.add_layer()
+    for layer, units in enumerate(hidden):
+        session.set_units(layer, units)
+    session.set_hyperparameter("optimizer", optimizer)
+    session.set_hyperparameter("learning_rate", rate)
+    settle(session)
+
+
 def default(window):
     """The window as it opens, after a few seconds of training on the circle."""
     window.resize(1400, 860)
@@ -45,16 +59,8 @@ def default(window):
 def eight_layers_1280x720(window):
     """A small screen and a deep network: the diagram scrolls, every panel keeps its room."""
     window.resize(1280, 720)
-    session = window.session
-    session.set_data(DataSpec(source="spiral", noise=0.1))
-    for _ in range(6):
-        session.add_layer()
-    for layer in range(8):
-        session.set_units(layer, 6)
-    session.set_hyperparameter("optimizer", "adam")
-    session.set_hyperparameter("learning_rate", 0.01)
-    settle(session)
-    train(session, 6)
+    spiral(window, hidden=(6,) * 8)
+    train(window.session, 6)
 
 
 def zoom_150(window):
@@ -64,7 +70,71 @@ def zoom_150(window):
     train(window.session, 4)
 
 
-SCENARIOS = {"screenshot": default, "screenshot-1280x720": eight_layers_1280x720, "screenshot-zoom150": zoom_150}
+def pictures(window):
+    """Each hidden neuron drawn as what it computes over the plane, as the spiral is learnt."""
+    window.resize(1500, 900)
+    spiral(window)
+    train(window.session, 3)
+
+
+def trace(window):
+    """One sample followed backward: each neuron shows its ∂J/∂z, the layer reached and its formula."""
+    window.resize(1500, 900)
+    spiral(window, hidden=(6, 4))
+    train(window.session, 3)
+    session = window.session
+    session.set_trace(sample=("train", 40), mode="backward")
+    session.step_trace(1)
+    session.step_trace(1)
+    wait(0.5)
+
+
+def past(window):
+    """Looking back: the timeline at an early epoch shows the network and its boundary as they were."""
+    window.resize(1500, 900)
+    spiral(window)
+    train(window.session, 3)
+    session = window.session
+    session.view_epoch(60)
+    wait(1.0)
+
+
+def runs(window):
+    """SGD against Adam on the spiral: the first run pinned, the second drawn over it."""
+    window.resize(1500, 900)
+    session = window.session
+    session.set_data(DataSpec(source="spiral", noise=0.1))
+    settle(session)
+    for layer in range(2):
+        session.set_units(layer, 8)
+    settle(session)
+    train(session, 5)
+    session.pin_run()
+    session.set_hyperparameter("optimizer", "adam")
+    session.set_hyperparameter("learning_rate", 0.01)
+    session.reset()
+    settle(session)
+    train(session, 5)
+    window.output_tabs.setCurrentWidget(window.runs_panel)
+    wait(0.5)
+
+
+def landscape(window):
+    """The cost around the weights now, along the two directions training moved most, with its path."""
+    window.resize(1500, 900)
+    spiral(window)
+    train(window.session, 3)
+    view = window.analyses.landscape
+    window.output_tabs.setCurrentWidget(view)
+    view.compute.click()
+    while window.analyses.landscape_jobs.running:
+        wait(0.2)
+    wait(0.5)
+
+
+SCENARIOS = {"screenshot": default, "screenshot-1280x720": eight_layers_1280x720, "screenshot-zoom150": zoom_150,
+             "screenshot-pictures": pictures, "screenshot-trace": trace, "screenshot-past": past,
+             "screenshot-runs": runs, "screenshot-landscape": landscape}
 
 
 def main(names) -> int:

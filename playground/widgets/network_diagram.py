@@ -215,6 +215,7 @@ class NetworkDiagram(QWidget):
                                       "for two classes, softmax for several")
 
         self.view = pg.GraphicsLayoutWidget()
+        self.view.setMinimumHeight(120)  # the pane sets the height: the neurons are spaced to fit it
         self.view.ci.layout.setContentsMargins(0, 0, 0, 0)
         self.box = self.view.addViewBox(row=0, col=0, enableMouse=False, enableMenu=False)
         self.box.setDefaultPadding(0)

@@ -7,7 +7,7 @@ from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (QDoubleSpinBox, QHBoxLayout, QHeaderView, QLabel, QPushButton, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
-COLUMNS = ("run", "cost", "accuracy", "reached target at")
+COLUMNS = ("run", "cost", "accuracy", "reached the target cost")
 
 
 class RunsPanel(QWidget):
@@ -34,6 +34,8 @@ class RunsPanel(QWidget):
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(list(COLUMNS))
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.Stretch)
+        for column in range(1, len(COLUMNS)):
+            self.table.horizontalHeader().setSectionResizeMode(column, QHeaderView.ResizeToContents)
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QTableWidget.NoEditTriggers)
         self.table.setSelectionBehavior(QTableWidget.SelectRows)
@@ -42,12 +44,14 @@ class RunsPanel(QWidget):
         for widget in (self.pin, self.unpin, self.export):
             bar.addWidget(widget)
         bar.addStretch()
-        bar.addWidget(QLabel("target cost"))
-        bar.addWidget(self.target)
+        under = QHBoxLayout()
+        under.addWidget(self.title, 1)
+        under.addWidget(QLabel("target cost"))
+        under.addWidget(self.target)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(bar)
-        layout.addWidget(self.title)
+        layout.addLayout(under)
         layout.addWidget(self.table)
         self.pin.clicked.connect(self.pin_requested)
         self.export.clicked.connect(self.export_requested)
