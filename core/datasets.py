@@ -2,27 +2,22 @@
 
 A ``Dataset`` holds raw features ``X`` (n_samples, n_features) and targets ``y``
 (n_samples,): floats for regression, 0/1 for binary, class indices for multi-class.
+CSV files are read by ``core.tables``.
 """
 from __future__ import annotations
 
-import csv
-import math
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from . import limits
-from .limits import MAX_CLASSES
 
 RESOURCES = Path(__file__).resolve().parent.parent / "resources"
 TABLES = {"house_prices": RESOURCES / "datasets" / "house_prices.csv",
           "iris": RESOURCES / "datasets" / "iris.csv"}
 TASKS = ("regression", "binary", "multiclass")
-MAX_CLASSES_INFERRED = 10  # an integer target with at most this many values reads as classes
-
-
-MISSING_TOKENS = ("", "na", "nan", "n/a", "null", "none", "?")  # cells that mean "no value", lower-cased
+MISSING_TOKENS = ("", "na", "nan", "n/a", "#n/a", "null", "none", "?")  # cells that mean "no value", lower-cased
 
 
 class DatasetError(ValueError):
@@ -53,6 +48,7 @@ class Dataset:
     class_names: list | None = None
     name: str = ""
     columns: tuple = ()  # Column per column of X; empty means all numbers, named by feature_names
+    summary: str = ""  # tables: one line on what was read and what is learnt
 
     def __post_init__(self):
         if not self.columns:
@@ -228,125 +224,20 @@ def load_table(name: str) -> Dataset:
     return load_csv(TABLES[name], name=name)
 
 
+def load_csv(path, target=None, task=None, name=None, **choices) -> Dataset:
+    """A CSV file's ``target`` (default: the last usable column) and features, read by ``core.tables``;
+    ``choices`` are ``read_table``'s and ``Table.dataset``'s (header, delimiter, features, missing)."""
+    from . import tables
+
+    reading = {key: choices.pop(key) for key in ("header", "delimiter", "progress", "should_stop") if key in choices}
+    return tables.read_table(path, **reading).dataset(target, task=task, name=name, **choices)
+
+
 def load_csv_header(path) -> list:
-    """The column names of a CSV file, to choose the target from (reads its first lines only)."""
-    path = Path(path)
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as f:
-            head = f.read(64 * 1024)
-    except (OSError, UnicodeDecodeError) as error:
-        raise DatasetError(f"cannot read {path.name}: {error}") from None
-    rows = [row for row in csv.reader(head.splitlines()[:1], _dialect(head)) if any(c.strip() for c in row)]
-    if not rows:
-        raise DatasetError(f"{path.name} is empty")
-    return [h.strip() for h in rows[0]]
+    """The column names of a CSV file, to choose the target from (reads its start only)."""
+    from . import tables
 
-
-def _read_rows(path: Path):
-    """(header, data rows) of a CSV file, blank lines dropped; DatasetError if unreadable or empty."""
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as f:
-            text = f.read()
-    except (OSError, UnicodeDecodeError) as error:
-        raise DatasetError(f"cannot read {path.name}: {error}") from None
-    try:
-        lines = [row for row in csv.reader(text.splitlines(), _dialect(text)) if any(cell.strip() for cell in row)]
-    except csv.Error as error:  # e.g. a field longer than the csv module allows
-        raise DatasetError(f"{path.name} is not a readable CSV file: {error}") from None
-    if not lines:
-        raise DatasetError(f"{path.name} is empty")
-    return [h.strip() for h in lines[0]], lines[1:]
-
-
-def load_csv(path, target=None, task=None, name=None) -> Dataset:
-    """Read a CSV with a header row. ``target`` defaults to the last column; every other column
-    must be numeric. ``task`` ('regression', 'binary', 'multiclass') is inferred when None."""
-    path = Path(path)
-    header, rows = _read_rows(path)
-    if len(rows) < 2:
-        raise DatasetError(f"{path.name} has {len(rows)} data rows; at least 2 are needed")
-    if len(header) < 2:
-        raise DatasetError(f"{path.name} has one column; it needs at least one feature and a target")
-    if len(set(header)) != len(header):
-        raise DatasetError(f"{path.name} repeats a column name in its header: {header}")
-    target = header[-1] if target is None else str(target)
-    if target not in header:
-        raise DatasetError(f"{path.name} has no column {target!r}; its columns are {', '.join(header)}")
-    for line, row in enumerate(rows, start=2):
-        if len(row) != len(header):
-            raise DatasetError(f"{path.name}, line {line}: {len(row)} cells, but the header has {len(header)}")
-    columns = {h: [row[i].strip() for row in rows] for i, h in enumerate(header)}
-    for h, cells in columns.items():
-        for line, cell in enumerate(cells, start=2):
-            if cell == "" or cell.lower() in ("na", "nan", "null", "?"):
-                raise DatasetError(f"{path.name}, line {line}, column {h!r}: missing value {cell!r}")
-    features = [h for h in header if h != target]
-    X = np.column_stack([_numbers(columns[h], h, path.name) for h in features])
-    y, task, classes = _target(columns[target], target, task, path.name)
-    return Dataset(X, y, features, target, task, classes, name or path.stem)
-
-
-def _dialect(text):
-    try:
-        return csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-    except csv.Error:
-        return csv.excel
-
-
-def _numbers(cells, column, filename):
-    out = np.empty(len(cells))
-    for line, cell in enumerate(cells, start=2):
-        try:
-            out[line - 2] = float(cell)
-        except ValueError:
-            raise DatasetError(f"{filename}, line {line}, column {column!r}: {cell!r} is not a number") from None
-        if not math.isfinite(out[line - 2]):
-            raise DatasetError(f"{filename}, line {line}, column {column!r}: {cell!r} is not a finite number")
-    return out
-
-
-def _target(cells, column, task, filename):
-    """(y, task, class_names) from the target column's cells."""
-    if task is not None and task not in TASKS:
-        raise DatasetError(f"unknown task {task!r}; expected one of {', '.join(TASKS)}")
-    try:
-        values = np.array([float(c) for c in cells])
-        numeric = bool(np.isfinite(values).all())
-    except ValueError:
-        numeric = False
-    if task is None:
-        if not numeric:
-            task = "classes"
-        else:
-            distinct = np.unique(values)
-            looks_like_classes = np.all(distinct == np.round(distinct)) and len(distinct) <= MAX_CLASSES_INFERRED
-            task = "classes" if looks_like_classes else "regression"
-    if task == "regression":
-        if not numeric:
-            bad = next(c for c in cells if not _is_number(c))
-            raise DatasetError(f"{filename}: target {column!r} has {bad!r}, not a number, so it cannot be regressed")
-        return values, "regression", None
-    names = sorted(set(cells), key=lambda c: (float(c), c) if numeric else (0, c))
-    if len(names) < 2:
-        raise DatasetError(f"{filename}: target {column!r} has only one class ({names[0]!r}); nothing to learn")
-    if len(names) > MAX_CLASSES:
-        raise DatasetError(f"{filename}: target {column!r} has {len(names)} distinct values, too many classes "
-                           f"(at most {MAX_CLASSES}); is it a number to predict by regression?")
-    if task == "binary" and len(names) != 2:
-        raise DatasetError(f"{filename}: target {column!r} has {len(names)} classes, not 2")
-    index = {c: i for i, c in enumerate(names)}
-    y = np.array([index[c] for c in cells], dtype=np.int64)
-    if len(names) == 2 and task != "multiclass":
-        return y.astype(float), "binary", names
-    return y, "multiclass", names
-
-
-def _is_number(cell):
-    try:
-        float(cell)
-        return True
-    except ValueError:
-        return False
+    return list(tables.read_table(path, max_bytes=1).names)
 
 
 def _short(value) -> str:

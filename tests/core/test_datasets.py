@@ -47,58 +47,16 @@ def test_bundled_tables():
     assert iris.task == "multiclass" and iris.X.shape == (150, 4) and np.bincount(iris.y).tolist() == [50] * 3
 
 
-def _csv(tmp_path, text, name="data.csv"):
-    path = tmp_path / name
-    path.write_text(text)
-    return path
-
-
-def test_csv_target_choice_and_task_inference(tmp_path):
-    path = _csv(tmp_path, "a,b,size,kind\n1,2,0.5,cat\n3,4,1.5,dog\n5,6,2.25,cat\n")
-    by_kind = datasets.load_csv(path)
-    assert by_kind.task == "binary" and by_kind.class_names == ["cat", "dog"]
-    assert by_kind.feature_names == ["a", "b", "size"] and by_kind.y.tolist() == [0, 1, 0]
-    with pytest.raises(DatasetError, match="column 'kind': 'cat' is not a number"):
-        datasets.load_csv(path, target="size")
-    numbers = _csv(tmp_path, "a,b,size\n1,2,0.5\n3,4,1.5\n5,2,2.25\n", "numbers.csv")
-    assert datasets.load_csv(numbers).task == "regression"
-    assert datasets.load_csv(numbers, target="b").task == "binary"  # few integer values read as classes
-    assert datasets.load_csv(numbers, target="a", task="multiclass").task == "multiclass"
-    assert datasets.load_csv(numbers, target="b", task="regression").task == "regression"
-    semicolons = _csv(tmp_path, "x;y\n1;0\n2;1\n3;0\n", "semi.csv")
-    assert datasets.load_csv(semicolons).task == "binary"
-
-
-@pytest.mark.parametrize("text, target, message", [
-    ("", None, "is empty"),
-    ("a,b\n", None, "0 data rows"),
-    ("a,b\n1,2\n3\n", None, "line 3: 1 cells, but the header has 2"),
-    ("a,b\n1,2\nx,4\n", None, "line 3, column 'a': 'x' is not a number"),
-    ("a,b\n1,2\n,4\n", None, "line 3, column 'a': missing value"),
-    ("a,b\n1,NA\n3,4\n", None, "line 2, column 'b': missing value 'NA'"),
-    ("a,b\n1,1\n3,1\n", None, "only one class"),
-    ("a,b\n1,2\n3,4\n", "price", "no column 'price'; its columns are a, b"),
-    ("a,a\n1,2\n3,4\n", None, "repeats a column name"),
-    ("a,b\n1,inf\n3,4\n", "a", "not a finite number"),
-])
-def test_malformed_csv_files_say_what_is_wrong(tmp_path, text, target, message):
-    with pytest.raises(DatasetError, match=message):
-        datasets.load_csv(_csv(tmp_path, text), target=target)
-
-
-def test_unreadable_and_binary_files(tmp_path):
-    with pytest.raises(DatasetError, match="cannot read"):
-        datasets.load_csv(tmp_path / "missing.csv")
-    binary = tmp_path / "random.csv"
-    binary.write_bytes(bytes(range(256)) * 4)
-    with pytest.raises(DatasetError):
-        datasets.load_csv(binary)
-
-
-def test_a_continuous_target_forced_into_classes_is_refused(tmp_path):
-    path = _csv(tmp_path, "a,y\n" + "".join(f"{i},{i * 0.37:.3f}\n" for i in range(300)))
-    with pytest.raises(DatasetError, match="too many classes"):
-        datasets.load_csv(path, task="multiclass")
+def test_bundled_tables_and_csv_files_are_read_alike(tmp_path):
+    iris = datasets.load_table("iris")
+    copy = tmp_path / "iris.csv"
+    copy.write_bytes(datasets.TABLES["iris"].read_bytes())
+    again = datasets.load_csv(copy, name="iris")
+    np.testing.assert_array_equal(again.X, iris.X)
+    assert again.class_names == iris.class_names and again.summary == iris.summary
+    assert datasets.load_csv_header(copy) == ["sepal_length", "sepal_width", "petal_length", "petal_width", "species"]
+    with pytest.raises(DatasetError, match="^cannot read missing.csv: No such file or directory$"):
+        datasets.load_csv_header(tmp_path / "missing.csv")
 
 
 def test_a_drawn_set_is_binary_or_three_classes_and_refuses_what_is_not_a_point():
