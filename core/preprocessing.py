@@ -54,6 +54,9 @@ class Preprocessing:
         fill = None
         if missing in ("mean", "median", "mode"):
             fill = tuple(_fill_value(column, train.X[:, i], missing) for i, column in enumerate(columns))
+            if None in fill:
+                name = columns[fill.index(None)].name
+                raise DatasetError(f"column {name!r} has no values in the training split to fill its missing cells from")
         classes = tuple(train.class_names) if train.class_names is not None else None
         base = cls(columns, train.task, train.target_name, classes,
                    tuple(feature_map) if feature_map is not None else None, fill)

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 
-from . import activations, datasets, files, limits, losses, optimizers
+from . import activations, datasets, files, limits, losses, optimizers, tables
 from .limits import Cancelled  # noqa: F401 - what prepare raises on request, importable from here
 from .network import Network
 from .preprocessing import Preprocessing
@@ -35,14 +35,20 @@ class DataSpec:
     seed: int = 0
     features: tuple = ("x1", "x2")  # 2-D sets only
     csv_path: str | None = None
-    target: str | None = None
-    task: str | None = None  # None: inferred from the target
+    target: str | None = None  # CSV: the column to predict; None: the last that is not a row index or constant
+    task: str | None = None  # None: inferred from the target; else one of tables.TASK_CHOICES
     standardize: bool = True  # tables: inputs and regression targets to mean 0, std 1 (off: raw, as the lessons)
     points: tuple = ()  # the drawn set: ((x1, x2, label), ...)
+    header: bool | None = None  # CSV: whether the first row names the columns; None: detected
+    delimiter: str | None = None  # CSV: None: detected among , ; tab |
+    feature_columns: tuple | None = None  # CSV: columns to learn from; None: all but the target and the unticked
+    missing: str = "refuse"  # CSV: missing cells: 'refuse', 'drop' the rows, or fill with 'mean', 'median', 'mode'
+    csv_fingerprint: str | None = None  # CSV: tables.fingerprint of the file when the choices were made
 
     def __post_init__(self):
-        if isinstance(self.features, (list, tuple)):  # a project's JSON list; other types are refused by checks
-            object.__setattr__(self, "features", tuple(self.features))
+        for name in ("features", "feature_columns"):  # a project's JSON lists; other types are refused by checks
+            if isinstance(getattr(self, name), list):
+                object.__setattr__(self, name, tuple(getattr(self, name)))
         if isinstance(self.points, (list, tuple)):
             object.__setattr__(self, "points", tuple(tuple(p) if isinstance(p, list) else p for p in self.points))
 
@@ -65,12 +71,34 @@ class DataSpec:
             limits.check_text(self.csv_path, "csv_path", limits.MAX_PATH_CHARS, error)
         if self.target is not None:
             limits.check_text(self.target, "target", limits.MAX_NAME_CHARS, error)
-        if self.task is not None and self.task not in datasets.TASKS:
-            raise error(f"unknown task {limits.excerpt(self.task)}; expected one of {', '.join(datasets.TASKS)}")
+        if self.task is not None and self.task not in tables.TASK_CHOICES:
+            raise error(f"unknown task {limits.excerpt(self.task)}; expected one of {', '.join(tables.TASK_CHOICES)}")
         if not isinstance(self.standardize, bool):
             raise error(f"standardize must be true or false, got {limits.excerpt(self.standardize)}")
+        self._check_csv_choices()
         if self.points:
             datasets.from_points(self.points)  # checks them
+
+    def _check_csv_choices(self) -> None:
+        error = datasets.DatasetError
+        if self.header not in (None, True, False):
+            raise error(f"header must be true, false or null, got {limits.excerpt(self.header)}")
+        if self.missing not in tables.MISSING_POLICIES:
+            raise error(f"unknown missing-value policy {limits.excerpt(self.missing)}; expected one of "
+                        f"{', '.join(tables.MISSING_POLICIES)}")
+        if self.delimiter is not None and not (isinstance(self.delimiter, str) and len(self.delimiter) == 1
+                                               and self.delimiter not in "\"\r\n"):
+            raise error(f"the delimiter must be one character other than a quote or a line end, "
+                        f"got {limits.excerpt(self.delimiter)}")
+        columns = self.feature_columns
+        if columns is not None:
+            if not isinstance(columns, tuple) or not columns or len(columns) > limits.MAX_INPUTS:
+                raise error(f"feature_columns must list 1 to {limits.MAX_INPUTS:,} column names, "
+                            f"got {limits.excerpt(columns)}")
+            for name in columns:
+                limits.check_text(name, "a feature column", limits.MAX_NAME_CHARS, error)
+        if self.csv_fingerprint is not None:
+            limits.check_text(self.csv_fingerprint, "csv_fingerprint", limits.MAX_NAME_CHARS, error)
 
 
 @dataclass(frozen=True)
@@ -182,6 +210,7 @@ class Problem:
     preprocessing: Preprocessing  # raw rows → these inputs, outputs → answers; travels with exports
     points_train: np.ndarray | None = None  # the raw 2-D points, for drawing (2-D sets only)
     points_test: np.ndarray | None = None
+    summary: str = ""  # tables: one line on what was read and what is learnt
 
     @property
     def task(self) -> str:
@@ -216,12 +245,13 @@ class Problem:
         return self.preprocessing.decode(Y)
 
 
-def prepare(spec: DataSpec, should_stop=None) -> Problem:
+def prepare(spec: DataSpec, should_stop=None, progress=None) -> Problem:
     """Generate or load, split, and fit the preprocessing on the training split: the feature map
-    (2-D sets) or the encoding and standardisation (tables).
+    (2-D sets) or the filling of missing cells, encoding and standardisation (tables).
 
     DatasetError for settings out of ``core.limits`` (checked first) or data that cannot be used;
     ``Cancelled`` as soon as ``should_stop()`` turns true (checked between steps of at most ~0.2 s).
+    A CSV file is read with ``progress(fraction)`` (see ``tables.read_table``).
     """
     spec.check()
     limits.check_stop(should_stop)
@@ -232,9 +262,8 @@ def prepare(spec: DataSpec, should_stop=None) -> Problem:
     elif spec.source == "csv":
         if not spec.csv_path:
             raise datasets.DatasetError("no CSV file chosen")
-        # only a regular file of a bounded size is read: a FIFO or /dev/zero is refused unopened
-        files.open_regular(spec.csv_path, limits.MAX_FILE_BYTES[".csv"], datasets.DatasetError).close()
-        data = datasets.load_csv(spec.csv_path, spec.target, spec.task)
+        table = tables.read_table(spec.csv_path, spec.header, spec.delimiter, progress, should_stop)
+        data = table.dataset(spec.target, spec.feature_columns, spec.task, spec.missing)
     else:
         data = datasets.load_table(spec.source)
     limits.check_stop(should_stop)
@@ -248,11 +277,11 @@ def prepare(spec: DataSpec, should_stop=None) -> Problem:
         X_train = pre.encode(train.X)
         limits.check_stop(should_stop)
         return Problem(X_train, train.y, pre.encode(test.X), test.y, pre, points_train=train.X, points_test=test.X)
-    pre = Preprocessing.fit(train, standardize=spec.standardize)
+    pre = Preprocessing.fit(train, standardize=spec.standardize, missing=spec.missing if spec.source == "csv" else "refuse")
     limits.check_stop(should_stop)
     X_train, Y_train = pre.encode(train.X), pre.encode_targets(train.y)
     limits.check_stop(should_stop)
-    return Problem(X_train, Y_train, pre.encode(test.X), pre.encode_targets(test.y), pre)
+    return Problem(X_train, Y_train, pre.encode(test.X), pre.encode_targets(test.y), pre, summary=data.summary)
 
 
 def _check_name(value, what: str, names) -> None:
