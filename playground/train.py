@@ -8,20 +8,26 @@ import argparse
 import sys
 from dataclasses import replace
 
-from core import DivergenceError, datasets, io, limits, losses
+from core import DivergenceError, datasets, io, limits, losses, tables
 from core.io import FormatError
+from core.metrics import regression_scores
 from core.project import Project, check_weights, load_project, prepare_project, save_project
 from core.spec import DataSpec, NetworkSpec
 from core.trainer import FULL_BATCH, History
 
 DATASETS = [*datasets.PLANE_SETS, *datasets.TABLES]
 EXPORT_SUFFIXES = (*io.SAVE_SUFFIXES, io.SCRIPT_SUFFIX)
+DELIMITER_NAMES = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|", "space": " "}
+CSV_CHOICES = ("target", "features", "task", "missing", "no_header", "delimiter")
+REDRAWS_PER_SECOND = 4  # the progress bar's; redrawing at every epoch costs more than fast epochs do
 
 EXAMPLES = f"""\
 examples:
   playground train --epochs 200 --export model.onnx
   playground train --dataset iris --optimizer adam --learning-rate 0.01 --export iris.safetensors
   playground train --csv data.csv --target price --epochs 500 --save-project data-project.json
+  playground train --csv survey.csv --target rating --task regression --missing median
+  playground train --csv export.txt --no-header --delimiter tab --target "column 7" --features "column 2,column 3"
   playground train "resources/presets/Lesson - house prices, one neuron on 12 raw features.json" --epochs 200
   playground train my-project.json --epochs 50 --save-project my-project.json
   playground train --dataset house_prices --export model.py    # a PyTorch script
@@ -34,6 +40,12 @@ units or with class probabilities; its preprocessing (missing-cell fill,
 feature map or one-hot columns, standardisation unless --no-standardize) and
 training settings travel with it. A .py export is a PyTorch script that
 predicts and goes on training, with its weights beside it in a .safetensors file.
+
+Before training, one line says what was read from a table: rows and columns,
+whether a header was found, the target and the task (with the classes), the
+features, and the rows dropped or cells filled. For regression the cost is the
+mean squared error of the standardised target; RMSE and R² are printed beside
+it in the target's own units (RMSE = √cost × the target's standard deviation).
 
 Settings and files are checked, and the export and project paths found
 writable, before training starts. The exit status is 0 on success, 1 when
@@ -58,8 +70,23 @@ def build_parser() -> argparse.ArgumentParser:
     data = parser.add_mutually_exclusive_group()
     data.add_argument("--dataset", choices=DATASETS, metavar="NAME",
                       help=f"train on a bundled dataset instead: {', '.join(DATASETS)}")
-    data.add_argument("--csv", metavar="FILE", help="train on your own CSV file (header row, numeric features)")
-    parser.add_argument("--target", metavar="COL", help="the CSV column to predict (default: the last one)")
+    data.add_argument("--csv", metavar="FILE", help="train on your own CSV file")
+    table = parser.add_argument_group("CSV choices (also for a project's CSV file)")
+    table.add_argument("--target", metavar="COL",
+                       help="the column to predict (default: the last that is not a row index or constant)")
+    table.add_argument("--features", metavar="COL,...", type=_columns,
+                       help="the columns to learn from (default: all but the target, row indices, constant "
+                            f"columns and text of more than {tables.MAX_CATEGORIES} values)")
+    table.add_argument("--task", choices=["regression", "classification"],
+                       help="predict a number or a class (default: classes for text and for whole numbers "
+                            f"with at most {tables.MAX_CLASSES_INFERRED} values)")
+    table.add_argument("--missing", choices=tables.MISSING_POLICIES,
+                       help="rows with missing cells: refuse the file (default), drop them, or fill each "
+                            "cell with its column's mean, median or most frequent (mode) value")
+    table.add_argument("--no-header", action="store_true",
+                       help="the first row is data (default: detected); columns are named 'column 1' …")
+    table.add_argument("--delimiter", metavar="D", type=_delimiter,
+                       help="the character between values: one character, or tab (default: detected)")
     parser.add_argument("--standardize", action=argparse.BooleanOptionalAction,
                         help="tables: scale inputs and numeric targets to mean 0, std 1 (default: the project's, "
                              "or on); --no-standardize trains on the raw values, as the lessons do")
@@ -106,8 +133,9 @@ def main(argv=None) -> int:
 def _train(args) -> int:
     project = load_project(args.project) if args.project else Project()
     data, network, training = _settings(project, args)
-    if args.target is not None and data.source != "csv":
-        raise ValueError("--target needs a CSV dataset (--csv FILE)")
+    chosen = [f"--{name.replace('_', '-')}" for name in CSV_CHOICES if getattr(args, name) not in (None, False)]
+    if chosen and data.source != "csv":
+        raise ValueError(f"{', '.join(chosen)} need{'s' if len(chosen) == 1 else ''} a CSV dataset (--csv FILE)")
     if args.standardize is not None and data.is_plane:
         raise ValueError("--standardize and --no-standardize are for tables; the 2-D sets are used as drawn")
     _check_outputs(args)  # before any data is read, so that no run is lost for want of a folder
@@ -116,7 +144,14 @@ def _train(args) -> int:
     if args.save_project and len(history.train_loss) + args.epochs > limits.MAX_EPOCHS:
         raise ValueError(f"{len(history.train_loss):,} epochs saved and {args.epochs:,} more exceed the "
                          f"{limits.MAX_EPOCHS:,} a project keeps; add --fresh or train fewer epochs")
+    changed = tables.csv_changed(data.csv_path, data.csv_fingerprint) if data.source == "csv" else None
+    if changed:
+        print(limits.one_line(f"playground train: warning: {changed}"), file=sys.stderr)
     problem = prepare_project(Project(data, network, training))  # every setting checked before anything is built
+    if data.source == "csv":
+        data = replace(data, csv_fingerprint=tables.fingerprint(data.csv_path))
+    if problem.summary:
+        print(problem.summary)
     if weights is not None:
         try:
             check_weights(weights, network, problem)
@@ -129,10 +164,11 @@ def _train(args) -> int:
     from tqdm import tqdm
 
     interactive = sys.stdout.isatty() and not args.quiet
-    with tqdm(total=args.epochs, unit="epoch", file=sys.stdout, disable=not interactive, dynamic_ncols=True) as bar:
+    with tqdm(total=args.epochs, unit="epoch", file=sys.stdout, disable=not interactive, dynamic_ncols=True,
+              mininterval=1 / REDRAWS_PER_SECOND) as bar:
         def progress(stats) -> None:
             bar.set_postfix_str(f"cost {stats.train_loss:.4g}" +
-                                (f", test {stats.test_loss:.4g}" if stats.test_loss is not None else ""))
+                                (f", test {stats.test_loss:.4g}" if stats.test_loss is not None else ""), refresh=False)
             bar.update()
 
         run = trainer.fit(problem.X_train, problem.Y_train, args.epochs, problem.X_test, problem.Y_test, progress)
@@ -142,7 +178,13 @@ def _train(args) -> int:
     for name, X, Y in splits:
         if len(X):
             loss, accuracy = trainer.evaluate(net.check_inputs(X), trainer.targets(Y))
-            shown = f"  accuracy {accuracy:.1%}" if accuracy is not None else ""
+            if accuracy is not None:
+                shown = f"  accuracy {accuracy:.1%}"
+            elif problem.is_plane:
+                shown = ""
+            else:  # the cost is in standardised units; these are in the target's
+                rmse, r2 = regression_scores(problem.to_target_units(net.predict(X)), problem.to_target_units(Y))
+                shown = f"  RMSE {rmse:.4g} ({problem.target_name})  R² {r2:.3f}"
             print(f"{name:5} loss {loss:.4f}{shown}")
     model = io.as_model(net, problem.preprocessing, training)  # the network with what it needs to answer raw rows
     if args.export:
@@ -159,10 +201,12 @@ def _settings(project: Project, args):
     data, network, training = project.data, project.network, project.training
     if args.dataset:
         data = replace(data, source=args.dataset, csv_path=None, target=None, task=None)
-    if args.csv:
-        data = replace(data, source="csv", csv_path=args.csv, target=args.target, task=None)
-    elif args.target is not None:
-        data = replace(data, target=args.target)
+    if args.csv:  # a new file: none of the project's choices for another one
+        data = replace(data, source="csv", csv_path=args.csv, target=None, task=None, header=None, delimiter=None,
+                       feature_columns=None, missing="refuse", csv_fingerprint=None)
+    choices = {"target": args.target, "feature_columns": args.features, "task": args.task, "missing": args.missing,
+               "header": False if args.no_header else None, "delimiter": args.delimiter}
+    data = replace(data, **{k: v for k, v in choices.items() if v is not None})
     if args.standardize is not None:
         data = replace(data, standardize=args.standardize)
     overrides = {"learning_rate": args.learning_rate, "optimizer": args.optimizer, "batch_size": args.batch_size,
@@ -182,6 +226,20 @@ def _check_outputs(args, net=None) -> None:
                 io.check_savable(path, net)
         except ValueError as error:
             raise ValueError(f"{option}: {error}") from None
+
+
+def _columns(text: str) -> tuple:
+    columns = tuple(c.strip() for c in text.split(","))
+    if not all(columns):
+        raise argparse.ArgumentTypeError(f"expected column names separated by commas, got {limits.excerpt(text)}")
+    return columns
+
+
+def _delimiter(text: str) -> str:
+    delimiter = DELIMITER_NAMES.get(text.lower(), text)
+    if len(delimiter) != 1 or delimiter in "\"\r\n":
+        raise argparse.ArgumentTypeError(f"expected one character (or tab), got {limits.excerpt(text)}")
+    return delimiter
 
 
 def _batch_size(text: str) -> int | str:

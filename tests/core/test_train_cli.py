@@ -4,6 +4,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -187,3 +188,88 @@ def test_a_project_whose_settings_the_window_cannot_show_is_refused(tmp_path, mo
     Path("p.json").write_text(json.dumps(doc))
     assert train.main(["p.json", "--epochs", "1"]) == 1
     assert "the data seed must be from 0 to 2,147,483,647" in capsys.readouterr().err
+
+# --- CSV files: the choices, the line saying what was read, scores in the target's units ----------------------
+def _survey(path, rows=80):
+    """No header, semicolons, decimal commas, a row index, a text column and missing cells."""
+    rng = np.random.default_rng(1)
+    lines = []
+    for i in range(rows):
+        a, b = rng.normal(size=2).round(3)
+        rating = 1 + (i * 7) % 5
+        lines.append(f"{i};{a};{'NA' if i % 10 == 3 else b};{'north south'.split()[i % 2]};{rating}".replace(".", ","))
+    path.write_text("\n".join(lines) + "\n")
+
+
+def test_csv_choices_from_the_command_line_and_the_line_saying_what_was_read(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    _survey(tmp_path / "survey.txt")
+    assert train.main(["--csv", "survey.txt", "--epochs", "3", "--no-header", "--delimiter", ";",
+                       "--target", "column 5", "--features", "column 2, column 3,column 4", "--missing", "drop"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == ("survey.txt: 80 rows × 5 columns, no header row (delimiter ';', decimal comma); target 'column 5': "
+                      "classification, 5 classes (1, 2, 3, 4, 5); features: column 2, column 3, column 4; "
+                      "8 rows with missing cells dropped")
+    assert "accuracy" in out[1] and "accuracy" in out[2]
+    assert train.main(["--csv", "survey.txt", "--epochs", "3", "--no-header", "--target", "column 5",
+                       "--task", "regression", "--missing", "median"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].endswith("target 'column 5': regression; features: column 2, column 3, column 4; "
+                           "8 missing cells to fill with the training split's medians")  # the index is left out
+    assert "RMSE" in out[2] and "(column 5)  R² " in out[2] and "accuracy" not in out[2]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--dataset", "iris", "--missing", "drop"], "--missing needs a CSV dataset (--csv FILE)"),
+    (["--task", "regression", "--no-header"], "--task, --no-header need a CSV dataset (--csv FILE)"),
+    (["--csv", "survey.txt", "--no-header"], "survey.txt, line 4, column 'column 3': missing value 'NA'; "
+                                             "choose to drop such rows or fill them"),
+    (["--csv", "survey.txt", "--features", "column 9"],
+     "survey.txt has no column 'column 9'; its columns are 'column 1, column 2, column 3, column 4, column 5'"),
+])
+def test_bad_csv_choices_end_with_one_line(tmp_path, monkeypatch, capsys, args, message):
+    monkeypatch.chdir(tmp_path)
+    _survey(tmp_path / "survey.txt")
+    assert train.main(["--epochs", "1", *args]) == 1
+    err = capsys.readouterr().err
+    assert err == f"playground train: {message}\n"
+
+
+@pytest.mark.parametrize("flag", [["--delimiter", "ab"], ["--task", "ranking"], ["--missing", "guess"],
+                                  ["--features", "a,,b"]])
+def test_malformed_csv_flags_are_usage_errors(flag):
+    with pytest.raises(SystemExit) as exit_info:
+        train.main(["--csv", "x.csv", *flag])
+    assert exit_info.value.code == 2
+
+
+def test_a_project_remembers_the_choices_and_warns_when_its_csv_changed(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    _survey(tmp_path / "survey.txt")
+    assert train.main(["--csv", "survey.txt", "--epochs", "2", "--no-header", "--delimiter", "semicolon",
+                       "--target", "column 5", "--missing", "drop", "--save-project", "p.json"]) == 0
+    data = load_project("p.json").data
+    assert (data.header, data.delimiter, data.target, data.missing) == (False, ";", "column 5", "drop")
+    assert data.csv_fingerprint
+    first = capsys.readouterr().out.splitlines()[0]
+    assert train.main(["p.json", "--epochs", "1"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.splitlines()[0] == first and captured.err == ""
+    _survey(tmp_path / "survey.txt", rows=90)
+    assert train.main(["p.json", "--epochs", "1", "--fresh", "--save-project", "p.json"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err.startswith("playground train: warning: survey.txt has changed since the project was saved (")
+    assert captured.out.startswith("survey.txt: 90 rows")
+    assert train.main(["p.json", "--epochs", "1"]) == 0  # saved again: the fingerprint is the new file's
+    assert capsys.readouterr().err == ""
+
+
+def test_the_progress_bar_redraws_a_few_times_a_second_not_every_epoch(monkeypatch, capsys):
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    start = time.perf_counter()
+    assert train.main(["--epochs", "3000", "--dataset", "xor"]) == 0
+    elapsed = time.perf_counter() - start
+    out = capsys.readouterr().out
+    redraws = out.count("\r")
+    assert "3000/3000" in out and redraws >= 2
+    assert redraws <= train.REDRAWS_PER_SECOND * elapsed + 3  # tqdm's first and last draw, and rounding
