@@ -86,6 +86,25 @@ class CsvFormat:
     newline: bytes  # b"\n", or b"\r" for a file of old Mac line ends
     head: tuple  # the first data rows as text, for the preview (n_rows ≤ HEAD_ROWS, n_columns)
 
+    def notes(self) -> list:
+        """What is unusual about the file: lines skipped, the delimiter, a decimal comma, the encoding."""
+        notes = list(self.skipped)
+        if self.delimiter != ",":
+            notes.append(f"delimiter {delimiter_name(self.delimiter)}")
+        if self.decimal != ".":
+            notes.append("decimal comma")
+        if self.encoding != "utf-8":
+            notes.append(ENCODING_NAMES.get(self.encoding, self.encoding))
+        return notes
+
+    def describe(self) -> str:
+        """All of it, for the import dialog: 'UTF-8; delimiter ','; header found; data from line 2'."""
+        header = ("header found" if self.header_detected else "header row") if self.header else \
+                 ("no header found" if self.header_detected else "no header row")
+        parts = [ENCODING_NAMES.get(self.encoding, self.encoding), f"delimiter {delimiter_name(self.delimiter)}",
+                 header, *(["decimal comma"] if self.decimal != "." else []), *self.skipped]
+        return "; ".join(parts + [f"data from line {self.data_line}"])
+
 
 @dataclass(frozen=True)
 class TableColumn:
@@ -136,7 +155,7 @@ class Table:
     values: np.ndarray
     complete: bool = True  # False: only the start of the file was read (``max_bytes``)
     _piece_rows: tuple = ()  # (first row, offset in the UTF-8 text) of each piece, to find a row's line
-    _distinct: dict = field(default_factory=dict, repr=False)
+    _distinct: dict = field(default_factory=dict, repr=False)  # column → (count, the values if ≤ MAX_CLASSES)
 
     @property
     def name(self) -> str:
@@ -159,9 +178,13 @@ class Table:
         column = self.columns[j]
         if column.kind == "text":
             return None if column.categories is None else len(column.categories)
+        return self._unique(j)[0]
+
+    def _unique(self, j: int) -> tuple[int, np.ndarray | None]:
         if j not in self._distinct:
             present = self.values[:, j][~np.isnan(self.values[:, j])]
-            self._distinct[j] = len(np.unique(present))
+            values = np.unique(present)
+            self._distinct[j] = (len(values), values if len(values) <= MAX_CLASSES else None)
         return self._distinct[j]
 
     # --- the choices the dialog offers, with their defaults --------------------------------------
@@ -211,13 +234,15 @@ class Table:
 
     def missing_effect(self, target: str, features) -> MissingEffect:
         """How many rows and cells each missing-value policy touches for this choice."""
-        t = self._index(target)
-        f = [self._index(name) for name in features]
-        no_target = np.isnan(self.values[:, t])
-        missing = np.isnan(self.values[:, f]) if f else np.zeros((self.n_rows, 0), bool)
-        keeps = ~no_target
-        return MissingEffect(self.n_rows, int((no_target | missing.any(axis=1)).sum()),
-                             int(missing[keeps].sum()), int(no_target.sum()))
+        no_target = np.isnan(self.values[:, self._index(target)])
+        any_missing, cells = no_target.copy(), 0
+        for name in features:
+            j = self._index(name)
+            if self.columns[j].n_missing:  # a column at a time: no copy of the table
+                missing = np.isnan(self.values[:, j])
+                any_missing |= missing
+                cells += int((missing & ~no_target).sum())
+        return MissingEffect(self.n_rows, int(any_missing.sum()), cells, int(no_target.sum()))
 
     # --- selecting what to learn ----------------------------------------------------------------------
     def dataset(self, target: str | None = None, features=None, task: str | None = None,
@@ -229,10 +254,8 @@ class Table:
         if missing not in MISSING_POLICIES:
             raise DatasetError(f"unknown missing-value policy {missing!r}; expected one of {', '.join(MISSING_POLICIES)}")
         target = self.suggested_target() if target is None else str(target)
-        self._index(target)
         features = self.default_features(target) if features is None else tuple(features)
-        self._check_features(target, features)
-        task, classes = self.infer_task(target, task)
+        task, classes = self.check(target, features, task)
         used = [self._index(name) for name in (target, *features)]
         self._refuse_infinite(used)
         absent = np.isnan(self.values[:, used])
@@ -262,15 +285,8 @@ class Table:
         header = ("header found" if fmt.header_detected else "header row") if fmt.header else \
                  ("no header found" if fmt.header_detected else "no header row")
         read = f"{self.name}: {self.n_rows:,} rows × {len(self.columns)} columns, {header}"
-        extras = [*fmt.skipped]
-        if fmt.delimiter != ",":
-            extras.append(f"delimiter {_delimiter_name(fmt.delimiter)}")
-        if fmt.decimal != ".":
-            extras.append("decimal comma")
-        if fmt.encoding != "utf-8":
-            extras.append(_ENCODING_NAMES.get(fmt.encoding, fmt.encoding))
-        if extras:
-            read += f" ({', '.join(extras)})"
+        if fmt.notes():
+            read += f" ({', '.join(fmt.notes())})"
         if task == "regression":
             learn = f"target {target!r}: regression"
         else:
@@ -285,6 +301,13 @@ class Table:
             how = {"mean": "means", "median": "medians", "mode": "most frequent values"}[missing]
             rows.append(f"{_count(n_filled, 'missing cell')} to fill with the training split's {how}")
         return f"{read}; {learn}; features: {names}; " + ("; ".join(rows) if rows else "no missing cells")
+
+    def check(self, target: str, features, task: str | None = None) -> tuple[str, tuple | None]:
+        """The checks of ``dataset`` that need no pass over the rows (the target, the task, the
+        features): (task, class names), or DatasetError."""
+        self._index(target)
+        self._check_features(target, tuple(features))
+        return self.infer_task(target, task)
 
     # --- helpers -----------------------------------------------------------------------------------
     def _index(self, name: str) -> int:
@@ -321,8 +344,7 @@ class Table:
                                    f"{_short(cells[j].strip()) if j < len(cells) else 'inf'} is not a finite number")
 
     def _class_values(self, target) -> np.ndarray:
-        values = self.values[:, self._index(target)]
-        return np.unique(values[~np.isnan(values)])
+        return self._unique(self._index(target))[1]
 
     def _targets(self, j, keep, task, classes) -> np.ndarray:
         values = self.values[keep, j]
@@ -406,7 +428,7 @@ def detect_format(filename: str, sample: bytes, at_end: bool, header: bool | Non
     else:
         names, unnamed = tuple(f"column {j + 1}" for j in range(len(records[0]))), ()
     if len(names) < 2:
-        raise DatasetError(f"{filename} has one column (no {', '.join(_delimiter_name(d) for d in DELIMITERS)} "
+        raise DatasetError(f"{filename} has one column (no {', '.join(delimiter_name(d) for d in DELIMITERS)} "
                            "between values); it needs at least a feature and a target")
     head = tuple(tuple(cells) for cells in records[1 if header else 0:][:HEAD_ROWS])
     return CsvFormat(encoding, delimiter, decimal, bool(header), detected, names, unnamed, tuple(skipped),
@@ -673,7 +695,7 @@ def _whole(values) -> bool:
 
 
 # --- the file as pieces of UTF-8 text ----------------------------------------------------------------------
-_ENCODING_NAMES = {"utf-8-sig": "UTF-8 with BOM", "utf-16": "UTF-16", "utf-16-le": "UTF-16 LE without BOM",
+ENCODING_NAMES = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 with BOM", "utf-16": "UTF-16", "utf-16-le": "UTF-16 LE without BOM",
                    "utf-16-be": "UTF-16 BE without BOM", "cp1252": "Windows-1252"}
 _UTF8 = ("utf-8", "utf-8-sig")
 _LEGACY = "cp1252"  # Windows' Western encoding, the usual non-UTF-8 CSV; its undefined bytes fall back to Latin-1
@@ -1038,7 +1060,7 @@ def _number_text(value: float) -> str:
     return str(int(value)) if float(value).is_integer() and abs(value) < 1e15 else repr(float(value))
 
 
-def _delimiter_name(delimiter: str) -> str:
+def delimiter_name(delimiter: str) -> str:
     return {"\t": "tab", ",": "','", ";": "';'", "|": "'|'", " ": "space"}.get(delimiter, repr(delimiter))
 
 
@@ -1049,7 +1071,7 @@ def _row_hint(line: str, delimiter: str, too_many: bool) -> str:
     if not stripped:
         return " (a line of spaces)"
     if too_many and line.rstrip("\r\n").endswith(delimiter):
-        return f"; the line ends with a {_delimiter_name(delimiter)} too many"
+        return f"; the line ends with a {delimiter_name(delimiter)} too many"
     return f": {_short(line.rstrip(chr(13) + chr(10)), 80)}"
 
 
