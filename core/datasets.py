@@ -237,7 +237,7 @@ def load_csv_header(path) -> list:
     """The column names of a CSV file, to choose the target from (reads its start only)."""
     from . import tables
 
-    return list(tables.read_table(path, max_bytes=1).names)
+    return list(tables.read_format(path).names)
 
 
 def _short(value) -> str:

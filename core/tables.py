@@ -51,6 +51,8 @@ from .datasets import MISSING_TOKENS, Column, Dataset, DatasetError
 
 SAMPLE_BYTES = 256 * 1024  # read first, to detect the format and show the first rows
 PIECE_BYTES = 8 * 2**20  # what pyarrow parses at a time
+BLOCK_BYTES = 2**20  # what each of its threads parses
+INFER_BYTES = 256 * 1024  # the first rows, from which pyarrow infers the types of the columns
 HEAD_ROWS = 20  # rows of the preview
 DELIMITERS = (",", ";", "\t", "|")
 MAX_TRACKED_TEXTS = 10_000  # distinct texts kept per column; a column with more is free text, not categories
@@ -258,24 +260,28 @@ class Table:
         task, classes = self.check(target, features, task)
         used = [self._index(name) for name in (target, *features)]
         self._refuse_infinite(used)
-        absent = np.isnan(self.values[:, used])
-        if missing == "refuse" and absent.any():
-            row, j = np.argwhere(absent)[0]
-            line, cells = self._locate(int(row))
-            cell = cells[used[j]].strip() if used[j] < len(cells) else ""
-            raise DatasetError(f"{self.name}, line {line}, column {self.names[used[j]]!r}: missing value"
+        with_missing = [j for j in used if self.columns[j].n_missing]  # a column at a time: no copy of the table
+        if missing == "refuse" and with_missing:
+            row = min(int(np.argmax(np.isnan(self.values[:, j]))) for j in with_missing)
+            j = next(j for j in used if np.isnan(self.values[row, j]))
+            line, cells = self._locate(row)
+            cell = cells[j].strip() if j < len(cells) else ""
+            raise DatasetError(f"{self.name}, line {line}, column {self.names[j]!r}: missing value"
                                f"{f' {cell!r}' if cell else ''}; choose to drop such rows or fill them")
-        drop = absent.any(axis=1) if missing == "drop" else absent[:, 0]
-        keep = np.flatnonzero(~drop)
-        if len(keep) < 2:
-            raise DatasetError(f"{self.name}: {_count(len(keep), 'row')} left to learn from "
+        drop = np.zeros(self.n_rows, bool)
+        for j in with_missing if missing == "drop" else [used[0]] if used[0] in with_missing else []:
+            drop |= np.isnan(self.values[:, j])
+        keep = np.flatnonzero(~drop) if drop.any() else slice(None)
+        n_kept = self.n_rows - int(drop.sum())
+        if n_kept < 2:
+            raise DatasetError(f"{self.name}: {_count(n_kept, 'row')} left to learn from "
                                f"({_count(int(drop.sum()), 'row')} with missing cells dropped); at least 2 are needed")
-        X = self.values[np.ix_(keep, used[1:])]
+        X = self.values[keep][:, used[1:]] if isinstance(keep, np.ndarray) else self.values[:, used[1:]]
         y = self._targets(used[0], keep, task, classes)
         columns = tuple(Column(n, self.column(n).categories if self.column(n).kind == "text" else ())
                         for n in features)
-        summary = self.summary(target, features, task, classes, missing, n_kept=len(keep),
-                               n_filled=int(absent[keep, 1:].sum()) if missing in ("mean", "median", "mode") else 0)
+        n_filled = int(np.isnan(X).sum()) if missing in ("mean", "median", "mode") and with_missing else 0
+        summary = self.summary(target, features, task, classes, missing, n_kept=n_kept, n_filled=n_filled)
         return Dataset(X, y, list(features), target, task, None if classes is None else list(classes),
                        name or self.path.stem, columns, summary)
 
@@ -377,12 +383,7 @@ def read_table(path, header: bool | None = None, delimiter: str | None = None, p
     read; ``should_stop()``, checked between pieces, ends the read with ``ReadCancelled``.
     DatasetError for a file that cannot be used, with the line and column where it applies."""
     path = Path(path)
-    size = _regular_file_size(path)
-    try:
-        with open(path, "rb") as f:
-            sample = f.read(SAMPLE_BYTES)
-    except OSError as error:
-        raise DatasetError(f"cannot read {path.name}: {error.strerror or error}") from None
+    size, sample = _sample(path)
     fmt = detect_format(path.name, sample, at_end=len(sample) == size, header=header, delimiter=delimiter)
     text_columns = frozenset()
     while True:  # a column found to hold text, or bytes that are not UTF-8, restart the read
@@ -392,6 +393,22 @@ def read_table(path, header: bool | None = None, delimiter: str | None = None, p
             text_columns |= restart.text_columns
             if restart.encoding:
                 fmt = detect_format(path.name, sample, len(sample) == size, header, delimiter, restart.encoding)
+
+
+def read_format(path, header: bool | None = None, delimiter: str | None = None) -> CsvFormat:
+    """How a CSV file is written (its column names among it), from its first bytes alone."""
+    path = Path(path)
+    size, sample = _sample(path)
+    return detect_format(path.name, sample, len(sample) == size, header, delimiter)
+
+
+def _sample(path: Path) -> tuple[int, bytes]:
+    size = _regular_file_size(path)
+    try:
+        with open(path, "rb") as f:
+            return size, f.read(SAMPLE_BYTES)
+    except OSError as error:
+        raise DatasetError(f"cannot read {path.name}: {error.strerror or error}") from None
 
 
 def detect_format(filename: str, sample: bytes, at_end: bool, header: bool | None = None,
@@ -507,9 +524,11 @@ class _Reader:
                 raise _Restart(self.text_columns, encoding=_LEGACY) from None
 
     def _parse(self, piece: memoryview, offset: int) -> list:
-        """The piece's columns as float arrays (text as codes)."""
+        """The piece's columns (pyarrow arrays: float64, or strings for text)."""
         pa = self.pa
         try:
+            if self.types is None:
+                self._infer_types(piece)
             table = self._arrow(piece, self.types)
         except pa.ArrowInvalid as error:
             try:
@@ -522,17 +541,21 @@ class _Reader:
                 raise DatasetError(f"{self.path.name}, near line {self._line_at(offset)}: "
                                    f"{_short(str(error), 200)}") from None
             raise _Restart(self.text_columns | failing) from None
-        if self.types is None:
-            numeric = (pa.types.is_integer, pa.types.is_floating, pa.types.is_null)
-            for j, column in enumerate(table.columns):
-                if not any(test(column.type) for test in numeric) and not self._numbers(piece, j):
-                    self.text_columns.add(j)
-            self.types = {name: pa.string() if j in self.text_columns else pa.float64()
-                          for j, name in enumerate(self.fmt.names)}
-            if any(not pa.types.is_string(table.column(j).type) for j in self.text_columns):
-                table = self._arrow(piece, self.types)  # dates, booleans …: read as their text
-            self.texts = {j: _TextCodes() for j in sorted(self.text_columns)}
         return table.columns
+
+    def _infer_types(self, piece: memoryview) -> None:
+        """Each column's type, from the first rows of the first piece: numbers (float64) unless some
+        cell is text; later pieces that hold text in a number column restart the read (``_Restart``)."""
+        pa = self.pa
+        start = piece[:_last_row_end(bytes(piece[:INFER_BYTES]), self.fmt) or len(piece)]
+        table = self._arrow(start, None)
+        numeric = (pa.types.is_integer, pa.types.is_floating, pa.types.is_null)
+        for j, column in enumerate(table.columns):
+            if not any(test(column.type) for test in numeric) and not self._numbers(start, j):
+                self.text_columns.add(j)  # text, and dates and booleans as their text
+        self.types = {name: pa.string() if j in self.text_columns else pa.float64()
+                      for j, name in enumerate(self.fmt.names)}
+        self.texts = {j: _TextCodes() for j in sorted(self.text_columns)}
 
     def _write(self, column, j: int, out: np.ndarray) -> None:
         """Column ``j`` of a piece into ``out`` (n_rows,): numbers, or text as codes; NaN where missing."""
@@ -541,21 +564,20 @@ class _Reader:
             return
         start = 0
         for chunk in column.chunks:
-            if not self.pa.types.is_float64(chunk.type):  # int64 or null, from the first piece's inference
-                chunk = chunk.cast("float64")
             _write_numbers(chunk, out[start:start + len(chunk)])
             start += len(chunk)
 
     def _arrow(self, piece: memoryview, types, include=None):
         pa_csv = self.pa_csv
-        quoted = piece.obj.find(b'"', 0, len(piece)) >= 0  # only a quoted value can hold a line end; pyarrow is faster told so
+        quoted = piece.obj.find(b'"', 0, len(piece)) >= 0  # only a quoted value holds a line end: faster told so
         return pa_csv.read_csv(
             self.pa.py_buffer(piece),
-            read_options=pa_csv.ReadOptions(column_names=list(self.fmt.names), block_size=1 << 20),
+            read_options=pa_csv.ReadOptions(column_names=list(self.fmt.names), block_size=BLOCK_BYTES),
             parse_options=pa_csv.ParseOptions(delimiter=self.fmt.delimiter, newlines_in_values=quoted),
             convert_options=pa_csv.ConvertOptions(
                 column_types=types, include_columns=include, null_values=_MISSING_VARIANTS, strings_can_be_null=True,
-                decimal_point=self.fmt.decimal, true_values=[], false_values=[]))
+                decimal_point=self.fmt.decimal, true_values=[], false_values=[],
+                check_utf8=False))  # checked before, once per piece
 
     def _failing_columns(self, piece) -> set:
         """The columns read as numbers so far whose cells in ``piece`` are not all numbers."""
@@ -607,22 +629,36 @@ class _Reader:
             categories = self.texts[j].categories
             column = TableColumn(name, "text", n_missing, categories)
             return _with_note(column, len(values), j in self.fmt.unnamed, values)
-        n_infinite = int(np.isinf(values).sum())
-        finite = values[np.isfinite(values)] if n_infinite else values
-        low, high = (float(np.nanmin(finite)), float(np.nanmax(finite))) if n_missing < len(finite) else (None, None)
-        column = TableColumn(name, "number", n_missing, None, n_infinite, low, high)
+        low, high, n_infinite = None, None, 0
+        if n_missing < len(values):
+            low, high = (np.min(values), np.max(values)) if not n_missing else (np.nanmin(values), np.nanmax(values))
+            if np.isinf(low) or np.isinf(high):
+                n_infinite = int(np.isinf(values).sum())
+                finite = values[np.isfinite(values)]
+                low, high = (finite.min(), finite.max()) if len(finite) else (None, None)
+        column = TableColumn(name, "number", n_missing, None, n_infinite, _float(low), _float(high))
         return _with_note(column, len(values), j in self.fmt.unnamed, values)
 
 
 def _write_numbers(chunk, out: np.ndarray) -> None:
-    """A float64 pyarrow array into ``out``, nulls as NaN. From its buffers: pyarrow's ``to_numpy``
-    imports pandas when it is installed, a quarter of a second."""
-    validity, data = chunk.buffers()[:2]
-    n, offset = len(chunk), chunk.offset
-    out[:] = np.frombuffer(data, np.float64, count=offset + n)[offset:] if data is not None else np.nan
-    if chunk.null_count and validity is not None:
-        valid = np.unpackbits(np.frombuffer(validity, np.uint8), count=offset + n, bitorder="little")[offset:]
-        out[valid == 0] = np.nan
+    """A float64 pyarrow array into ``out``, nulls as NaN."""
+    out[:] = _values(chunk, np.float64)
+    _write_nulls(chunk, out)
+
+
+def _values(array, dtype) -> np.ndarray:
+    """The values of a pyarrow array of numbers, from its buffer (null slots hold anything). Not
+    ``to_numpy``, nor ``fill_null`` with a Python number: they import pandas when it is installed,
+    a quarter of a second."""
+    data = array.buffers()[1]
+    return np.frombuffer(data, dtype, count=array.offset + len(array))[array.offset:]
+
+
+def _write_nulls(array, out: np.ndarray) -> None:
+    validity = array.buffers()[0]
+    if array.null_count and validity is not None:
+        valid = np.unpackbits(np.frombuffer(validity, np.uint8), count=array.offset + len(array), bitorder="little")
+        out[valid[array.offset:] == 0] = np.nan
 
 
 class _TextCodes:
@@ -644,9 +680,13 @@ class _TextCodes:
                 lookup[i] = self.index.setdefault(text, len(self.index))
             else:
                 lookup[i] = -1.0  # free text, untracked
-        _write_numbers(encoded.indices.cast("float64"), out)
-        present = ~np.isnan(out)
-        out[present] = lookup[out[present].astype(np.int64)]
+        if not len(lookup):  # every cell missing
+            out[:] = np.nan
+            return
+        indices = encoded.indices
+        codes = _values(indices, f"i{indices.type.bit_width // 8}")
+        np.take(lookup, np.clip(codes, 0, len(lookup) - 1), out=out)  # a null's slot may hold anything
+        _write_nulls(indices, out)
 
     def sort(self, values: np.ndarray) -> None:
         """Renumber the codes in ``values`` (n_rows,), in place, so that categories are sorted."""
@@ -656,10 +696,10 @@ class _TextCodes:
             values[values >= 0] = -1
             return
         order = np.array([self.index[t] for t in texts], dtype=np.int64)
-        renumber = np.empty(len(texts))
+        renumber = np.full(len(texts) + 1, np.nan)  # the last for a missing cell
         renumber[order] = np.arange(len(texts))
-        present = ~np.isnan(values)
-        values[present] = renumber[values[present].astype(np.int64)]
+        codes = np.where(np.isnan(values), len(texts), values).astype(np.intp)
+        np.take(renumber, codes, out=values)
         self.categories = tuple(texts)
 
 
@@ -682,6 +722,10 @@ def _with_note(column: TableColumn, n_rows: int, unnamed: bool, values) -> Table
         count = f"over {MAX_TRACKED_TEXTS:,}" if column.categories is None else f"{len(column.categories):,}"
         note = f"text with {count} distinct values; one-hot encoding takes at most {MAX_CATEGORIES}"
     return replace(column, note=note)
+
+
+def _float(value) -> float | None:
+    return None if value is None else float(value)
 
 
 def _each_once(values, minimum) -> bool:
@@ -780,30 +824,31 @@ def _check_closed(last: bytes, fmt: CsvFormat, offset: int) -> None:
 def _last_row_end(buffer: bytes, fmt: CsvFormat) -> int:
     """Where the last whole row of ``buffer`` ends (0 if none does); the buffer starts a row."""
     end = buffer.rfind(fmt.newline) + 1
-    if not end or buffer.find(b'"', 0, end) < 0:
-        return end
-    # a line end outside quotes has an even number of quotes before it, when quotes open and close fields
-    data = np.frombuffer(buffer, np.uint8, count=end)
-    quotes = np.flatnonzero(data == ord('"'))
-    line_ends = np.flatnonzero(data == fmt.newline[0])
-    outside = line_ends[np.searchsorted(quotes, line_ends) % 2 == 0]
-    if len(outside):
-        return int(outside[-1]) + 1
-    return _last_row_end_exactly(buffer[:end], quotes, fmt)
+    first = buffer.find(b'"', 0, end)
+    quotes = buffer.count(b'"', first, end) if first >= 0 else 0
+    # a line end outside quotes has an even number of quotes before it, when quotes open and close
+    # values; an odd number: it is within a quoted value, so step back a line or two
+    for _ in range(1000):
+        if quotes % 2 == 0 or not end:
+            return end
+        previous = buffer.rfind(fmt.newline, 0, end - 1) + 1
+        quotes -= buffer.count(b'"', previous, end)
+        end = previous
+    return _last_row_end_exactly(buffer, fmt)  # a quote within a value, as in 5'11", upset the count
 
 
-def _last_row_end_exactly(buffer: bytes, quotes, fmt: CsvFormat) -> int:
+def _last_row_end_exactly(buffer: bytes, fmt: CsvFormat) -> int:
     """As ``_last_row_end``, following the quotes one by one."""
-    opened = _open_quote(buffer, fmt, quotes)
-    return buffer.rfind(fmt.newline, 0, len(buffer) if opened is None else opened) + 1
+    end = buffer.rfind(fmt.newline) + 1
+    opened = _open_quote(buffer[:end], fmt)
+    return buffer.rfind(fmt.newline, 0, end if opened is None else opened) + 1
 
 
-def _open_quote(buffer: bytes, fmt: CsvFormat, quotes=None) -> int | None:
+def _open_quote(buffer: bytes, fmt: CsvFormat) -> int | None:
     """Where the quoted value still open at the end of ``buffer`` starts, or None. As pyarrow reads
     quotes: one opens a value only at its start (a quote within a value, as in 5'11", is a character),
     and "" within quotes is one quote."""
-    if quotes is None:
-        quotes = np.flatnonzero(np.frombuffer(buffer, np.uint8) == ord('"'))
+    quotes = np.flatnonzero(np.frombuffer(buffer, np.uint8) == ord('"'))
     starts = {ord(fmt.delimiter), ord("\n"), ord("\r")}
     inside, escaped, opened = False, False, None
     for q in quotes.tolist():

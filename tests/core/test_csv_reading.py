@@ -318,3 +318,11 @@ def test_numbers_agree_with_pandas(tmp_path):
     expected = pandas.read_csv(tmp_path / "data.csv").to_numpy()
     np.testing.assert_array_equal(table.values, expected)
     np.testing.assert_array_equal(table.values, values)
+
+
+def test_a_text_column_missing_for_whole_pieces(tmp_path):
+    rows = ["1,north"] + [f"{i}," for i in range(2, 40)] + ["40,south"]
+    table = read(tmp_path, "n,region\n" + "\n".join(rows) + "\n")
+    column = table.column("region")
+    assert column.categories == ("north", "south") and column.n_missing == 38
+    assert table.values[0, 1] == 0 and table.values[-1, 1] == 1 and np.isnan(table.values[1:-1, 1]).all()
