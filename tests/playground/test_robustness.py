@@ -36,7 +36,7 @@ def test_a_refused_rebuild_is_undone_and_the_window_shows_what_trains(qtbot, win
     train(qtbot, window, 3)
     trained = [k.copy() for k, _ in session.snapshot.weights]
     broken = tmp_path / "broken.csv"
-    broken.write_text("a,b,y\n1,2,0\n3,oops,1\n")
+    broken.write_text("a,b,y\n1,2,0\n3,NA,1\n5,4,0\n7,6,1\n")  # a missing cell, and no policy chosen for one
     window.files.load_csv(str(broken), target="y")
     qtbot.waitUntil(window.message.isVisible, timeout=WAIT)
     settled(qtbot, session)
@@ -174,7 +174,7 @@ def test_space_in_the_diagram_count_does_not_type(qtbot, window):
 
 def test_a_file_the_csv_reader_chokes_on_is_a_clear_message(qtbot, window, tmp_path):
     huge = tmp_path / "huge.csv"
-    huge.write_text("a,y\n" + "1," + "x" * 200_000 + "\n2,1\n")
+    huge.write_bytes(b"a,y\n" + b"1,0\n" * 80_000 + b"2,\0\n")  # binary beyond the first bytes looked at
     window.files.load_csv(str(huge), target="y")
     qtbot.waitUntil(window.message.isVisible, timeout=WAIT)
     settled(qtbot, window.session)
