@@ -35,6 +35,8 @@ from __future__ import annotations
 
 import codecs
 import csv
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 import io
 import itertools
 import math
@@ -51,7 +53,7 @@ from .datasets import MISSING_TOKENS, Column, Dataset, DatasetError
 
 SAMPLE_BYTES = 256 * 1024  # read first, to detect the format and show the first rows
 PIECE_BYTES = 8 * 2**20  # what pyarrow parses at a time
-BLOCK_BYTES = 2**20  # what each of its threads parses
+PARSERS = max(1, min(os.cpu_count() or 1, 4))  # threads parsing pieces
 INFER_BYTES = 256 * 1024  # the first rows, from which pyarrow infers the types of the columns
 HEAD_ROWS = 20  # rows of the preview
 DELIMITERS = (",", ";", "\t", "|")
@@ -276,7 +278,13 @@ class Table:
         if n_kept < 2:
             raise DatasetError(f"{self.name}: {_count(n_kept, 'row')} left to learn from "
                                f"({_count(int(drop.sum()), 'row')} with missing cells dropped); at least 2 are needed")
-        X = self.values[keep][:, used[1:]] if isinstance(keep, np.ndarray) else self.values[:, used[1:]]
+        first, last = used[1], used[-1]
+        if isinstance(keep, np.ndarray):
+            X = self.values[keep][:, used[1:]]
+        elif used[1:] == list(range(first, last + 1)):
+            X = self.values[:, first:last + 1]  # neighbouring columns: a view, not a copy of them
+        else:
+            X = self.values[:, used[1:]]
         y = self._targets(used[0], keep, task, classes)
         columns = tuple(Column(n, self.column(n).categories if self.column(n).kind == "text" else ())
                         for n in features)
@@ -470,40 +478,54 @@ class _Reader:
         self.texts = {}  # column index → _TextCodes
 
     def read(self) -> Table:
-        n_columns = len(self.fmt.names)
-        values, n, piece_rows, complete = None, 0, [], True
-        with open(self.path, "rb") as f:
+        self.values, self.n, self.piece_rows = None, 0, []
+        complete = True
+        # pieces are parsed on PARSERS threads (pyarrow lets go of the GIL), each on one thread: faster
+        # than pyarrow's own threads, whose first pass to find line ends outside quotes is serial
+        with open(self.path, "rb") as f, ThreadPoolExecutor(PARSERS) as parsers:
+            parsing = deque()
             for piece, offset, position in self._pieces(f):
                 if self.should_stop is not None and self.should_stop():
                     raise ReadCancelled(f"reading {self.path.name} was stopped")
                 self._check_text(piece, offset)
-                columns = self._parse(piece, offset)
-                m = len(columns[0])
-                if values is None:  # room for the rows the file's size promises, at this piece's bytes per row
-                    estimate = m if self.max_bytes else int(m * self.size / max(position, 1) * 1.05) + 16
-                    values = np.empty((max(estimate, m), n_columns), order="F")
-                elif n + m > len(values):
-                    grown = np.empty((max(int(len(values) * 1.25), n + m), n_columns), order="F")
-                    grown[:n] = values[:n]
-                    values = grown
-                for j, column in enumerate(columns):
-                    self._write(column, j, values[n:n + m, j])
-                piece_rows.append((n, offset))
-                n += m
-                if self.progress is not None:
-                    self.progress(min(position / max(self.size, 1), 1.0))
-                if self.max_bytes is not None and position >= self.max_bytes and position < self.size:
+                if self.types is None:
+                    self._infer_types(piece, offset)
+                parsing.append((parsers.submit(self._arrow, piece, self.types), piece, offset, position))
+                if len(parsing) > PARSERS:
+                    self._store(*parsing.popleft())
+                if self.max_bytes is not None and self.max_bytes <= position < self.size:
                     complete = False
                     break
-        if values is None:
-            values = np.empty((0, n_columns), order="F")
-        values = values[:n]
-        if n == 0:
+            while parsing:
+                self._store(*parsing.popleft())
+        if not self.n:
             raise DatasetError(f"{self.path.name} has no data rows")
+        values = self.values[:self.n]
         for j, codes in self.texts.items():
             codes.sort(values[:, j])
-        columns = tuple(self._describe(j, values[:, j]) for j in range(n_columns))
-        return Table(self.path, self.fmt, columns, values, complete, tuple(piece_rows))
+        columns = tuple(self._describe(j, values[:, j]) for j in range(len(self.fmt.names)))
+        return Table(self.path, self.fmt, columns, values, complete, tuple(self.piece_rows))
+
+    def _store(self, parsed, piece, offset: int, position: int) -> None:
+        """A parsed piece's rows into ``values``, growing it as needed; progress said."""
+        try:
+            columns = parsed.result().columns
+        except self.pa.ArrowInvalid as error:
+            raise self._why(piece, offset, error) from None
+        m, n, n_columns = len(columns[0]), self.n, len(self.fmt.names)
+        if self.values is None:  # room for the rows the file's size promises, at this piece's bytes per row
+            estimate = m if self.max_bytes else int(m * self.size / max(position, 1) * 1.05) + 16
+            self.values = np.empty((max(estimate, m), n_columns), order="F")
+        elif n + m > len(self.values):
+            grown = np.empty((max(int(len(self.values) * 1.25), n + m), n_columns), order="F")
+            grown[:n] = self.values[:n]
+            self.values = grown
+        for j, column in enumerate(columns):
+            self._write(column, j, self.values[n:n + m, j])
+        self.piece_rows.append((n, offset))
+        self.n += m
+        if self.progress is not None:
+            self.progress(min(position / max(self.size, 1), 1.0))
 
     def _pieces(self, f):
         try:
@@ -523,38 +545,33 @@ class _Reader:
             except UnicodeDecodeError:  # not UTF-8 after all: Windows-1252, from the start
                 raise _Restart(self.text_columns, encoding=_LEGACY) from None
 
-    def _parse(self, piece: memoryview, offset: int) -> list:
-        """The piece's columns (pyarrow arrays: float64, or strings for text)."""
-        pa = self.pa
+    def _why(self, piece: memoryview, offset: int, error) -> Exception:
+        """Why pyarrow could not read a piece: a row with the wrong number of cells (DatasetError), or
+        text in a column that was numbers so far (``_Restart``, to read it again as text)."""
         try:
-            if self.types is None:
-                self._infer_types(piece)
-            table = self._arrow(piece, self.types)
-        except pa.ArrowInvalid as error:
-            try:
-                self._arrow(piece, {name: pa.string() for name in self.fmt.names})
-            except pa.ArrowInvalid as error:
-                raise self._parse_error(piece, offset, error) from None
-            # every cell parses as text: some column has text where the first piece had numbers
-            failing = self._failing_columns(piece)
-            if not failing:
-                raise DatasetError(f"{self.path.name}, near line {self._line_at(offset)}: "
-                                   f"{_short(str(error), 200)}") from None
-            raise _Restart(self.text_columns | failing) from None
-        return table.columns
+            self._arrow(piece, {name: self.pa.string() for name in self.fmt.names})
+        except self.pa.ArrowInvalid as as_text:
+            return self._parse_error(piece, offset, as_text)
+        failing = self._failing_columns(piece)
+        if not failing:
+            return DatasetError(f"{self.path.name}, near line {self._line_at(offset)}: {_short(str(error), 200)}")
+        return _Restart(self.text_columns | failing)
 
-    def _infer_types(self, piece: memoryview) -> None:
+    def _infer_types(self, piece: memoryview, offset: int) -> None:
         """Each column's type, from the first rows of the first piece: numbers (float64) unless some
         cell is text; later pieces that hold text in a number column restart the read (``_Restart``)."""
         pa = self.pa
         start = piece[:_last_row_end(bytes(piece[:INFER_BYTES]), self.fmt) or len(piece)]
-        table = self._arrow(start, None)
+        try:
+            table = self._arrow(start, None)
+        except pa.ArrowInvalid as error:
+            raise self._why(start, offset, error) from None
         numeric = (pa.types.is_integer, pa.types.is_floating, pa.types.is_null)
         for j, column in enumerate(table.columns):
             if not any(test(column.type) for test in numeric) and not self._numbers(start, j):
                 self.text_columns.add(j)  # text, and dates and booleans as their text
-        self.types = {name: pa.string() if j in self.text_columns else pa.float64()
-                      for j, name in enumerate(self.fmt.names)}
+        text = pa.dictionary(pa.int32(), pa.string())  # text comes dictionary-encoded, block by block
+        self.types = {name: text if j in self.text_columns else pa.float64() for j, name in enumerate(self.fmt.names)}
         self.texts = {j: _TextCodes() for j in sorted(self.text_columns)}
 
     def _write(self, column, j: int, out: np.ndarray) -> None:
@@ -568,12 +585,13 @@ class _Reader:
             start += len(chunk)
 
     def _arrow(self, piece: memoryview, types, include=None):
+        """The piece parsed by pyarrow, on the calling thread, as one block."""
         pa_csv = self.pa_csv
-        quoted = piece.obj.find(b'"', 0, len(piece)) >= 0  # only a quoted value holds a line end: faster told so
         return pa_csv.read_csv(
             self.pa.py_buffer(piece),
-            read_options=pa_csv.ReadOptions(column_names=list(self.fmt.names), block_size=BLOCK_BYTES),
-            parse_options=pa_csv.ParseOptions(delimiter=self.fmt.delimiter, newlines_in_values=quoted),
+            read_options=pa_csv.ReadOptions(column_names=list(self.fmt.names), use_threads=False,
+                                            block_size=len(piece) + 1),
+            parse_options=pa_csv.ParseOptions(delimiter=self.fmt.delimiter, newlines_in_values=True),
             convert_options=pa_csv.ConvertOptions(
                 column_types=types, include_columns=include, null_values=_MISSING_VARIANTS, strings_can_be_null=True,
                 decimal_point=self.fmt.decimal, true_values=[], false_values=[],
@@ -667,31 +685,37 @@ class _TextCodes:
     def __init__(self):
         self.index = {}  # text → code
         self.categories = ()
+        self.overflowed = False  # more than MAX_TRACKED_TEXTS distinct texts: free text
 
     def write_codes(self, column, out: np.ndarray) -> None:
-        """The codes of a piece's column (pyarrow strings) into ``out``; NaN for a missing cell."""
-        encoded = column.combine_chunks().dictionary_encode()
-        lookup = np.empty(len(encoded.dictionary))
-        for i, text in enumerate(encoded.dictionary.to_pylist()):
-            text = text.strip()
-            if text.lower() in MISSING_TOKENS:
-                lookup[i] = np.nan
-            elif text in self.index or len(self.index) < MAX_TRACKED_TEXTS:
-                lookup[i] = self.index.setdefault(text, len(self.index))
-            else:
-                lookup[i] = -1.0  # free text, untracked
-        if not len(lookup):  # every cell missing
-            out[:] = np.nan
-            return
-        indices = encoded.indices
-        codes = _values(indices, f"i{indices.type.bit_width // 8}")
-        np.take(lookup, np.clip(codes, 0, len(lookup) - 1), out=out)  # a null's slot may hold anything
-        _write_nulls(indices, out)
+        """The codes of a piece's column (pyarrow dictionary arrays, one per block) into ``out`` (n_rows,);
+        NaN for a missing cell, −1 for free text."""
+        start = 0
+        for chunk in column.chunks:
+            self._write_chunk(chunk, out[start:start + len(chunk)])
+            start += len(chunk)
+
+    def _write_chunk(self, chunk, out: np.ndarray) -> None:
+        if self.overflowed or not len(chunk.dictionary):  # no need to look at the texts
+            out[:] = -1.0
+        else:
+            lookup = np.empty(len(chunk.dictionary))
+            for i, text in enumerate(chunk.dictionary.to_pylist()):
+                text = text.strip()
+                if text.lower() in MISSING_TOKENS:
+                    lookup[i] = np.nan
+                elif text in self.index or len(self.index) < MAX_TRACKED_TEXTS:
+                    lookup[i] = self.index.setdefault(text, len(self.index))
+                else:
+                    lookup[i], self.overflowed = -1.0, True
+            codes = _values(chunk.indices, f"i{chunk.indices.type.bit_width // 8}")
+            np.take(lookup, np.clip(codes, 0, len(lookup) - 1), out=out)  # a null's slot may hold anything
+        _write_nulls(chunk.indices, out)
 
     def sort(self, values: np.ndarray) -> None:
         """Renumber the codes in ``values`` (n_rows,), in place, so that categories are sorted."""
         texts = sorted(self.index)
-        if len(self.index) >= MAX_TRACKED_TEXTS and (values == -1).any():
+        if self.overflowed:
             self.categories = None
             values[values >= 0] = -1
             return
@@ -825,7 +849,7 @@ def _last_row_end(buffer: bytes, fmt: CsvFormat) -> int:
     """Where the last whole row of ``buffer`` ends (0 if none does); the buffer starts a row."""
     end = buffer.rfind(fmt.newline) + 1
     first = buffer.find(b'"', 0, end)
-    quotes = buffer.count(b'"', first, end) if first >= 0 else 0
+    quotes = np.count_nonzero(np.frombuffer(buffer, np.uint8, end - first, first) == ord('"')) if first >= 0 else 0
     # a line end outside quotes has an even number of quotes before it, when quotes open and close
     # values; an odd number: it is within a quoted value, so step back a line or two
     for _ in range(1000):
