@@ -159,7 +159,7 @@ class Table:
     values: np.ndarray
     complete: bool = True  # False: only the start of the file was read (``max_bytes``)
     _piece_rows: tuple = ()  # (first row, offset in the UTF-8 text) of each piece, to find a row's line
-    _distinct: dict = field(default_factory=dict, repr=False)  # column → (count, the values if ≤ MAX_CLASSES)
+    _distinct: dict = field(default_factory=dict, repr=False)  # column → (count, the values if ≤ MAX_CLASSES); ("whole", column) → bool
 
     @property
     def name(self) -> str:
@@ -184,11 +184,24 @@ class Table:
             return None if column.categories is None else len(column.categories)
         return self._unique(j)[0]
 
+    def _whole(self, j: int) -> bool:
+        """Whether every number of column ``j`` is a whole number."""
+        if ("whole", j) not in self._distinct:
+            self._distinct["whole", j] = _whole(self.values[:, j])
+        return self._distinct["whole", j]
+
     def _unique(self, j: int) -> tuple[int, np.ndarray | None]:
         if j not in self._distinct:
-            present = self.values[:, j][~np.isnan(self.values[:, j])]
-            values = np.unique(present)
-            self._distinct[j] = (len(values), values if len(values) <= MAX_CLASSES else None)
+            column = self.columns[j]
+            values = self.values[:, j]
+            present = values[~np.isnan(values)] if column.n_missing else values
+            if column.kind == "number" and column.minimum is not None and not column.n_infinite \
+                    and column.maximum - column.minimum < 2**20 and self._whole(j):
+                counts = np.bincount((present - column.minimum).astype(np.int64))  # no sort: a count per value
+                distinct = np.flatnonzero(counts) + column.minimum
+            else:
+                distinct = np.unique(present)
+            self._distinct[j] = (len(distinct), distinct if len(distinct) <= MAX_CLASSES else None)
         return self._distinct[j]
 
     # --- the choices the dialog offers, with their defaults --------------------------------------
@@ -220,7 +233,7 @@ class Table:
             classes = column.categories
         else:
             if task is None:
-                is_classes = _whole(self.values[:, self._index(target)]) and self.n_distinct(target) <= MAX_CLASSES_INFERRED
+                is_classes = self._whole(self._index(target)) and self.n_distinct(target) <= MAX_CLASSES_INFERRED
                 task = "classification" if is_classes else "regression"
             if task == "regression":
                 return "regression", None
@@ -758,8 +771,8 @@ def _each_once(values, minimum) -> bool:
 
 
 def _whole(values) -> bool:
-    finite = values[np.isfinite(values)]
-    return bool(np.all(finite == np.round(finite)))
+    finite = values if np.isfinite(values).all() else values[np.isfinite(values)]
+    return bool(np.all(finite.astype(np.int64) == finite))  # beyond int64, never classes anyway
 
 
 # --- the file as pieces of UTF-8 text ----------------------------------------------------------------------
