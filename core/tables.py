@@ -24,9 +24,10 @@ trimmed, and its distinct values are its categories (sorted), up to ``MAX_TRACKE
 Reading uses pyarrow's CSV parser (multi-threaded C++, strict about the number of cells in a row),
 imported when first needed so that ``core`` imports with NumPy alone. The file is fed to it in pieces
 of about 8 MiB cut at line ends outside quoted values, so a caller sees ``progress(fraction)``, can
-stop the read with ``should_stop()`` (``ReadCancelled``), and memory stays near the size of the
-numbers (n_rows × n_columns × 8 bytes). Only regular files are opened: a FIFO or a device is refused
-before it could block the read.
+stop the read with ``should_stop()`` (``core.limits.Cancelled``), and memory stays near the size of
+the numbers (n_rows × n_columns × 8 bytes). Files are opened by ``core.files.open_regular``: only
+regular files of at most ``limits.MAX_FILE_BYTES[".csv"]`` (a FIFO or a device is refused before it
+could block the read), and tables within ``limits.check_table``.
 
 Every problem is a ``datasets.DatasetError`` on one line naming the file, and the line and column
 where it applies.
@@ -42,14 +43,15 @@ import itertools
 import math
 import os
 import re
-import stat
 import zlib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
+from . import files, limits
 from .datasets import MISSING_TOKENS, Column, Dataset, DatasetError
+from .limits import MAX_CLASSES
 
 SAMPLE_BYTES = 256 * 1024  # read first, to detect the format and show the first rows
 PIECE_BYTES = 8 * 2**20  # what pyarrow parses at a time
@@ -60,16 +62,11 @@ DELIMITERS = (",", ";", "\t", "|")
 MAX_TRACKED_TEXTS = 10_000  # distinct texts kept per column; a column with more is free text, not categories
 MAX_CATEGORIES = 50  # a text feature with more categories than this is not one-hot encoded
 MAX_CLASSES_INFERRED = 20  # a target of whole numbers with at most this many values reads as classes
-MAX_CLASSES = 100  # more classes than this is a number to predict by regression, or a mistake
 TASK_CHOICES = ("regression", "classification", "binary", "multiclass")  # classification: binary if 2 classes
 MISSING_POLICIES = ("refuse", "drop", "mean", "median", "mode")
 _NUMBER = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*|\s*[-+]?(inf|infinity)\s*", re.IGNORECASE)
 _DECIMAL_COMMA = re.compile(r"\s*[-+]?\d+,\d+\s*")
 _DECIMAL_POINT = re.compile(r"\s*[-+]?\d*\.\d+\s*")
-
-
-class ReadCancelled(Exception):
-    """``should_stop()`` answered True: the read stopped, and nothing was kept."""
 
 
 # --- what a read finds ------------------------------------------------------------------------------
@@ -401,7 +398,7 @@ def read_table(path, header: bool | None = None, delimiter: str | None = None, p
     """Read a CSV file whole (or its first ``max_bytes`` and a few more, for a quick look).
 
     ``header`` and ``delimiter``: None to detect them. ``progress(fraction)`` is called as pieces are
-    read; ``should_stop()``, checked between pieces, ends the read with ``ReadCancelled``.
+    read; ``should_stop()``, checked between pieces, ends the read with ``limits.Cancelled``.
     DatasetError for a file that cannot be used, with the line and column where it applies."""
     path = Path(path)
     size, sample = _sample(path)
@@ -424,12 +421,16 @@ def read_format(path, header: bool | None = None, delimiter: str | None = None) 
 
 
 def _sample(path: Path) -> tuple[int, bytes]:
-    size = _regular_file_size(path)
-    try:
-        with open(path, "rb") as f:
-            return size, f.read(SAMPLE_BYTES)
-    except OSError as error:
-        raise DatasetError(f"cannot read {path.name}: {error.strerror or error}") from None
+    with _open(path) as f:
+        try:
+            return os.fstat(f.fileno()).st_size, f.read(SAMPLE_BYTES)
+        except OSError as error:
+            raise DatasetError(f"cannot read {path.name}: {error.strerror or error}") from None
+
+
+def _open(path: Path):
+    """The file opened for reading if it is a regular file within the CSV size limit."""
+    return files.open_regular(path, limits.MAX_FILE_BYTES[".csv"], DatasetError)
 
 
 def detect_format(filename: str, sample: bytes, at_end: bool, header: bool | None = None,
@@ -468,6 +469,8 @@ def detect_format(filename: str, sample: bytes, at_end: bool, header: bool | Non
     if len(names) < 2:
         raise DatasetError(f"{filename} has one column (no {', '.join(delimiter_name(d) for d in DELIMITERS)} "
                            "between values); it needs at least a feature and a target")
+    if len(names) > limits.MAX_COLUMNS:
+        raise DatasetError(f"{filename} has {len(names):,} columns; the limit is {limits.MAX_COLUMNS:,}")
     head = tuple(tuple(cells) for cells in records[1 if header else 0:][:HEAD_ROWS])
     return CsvFormat(encoding, delimiter, decimal, bool(header), detected, names, unnamed, tuple(skipped),
                      skip + 1, len("".join(lines[:skip]).encode("utf-8")), newline, head)
@@ -495,11 +498,10 @@ class _Reader:
         complete = True
         # pieces are parsed on PARSERS threads (pyarrow lets go of the GIL), each on one thread: faster
         # than pyarrow's own threads, whose first pass to find line ends outside quotes is serial
-        with open(self.path, "rb") as f, ThreadPoolExecutor(PARSERS) as parsers:
+        with _open(self.path) as f, ThreadPoolExecutor(PARSERS) as parsers:
             parsing = deque()
             for piece, offset, position in self._pieces(f):
-                if self.should_stop is not None and self.should_stop():
-                    raise ReadCancelled(f"reading {self.path.name} was stopped")
+                limits.check_stop(self.should_stop)
                 self._check_text(piece, offset)
                 if self.types is None:
                     self._infer_types(piece, offset)
@@ -513,6 +515,8 @@ class _Reader:
                 self._store(*parsing.popleft())
         if not self.n:
             raise DatasetError(f"{self.path.name} has no data rows")
+        if complete:
+            limits.check_table(self.n, len(self.fmt.names), lambda message: DatasetError(f"{self.path.name}: {message}"))
         values = self.values[:self.n]
         for j, codes in self.texts.items():
             codes.sort(values[:, j])
@@ -526,11 +530,15 @@ class _Reader:
         except self.pa.ArrowInvalid as error:
             raise self._why(piece, offset, error) from None
         m, n, n_columns = len(columns[0]), self.n, len(self.fmt.names)
+        most = min(limits.SAMPLES[1], limits.MAX_CELLS // n_columns)
+        if n + m > most:  # refused before the rows are stored, however many more the file holds
+            raise DatasetError(f"{self.path.name} has more than {most:,} data rows; with {n_columns:,} columns "
+                               f"the limit is {most:,}")
         if self.values is None:  # room for the rows the file's size promises, at this piece's bytes per row
             estimate = m if self.max_bytes else int(m * self.size / max(position, 1) * 1.05) + 16
-            self.values = np.empty((max(estimate, m), n_columns), order="F")
+            self.values = np.empty((min(max(estimate, m), most), n_columns), order="F")
         elif n + m > len(self.values):
-            grown = np.empty((max(int(len(self.values) * 1.25), n + m), n_columns), order="F")
+            grown = np.empty((min(max(int(len(self.values) * 1.25), n + m), most), n_columns), order="F")
             grown[:n] = self.values[:n]
             self.values = grown
         for j, column in enumerate(columns):
@@ -642,7 +650,7 @@ class _Reader:
     def _line_at(self, offset: int) -> int:
         """The line number of a byte offset in the UTF-8 text, counting from the file's start."""
         count = 0
-        with open(self.path, "rb") as f:
+        with _open(self.path) as f:
             blocks = _utf8_blocks(f, self.fmt.encoding)
             done = 0
             for block, _ in blocks:
@@ -909,7 +917,7 @@ class _UnclosedQuote(Exception):
 
 def _records(path: Path, fmt: CsvFormat, offset: int):
     """(line number, cells) of each data row from ``offset`` in the UTF-8 text (a piece's start)."""
-    with open(path, "rb") as f:
+    with _open(path) as f:
         blocks = (block for block, _ in _utf8_blocks(f, fmt.encoding))
         line, rest = 1, b""
         for block in blocks:
@@ -1065,7 +1073,7 @@ def _names(cells) -> tuple[tuple, tuple]:
     """Unique column names from a header row, and the indices of its empty cells."""
     names, unnamed = [], []
     for j, cell in enumerate(cells):
-        name = " ".join(cell.split())  # a quoted line end in a name becomes a space
+        name = limits.one_line(cell, limits.MAX_NAME_CHARS - 20)  # a quoted line end in a name becomes a space
         if not name:
             unnamed.append(j)
             name = f"column {j + 1}"
@@ -1080,14 +1088,13 @@ def _names(cells) -> tuple[tuple, tuple]:
 def fingerprint(path) -> str:
     """``"SIZE:CRC32"`` of a file's bytes, to tell later whether it changed (CRC-32 reads ~2 GB/s)."""
     path = Path(path)
-    size = _regular_file_size(path)
-    crc = 0
-    try:
-        with open(path, "rb") as f:
+    crc, size = 0, 0
+    with _open(path) as f:
+        try:
             while block := f.read(PIECE_BYTES):
-                crc = zlib.crc32(block, crc)
-    except OSError as error:
-        raise DatasetError(f"cannot read {path.name}: {error.strerror or error}") from None
+                crc, size = zlib.crc32(block, crc), size + len(block)
+        except OSError as error:
+            raise DatasetError(f"cannot read {path.name}: {error.strerror or error}") from None
     return f"{size}:{crc:08x}"
 
 
@@ -1108,19 +1115,6 @@ def csv_changed(csv_path, saved_fingerprint: str | None) -> str | None:
 
 
 # --- small helpers -------------------------------------------------------------------------------------------
-def _regular_file_size(path: Path) -> int:
-    """The size of a regular file; a FIFO, device or folder is refused before anything opens it."""
-    try:
-        info = os.stat(path)
-    except OSError as error:
-        raise DatasetError(f"cannot read {path.name}: {error.strerror or error}") from None
-    if not stat.S_ISREG(info.st_mode):
-        kind = "a folder" if stat.S_ISDIR(info.st_mode) else "a FIFO" if stat.S_ISFIFO(info.st_mode) else \
-               "a device" if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode) else "not a regular file"
-        raise DatasetError(f"cannot read {path.name}: it is {kind}, not a file")
-    return info.st_size
-
-
 def _pyarrow():
     try:
         import pyarrow

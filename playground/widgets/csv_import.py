@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QApplication, QButtonGroup, QC
                                QLabel, QProgressBar, QPushButton, QRadioButton, QSplitter, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
-from core import tables
+from core import limits, tables
 from core.datasets import DatasetError
 from core.spec import DataSpec
 
@@ -70,7 +70,7 @@ class TableReader(QObject):
                 table = tables.read_table(path, header, delimiter, should_stop=should_stop,
                                           progress=lambda fraction: self.progressed.emit(request, fraction))
                 self._publish(request, table)
-        except tables.ReadCancelled:
+        except limits.Cancelled:
             pass
         except (DatasetError, ImportError) as error:
             self.failed.emit(request, str(error))

@@ -11,7 +11,8 @@ import pytest
 
 from core import tables
 from core.datasets import DatasetError
-from core.tables import ReadCancelled, read_table
+from core.limits import Cancelled
+from core.tables import read_table
 
 NAN = np.nan
 IRIS_ROWS = [("5.1", "3.5", "1.4", "0.2", "setosa"), ("4.9", "3.0", "1.4", "0.2", "setosa"),
@@ -276,9 +277,9 @@ def test_only_regular_files_are_opened(tmp_path):
         os.close(os.open(fifo, os.O_WRONLY))
         thread.join()
         pytest.fail("the FIFO was opened for reading")
-    assert said == ["cannot read pipe.csv: it is a FIFO, not a file"]
+    assert said == ["cannot read pipe.csv: it is a FIFO (named pipe), not a regular file"]
     (tmp_path / "folder").mkdir()
-    with pytest.raises(DatasetError, match=r"^cannot read folder: it is a folder, not a file$"):
+    with pytest.raises(DatasetError, match=r"^cannot read folder: it is a folder, not a regular file$"):
         read_table(tmp_path / "folder")
     with pytest.raises(DatasetError, match=r"^cannot read missing.csv: No such file or directory$"):
         read_table(tmp_path / "missing.csv")
@@ -293,7 +294,7 @@ def test_progress_is_reported_and_the_read_can_be_stopped(tmp_path, monkeypatch)
     read_table(path, progress=fractions.append)
     assert len(fractions) > 10 and fractions == sorted(fractions) and fractions[-1] == 1.0
     calls = []
-    with pytest.raises(ReadCancelled):
+    with pytest.raises(Cancelled):
         read_table(path, should_stop=lambda: len(calls) >= 3 or calls.append(1))
     assert len(calls) == 3
 
@@ -326,3 +327,14 @@ def test_a_text_column_missing_for_whole_pieces(tmp_path):
     column = table.column("region")
     assert column.categories == ("north", "south") and column.n_missing == 38
     assert table.values[0, 1] == 0 and table.values[-1, 1] == 1 and np.isnan(table.values[1:-1, 1]).all()
+
+
+def test_tables_beyond_the_limits_are_refused_as_they_are_read(tmp_path, monkeypatch):
+    from core import limits
+
+    monkeypatch.setattr(limits, "SAMPLES", (2, 1000))
+    assert error(tmp_path, "a,b\n" + "".join(f"{i},{i % 2}\n" for i in range(5000))) == (
+        "data.csv has more than 1,000 data rows; with 2 columns the limit is 1,000")
+    monkeypatch.setattr(limits, "MAX_COLUMNS", 3)
+    assert error(tmp_path, "a,b,c,d\n1,2,3,4\n5,6,7,8\n") == "data.csv has 4 columns; the limit is 3"
+    assert error(tmp_path, "a,b\n1,2\n") == ("data.csv: the number of data rows must be from 2 to 1,000, got 1")

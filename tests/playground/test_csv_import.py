@@ -7,6 +7,7 @@ from PySide6.QtCore import QMimeData, QObject, Qt, QUrl, Slot
 from PySide6.QtWidgets import QDialog, QDialogButtonBox
 
 from core import tables
+from core.limits import Cancelled
 from core.spec import DataSpec, NetworkSpec, TrainingConfig, prepare
 from playground.widgets import csv_import
 from playground.widgets.csv_import import NAME, NOTE, USE, CsvImportDialog
@@ -231,7 +232,7 @@ def test_stopping_the_read_keeps_the_quick_look(tmp_path, monkeypatch, qtbot):
         if max_bytes is None:  # the whole file: it takes until Stop is pressed
             while not should_stop():
                 time.sleep(0.01)
-            raise tables.ReadCancelled("stopped")
+            raise Cancelled("stopped")
         return read_table(path, header, delimiter, progress, should_stop, max_bytes)
 
     monkeypatch.setattr(tables, "read_table", long_read)
