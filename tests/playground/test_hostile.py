@@ -93,11 +93,12 @@ QUIT = textwrap.dedent("""
     def busy():
         if sys.argv[2] == "load":
             session.set_data(DataSpec(source="csv", csv_path=sys.argv[3], target="y"))
+            QTimer.singleShot(100, quit)  # reading and preparing the file takes about half a second
         else:
             for layer in range(2):
                 session.set_units(layer, 4096)
             session.play()
-        QTimer.singleShot(1500, quit)
+            QTimer.singleShot(1500, quit)
 
     def quit():
         session.mark_saved()

@@ -67,7 +67,7 @@ def test_edits_made_after_a_refused_one_are_undone_with_it(qtbot, window, tmp_pa
     trains, and says that the later edits went with the refused one."""
     session = window.session
     broken = tmp_path / "broken.csv"
-    broken.write_text("a,y\n1,0\noops,1\n2,0\n")
+    broken.write_text("a,y\n1,0\n3\n2,0\n")  # a row of one cell
     window.files.load_csv(str(broken), target="y")
     session.set_data(DataSpec(source="xor"))
     session.add_layer()
