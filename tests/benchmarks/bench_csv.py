@@ -11,11 +11,11 @@ it forks. The readers run in alternating rounds (pandas,
 tables, tables+dataset, then the next round), and the ratios of time are taken per round; the
 medians are reported. Each process imports its libraries before the clock starts.
 
-Files
-  numbers  2,000,000 rows × 10 columns: nine numbers written with six decimals, and an integer class
-           (197 MB; the shape of the file that took the earlier hand-written loader 14.4 s and 2.19 GB).
+Files (1,000,000 rows: the most a table may have, core.limits.SAMPLES)
+  numbers  1,000,000 rows × 20 columns: nineteen numbers written with six decimals, and an integer
+           class (about 200 MB).
   mixed    a file as exported from R or a spreadsheet: a quoted row index, quoted text columns, missing
-           cells (NA and empty), numbers and a text class (about 200 MB).
+           cells (NA and empty), twenty numbers, a 1–5 grade and a text class (about 200 MB).
 
 Readers
   pandas           pandas.read_csv(path), default options
@@ -55,10 +55,10 @@ DEFAULT_JSON = "bench-csv-results.json"
 def write_numbers(path: Path, rows: int) -> None:
     rng = np.random.default_rng(0)
     with open(path, "w") as f:
-        f.write(",".join(f"x{i}" for i in range(9)) + ",y\n")
+        f.write(",".join(f"x{i}" for i in range(19)) + ",y\n")
         for start in range(0, rows, 100_000):
             n = min(100_000, rows - start)
-            block, labels = rng.normal(size=(n, 9)) * 100, rng.integers(0, 5, n)
+            block, labels = rng.normal(size=(n, 19)) * 100, rng.integers(0, 5, n)
             f.write("".join(",".join(f"{v:.6f}" for v in row) + f",{c}\n" for row, c in zip(block, labels)))
 
 
@@ -66,24 +66,25 @@ def write_mixed(path: Path, rows: int) -> None:
     rng = np.random.default_rng(1)
     regions = np.array(['"north"', '"south"', '"east"', '"west"', '"centre"'])
     kinds = np.array(['"setosa"', '"versicolor"', '"virginica"'])
+    numbers = 20
     with open(path, "w") as f:
-        f.write('"","region","x1","x2","x3","x4","x5","x6","grade","kind"\n')
+        f.write('"","region",' + ",".join(f'"x{i}"' for i in range(numbers)) + ',"grade","kind"\n')
         for start in range(0, rows, 100_000):
             n = min(100_000, rows - start)
-            block = rng.normal(size=(n, 6)) * 10
-            missing = rng.random((n, 6)) < 0.02
+            block = rng.normal(size=(n, numbers)) * 10
+            missing = rng.random((n, numbers)) < 0.02
             region, kind = regions[rng.integers(0, 5, n)], kinds[rng.integers(0, 3, n)]
             grade = rng.integers(1, 6, n)
             lines = []
             for k in range(n):
-                cells = ["NA" if missing[k, j] else f"{block[k, j]:.5f}" for j in range(6)]
+                cells = ["NA" if missing[k, j] else f"{block[k, j]:.5f}" for j in range(numbers)]
                 if k % 97 == 0:
                     cells[2] = ""
                 lines.append(f'"{start + k + 1}",{region[k]},{",".join(cells)},{grade[k]},{kind[k]}\n')
             f.write("".join(lines))
 
 
-FILES = {"numbers": (write_numbers, 2_000_000), "mixed": (write_mixed, 2_000_000)}
+FILES = {"numbers": (write_numbers, 1_000_000), "mixed": (write_mixed, 1_000_000)}
 
 
 # --- one reader in its own process --------------------------------------------------------------------------
