@@ -21,9 +21,10 @@ A column is numbers when every cell is a number or missing (empty, or one of ``M
 case); ``inf`` is a number, refused when the column is used. Any other column is text: its cells are
 trimmed, and its distinct values are its categories (sorted), up to ``MAX_TRACKED_TEXTS``.
 
-Reading uses pyarrow's CSV parser (multi-threaded C++, strict about the number of cells in a row),
-imported when first needed so that ``core`` imports with NumPy alone. The file is fed to it in pieces
-of about 8 MiB cut at line ends outside quoted values, so a caller sees ``progress(fraction)``, can
+Reading uses pyarrow's CSV parser (C++, strict about the number of cells in a row), imported when
+first needed so that ``core`` imports with NumPy alone. The file is fed to it in pieces of about
+8 MiB cut at line ends outside quoted values, parsed on a pool of threads, so a caller sees
+``progress(fraction)``, can
 stop the read with ``should_stop()`` (``core.limits.Cancelled``), and memory stays near the size of
 the numbers (n_rows × n_columns × 8 bytes). Files are opened by ``core.files.open_regular``: only
 regular files of at most ``limits.MAX_FILE_BYTES[".csv"]`` (a FIFO or a device is refused before it
@@ -36,14 +37,13 @@ from __future__ import annotations
 
 import codecs
 import csv
-from collections import deque
-from concurrent.futures import ThreadPoolExecutor
 import io
 import itertools
-import math
 import os
 import re
 import zlib
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -98,12 +98,17 @@ class CsvFormat:
             notes.append(ENCODING_NAMES.get(self.encoding, self.encoding))
         return notes
 
+    @property
+    def header_text(self) -> str:
+        """'header found', 'header row' (chosen), 'no header found' or 'no header row'."""
+        if self.header:
+            return "header found" if self.header_detected else "header row"
+        return "no header found" if self.header_detected else "no header row"
+
     def describe(self) -> str:
         """All of it, for the import dialog: 'UTF-8; delimiter ','; header found; data from line 2'."""
-        header = ("header found" if self.header_detected else "header row") if self.header else \
-                 ("no header found" if self.header_detected else "no header row")
         parts = [ENCODING_NAMES.get(self.encoding, self.encoding), f"delimiter {delimiter_name(self.delimiter)}",
-                 header, *(["decimal comma"] if self.decimal != "." else []), *self.skipped]
+                 self.header_text, *(["decimal comma"] if self.decimal != "." else []), *self.skipped]
         return "; ".join(parts + [f"data from line {self.data_line}"])
 
 
@@ -156,7 +161,8 @@ class Table:
     values: np.ndarray
     complete: bool = True  # False: only the start of the file was read (``max_bytes``)
     _piece_rows: tuple = ()  # (first row, offset in the UTF-8 text) of each piece, to find a row's line
-    _distinct: dict = field(default_factory=dict, repr=False)  # column → (count, the values if ≤ MAX_CLASSES); ("whole", column) → bool
+    _distinct: dict = field(default_factory=dict, repr=False)  # column → (count, the values if ≤ MAX_CLASSES)
+    _whole_numbers: dict = field(default_factory=dict, repr=False)  # column → whether its numbers are whole
 
     @property
     def name(self) -> str:
@@ -183,9 +189,9 @@ class Table:
 
     def _whole(self, j: int) -> bool:
         """Whether every number of column ``j`` is a whole number."""
-        if ("whole", j) not in self._distinct:
-            self._distinct["whole", j] = _whole(self.values[:, j])
-        return self._distinct["whole", j]
+        if j not in self._whole_numbers:
+            self._whole_numbers[j] = _whole(self.values[:, j])
+        return self._whole_numbers[j]
 
     def _unique(self, j: int) -> tuple[int, np.ndarray | None]:
         if j not in self._distinct:
@@ -306,9 +312,7 @@ class Table:
     def summary(self, target, features, task, classes, missing, n_kept, n_filled) -> str:
         """One line on what was read and what will be learnt."""
         fmt = self.format
-        header = ("header found" if fmt.header_detected else "header row") if fmt.header else \
-                 ("no header found" if fmt.header_detected else "no header row")
-        read = f"{self.name}: {self.n_rows:,} rows × {len(self.columns)} columns, {header}"
+        read = f"{self.name}: {self.n_rows:,} rows × {len(self.columns)} columns, {fmt.header_text}"
         if fmt.notes():
             read += f" ({', '.join(fmt.notes())})"
         if task == "regression":
