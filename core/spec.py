@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 
-from . import activations, datasets, files, limits, losses, optimizers, tables
+from . import activations, datasets, limits, losses, optimizers, tables
 from .limits import Cancelled  # noqa: F401 - what prepare raises on request, importable from here
 from .network import Network
 from .preprocessing import Preprocessing

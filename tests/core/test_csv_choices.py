@@ -1,7 +1,6 @@
 """What is learnt from a table: the target and task, the feature columns (and those left out, with the
 reason), missing values, and the choices kept in a project."""
 import json
-from dataclasses import replace
 
 import numpy as np
 import pytest
