@@ -564,7 +564,7 @@ class _Reader:
         if nul >= 0:
             line = self._line_at(offset + nul)
             raise DatasetError(f"{self.path.name}, line {line}: a NUL byte; this is a binary file, not CSV text")
-        if self.fmt.encoding in _UTF8 and not piece.obj.isascii():
+        if self.fmt.encoding in _UTF8 and np.frombuffer(piece, np.uint8).max(initial=0) >= 0x80:
             try:
                 str(piece, "utf-8")
             except UnicodeDecodeError:  # not UTF-8 after all: Windows-1252, from the start
@@ -831,19 +831,29 @@ def _pieces(f, fmt: CsvFormat):
         return
     bom = len(codecs.BOM_UTF8) if fmt.encoding == "utf-8-sig" else 0
     f.seek(bom + fmt.data_offset)
-    while block := f.read(PIECE_BYTES):
-        offset = f.tell() - bom - len(block)
-        end = _last_row_end(block, fmt)
-        while not end and (more := f.read(PIECE_BYTES)):  # a row longer than a block
-            block += more
-            end = _last_row_end(block, fmt)
+    # buffers used in turn, each free again once the pieces after it are read: fresh memory for every
+    # piece would cost a page fault every 4 KiB
+    ring = [bytearray(PIECE_BYTES) for _ in range(PARSERS + 2)]
+    for turn in itertools.count():
+        buffer, offset = ring[turn % len(ring)], f.tell() - bom
+        size = f.readinto(buffer)
+        if not size:
+            return
+        end = _last_row_end(buffer, fmt, size)
+        if not end and size == len(buffer):  # a row longer than a buffer: read on, into memory of its own
+            buffer = bytes(buffer)
+            while not end and (more := f.read(PIECE_BYTES)):
+                buffer += more
+                end = _last_row_end(buffer, fmt)
+            size = len(buffer)
         if not end:  # the last row, without a line end
-            if not block.strip():
+            last = bytes(buffer[:size])
+            if not last.strip():
                 return
-            _check_closed(block, fmt, offset)
-            end = len(block)
+            _check_closed(last, fmt, offset)
+            end = size
         f.seek(bom + offset + end)  # the next piece starts after this one's last row
-        yield memoryview(block)[:end], offset, f.tell()
+        yield memoryview(buffer)[:end], offset, f.tell()
 
 
 def _transcoded_pieces(f, fmt: CsvFormat):
@@ -870,9 +880,9 @@ def _check_closed(last: bytes, fmt: CsvFormat, offset: int) -> None:
         raise _UnclosedQuote(offset + _open_quote(last, fmt))
 
 
-def _last_row_end(buffer: bytes, fmt: CsvFormat) -> int:
-    """Where the last whole row of ``buffer`` ends (0 if none does); the buffer starts a row."""
-    end = buffer.rfind(fmt.newline) + 1
+def _last_row_end(buffer: bytes, fmt: CsvFormat, size: int | None = None) -> int:
+    """Where the last whole row of ``buffer[:size]`` ends (0 if none does); the buffer starts a row."""
+    end = buffer.rfind(fmt.newline, 0, len(buffer) if size is None else size) + 1
     first = buffer.find(b'"', 0, end)
     quotes = np.count_nonzero(np.frombuffer(buffer, np.uint8, end - first, first) == ord('"')) if first >= 0 else 0
     # a line end outside quotes has an even number of quotes before it, when quotes open and close
@@ -883,7 +893,7 @@ def _last_row_end(buffer: bytes, fmt: CsvFormat) -> int:
         previous = buffer.rfind(fmt.newline, 0, end - 1) + 1
         quotes -= buffer.count(b'"', previous, end)
         end = previous
-    return _last_row_end_exactly(buffer, fmt)  # a quote within a value, as in 5'11", upset the count
+    return _last_row_end_exactly(bytes(buffer[:end]), fmt)  # a quote within a value, as in 5'11", upset the count
 
 
 def _last_row_end_exactly(buffer: bytes, fmt: CsvFormat) -> int:
