@@ -23,7 +23,7 @@ trimmed, and its distinct values are its categories (sorted), up to ``MAX_TRACKE
 
 Reading uses pyarrow's CSV parser (C++, strict about the number of cells in a row), imported when
 first needed so that ``core`` imports with NumPy alone. The file is fed to it in pieces of about
-8 MiB cut at line ends outside quoted values, parsed on a pool of threads, so a caller sees
+2 MiB cut at line ends outside quoted values, parsed on a pool of threads, so a caller sees
 ``progress(fraction)``, can
 stop the read with ``should_stop()`` (``core.limits.Cancelled``), and memory stays near the size of
 the numbers (n_rows × n_columns × 8 bytes). Files are opened by ``core.files.open_regular``: only
@@ -54,7 +54,7 @@ from .datasets import MISSING_TOKENS, Column, Dataset, DatasetError
 from .limits import MAX_CLASSES
 
 SAMPLE_BYTES = 256 * 1024  # read first, to detect the format and show the first rows
-PIECE_BYTES = 8 * 2**20  # what pyarrow parses at a time
+PIECE_BYTES = 2 * 2**20  # what pyarrow parses at a time: smaller pieces take less memory in flight
 PARSERS = max(1, min(os.cpu_count() or 1, 4))  # threads parsing pieces
 INFER_BYTES = 256 * 1024  # the first rows, from which pyarrow infers the types of the columns
 HEAD_ROWS = 20  # rows of the preview
