@@ -24,11 +24,10 @@ trimmed, and its distinct values are its categories (sorted), up to ``MAX_TRACKE
 Reading uses pyarrow's CSV parser (C++, strict about the number of cells in a row), imported when
 first needed so that ``core`` imports with NumPy alone. The file is fed to it in pieces of about
 2 MiB cut at line ends outside quoted values, parsed on a pool of threads, so a caller sees
-``progress(fraction)``, can
-stop the read with ``should_stop()`` (``core.limits.Cancelled``), and memory stays near the size of
-the numbers (n_rows × n_columns × 8 bytes). Files are opened by ``core.files.open_regular``: only
-regular files of at most ``limits.MAX_FILE_BYTES[".csv"]`` (a FIFO or a device is refused before it
-could block the read), and tables within ``limits.check_table``.
+``progress(fraction)``, can stop the read with ``should_stop()`` (``core.limits.Cancelled``), and
+memory stays near the size of the numbers (n_rows × n_columns × 8 bytes). Files are opened by
+``core.files.open_regular``: only regular files of at most ``limits.MAX_FILE_BYTES[".csv"]`` (a FIFO
+or a device is refused before it could block the read), and tables within ``limits.check_table``.
 
 Every problem is a ``datasets.DatasetError`` on one line naming the file, and the line and column
 where it applies.
