@@ -22,4 +22,5 @@ def regression_scores(predicted, actual) -> RegressionScores:
         return RegressionScores(float("nan"), float("nan"))
     residual = float(np.sum((predicted - actual) ** 2))
     spread = float(np.sum((actual - actual.mean()) ** 2))
-    return RegressionScores(float(np.sqrt(residual / len(actual))), 1.0 - residual / spread if spread > 0 else float("nan"))
+    r2 = 1.0 - residual / spread if spread > 0 else float("nan")
+    return RegressionScores(float(np.sqrt(residual / len(actual))), r2)

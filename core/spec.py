@@ -277,7 +277,8 @@ def prepare(spec: DataSpec, should_stop=None, progress=None) -> Problem:
         X_train = pre.encode(train.X)
         limits.check_stop(should_stop)
         return Problem(X_train, train.y, pre.encode(test.X), test.y, pre, points_train=train.X, points_test=test.X)
-    pre = Preprocessing.fit(train, standardize=spec.standardize, missing=spec.missing if spec.source == "csv" else "refuse")
+    missing = spec.missing if spec.source == "csv" else "refuse"
+    pre = Preprocessing.fit(train, standardize=spec.standardize, missing=missing)
     limits.check_stop(should_stop)
     X_train, Y_train = pre.encode(train.X), pre.encode_targets(train.y)
     limits.check_stop(should_stop)

@@ -271,7 +271,8 @@ class Table:
         cell), 'drop' (rows with one go), 'mean' / 'median' / 'mode' (feature cells stay NaN, for
         ``Preprocessing.fit(..., missing=...)`` to fill; rows without a target go)."""
         if missing not in MISSING_POLICIES:
-            raise DatasetError(f"unknown missing-value policy {missing!r}; expected one of {', '.join(MISSING_POLICIES)}")
+            raise DatasetError(f"unknown missing-value policy {missing!r}; expected one of "
+                               f"{', '.join(MISSING_POLICIES)}")
         target = self.suggested_target() if target is None else str(target)
         features = self.default_features(target) if features is None else tuple(features)
         task, classes = self.check(target, features, task)
@@ -519,7 +520,8 @@ class _Reader:
         if not self.n:
             raise DatasetError(f"{self.path.name} has no data rows")
         if complete:
-            limits.check_table(self.n, len(self.fmt.names), lambda message: DatasetError(f"{self.path.name}: {message}"))
+            limits.check_table(self.n, len(self.fmt.names),
+                               lambda message: DatasetError(f"{self.path.name}: {message}"))
         values = self.values[:self.n]
         for j, codes in self.texts.items():
             codes.sort(values[:, j])
@@ -787,7 +789,8 @@ def _whole(values) -> bool:
 
 
 # --- the file as pieces of UTF-8 text ----------------------------------------------------------------------
-ENCODING_NAMES = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 with BOM", "utf-16": "UTF-16", "utf-16-le": "UTF-16 LE without BOM",
+ENCODING_NAMES = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 with BOM", "utf-16": "UTF-16",
+                  "utf-16-le": "UTF-16 LE without BOM",
                    "utf-16-be": "UTF-16 BE without BOM", "cp1252": "Windows-1252"}
 _UTF8 = ("utf-8", "utf-8-sig")
 _LEGACY = "cp1252"  # Windows' Western encoding, the usual non-UTF-8 CSV; its undefined bytes fall back to Latin-1
@@ -1123,7 +1126,9 @@ def csv_changed(csv_path, saved_fingerprint: str | None) -> str | None:
     if now == saved_fingerprint:
         return None
     old_size, new_size = saved_fingerprint.split(":")[0], now.split(":")[0]
-    sizes = f" ({int(old_size):,} bytes then, {int(new_size):,} now)" if old_size.isdigit() and old_size != new_size else ""
+    sizes = ""
+    if old_size.isdigit() and old_size != new_size:
+        sizes = f" ({int(old_size):,} bytes then, {int(new_size):,} now)"
     return f"{name} has changed since the project was saved{sizes}; training uses the file as it is now"
 
 

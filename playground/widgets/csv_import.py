@@ -357,10 +357,11 @@ class CsvImportDialog(QDialog):
             use.setCheckState(Qt.Checked if column.name in features and not is_target else Qt.Unchecked)
             kind = column.kind + (f", {column.n_infinite} inf" if column.n_infinite else "")
             distinct = table.n_distinct(column.name)
+            distinct = f"{distinct:,}" if distinct is not None else f"over {tables.MAX_TRACKED_TEXTS:,}"
             note = "the target" if is_target else (column.note or "")
             cells = [use, QTableWidgetItem(column.name), QTableWidgetItem(kind),
                      QTableWidgetItem(f"{column.n_missing:,}"),
-                     QTableWidgetItem(f"{distinct:,}" if distinct is not None else f"over {tables.MAX_TRACKED_TEXTS:,}"),
+                     QTableWidgetItem(distinct),
                      QTableWidgetItem(examples[row]), QTableWidgetItem(note)]
             for c, item in enumerate(cells):
                 self.columns.setItem(row, c, item)

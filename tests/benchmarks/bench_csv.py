@@ -157,8 +157,9 @@ def report(result: dict) -> str:
     lines.append(f"  {'reader':16} {'median s':>9} {'min s':>7} {'CPU s':>6} {'÷ pandas':>9} {'peak MB':>8} "
                  f"{'after imports':>14} {'÷ file size':>12}")
     for reader, r in result["readers"].items():
-        lines.append(f"  {reader:16} {r['seconds_median']:9.2f} {r['seconds_min']:7.2f} {r['cpu_seconds_median']:6.2f} "
-                     f"{r['time_ratio_median']:8.2f}× {r['peak_mb']:8.0f} {r['base_mb']:13.0f}  {r['memory_ratio']:11.2f}×")
+        lines.append(f"  {reader:16} {r['seconds_median']:9.2f} {r['seconds_min']:7.2f} "
+                     f"{r['cpu_seconds_median']:6.2f} {r['time_ratio_median']:8.2f}× {r['peak_mb']:8.0f} "
+                     f"{r['base_mb']:13.0f}  {r['memory_ratio']:11.2f}×")
     for reader in ("tables", "tables+dataset"):
         r = result["readers"][reader]
         time_ok = "✓" if r["time_ratio_median"] <= TIME_TARGET else "✗"

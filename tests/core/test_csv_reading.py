@@ -313,8 +313,10 @@ def test_numbers_agree_with_pandas(tmp_path):
     rng = np.random.default_rng(0)
     values = rng.normal(size=(500, 4)) * 10.0 ** rng.integers(-3, 6, size=(500, 4))
     values[rng.random(values.shape) < 0.05] = np.nan
-    lines = ["a,b,c,d"] + [",".join("" if np.isnan(v) else (f'"{float(v)!r}"' if k % 7 == 0 else repr(float(v))) for v in row)
-                           for k, row in enumerate(values)]
+    def cell(v, quoted):
+        return "" if np.isnan(v) else f'"{float(v)!r}"' if quoted else repr(float(v))
+
+    lines = ["a,b,c,d"] + [",".join(cell(v, k % 7 == 0) for v in row) for k, row in enumerate(values)]
     table = read(tmp_path, "\r\n".join(lines) + "\r\n")
     expected = pandas.read_csv(tmp_path / "data.csv").to_numpy()
     np.testing.assert_array_equal(table.values, expected)

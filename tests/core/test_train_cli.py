@@ -207,9 +207,9 @@ def test_csv_choices_from_the_command_line_and_the_line_saying_what_was_read(tmp
     assert train.main(["--csv", "survey.txt", "--epochs", "3", "--no-header", "--delimiter", ";",
                        "--target", "column 5", "--features", "column 2, column 3,column 4", "--missing", "drop"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0] == ("survey.txt: 80 rows × 5 columns, no header row (delimiter ';', decimal comma); target 'column 5': "
-                      "classification, 5 classes (1, 2, 3, 4, 5); features: column 2, column 3, column 4; "
-                      "8 rows with missing cells dropped")
+    assert out[0] == ("survey.txt: 80 rows × 5 columns, no header row (delimiter ';', decimal comma); "
+                      "target 'column 5': classification, 5 classes (1, 2, 3, 4, 5); "
+                      "features: column 2, column 3, column 4; 8 rows with missing cells dropped")
     assert "accuracy" in out[1] and "accuracy" in out[2]
     assert train.main(["--csv", "survey.txt", "--epochs", "3", "--no-header", "--target", "column 5",
                        "--task", "regression", "--missing", "median"]) == 0

@@ -94,7 +94,8 @@ def test_it_shows_the_file_and_what_each_column_holds(open_dialog, tmp_path):
     assert dialog.classes_label.text() == "5 classes: 1, 2, 3, 4, 5"
     effects = {policy: label.text() for policy, label in dialog.missing_effects.items()}
     assert effects == {"refuse": "refuses the file: 9 rows with missing cells", "drop": "drops 9 rows of 60",
-                       "mean": "fills 9 cells with the column's mean", "median": "fills 9 cells with the column's median",
+                       "mean": "fills 9 cells with the column's mean",
+                       "median": "fills 9 cells with the column's median",
                        "mode": "fills 9 cells with the most frequent value"}
     # refusing a file with missing cells cannot be accepted: the dialog asks for a choice
     assert dialog.chosen_missing() == "refuse" and not _ok(dialog).isEnabled()
@@ -110,7 +111,8 @@ def test_target_features_task_and_missing_policy_chosen_are_what_trains(open_dia
     _tick(dialog, "region", on=False)
     assert dialog.task.itemText(0) == "inferred: regression"
     dialog.missing_buttons["median"].click()
-    assert dialog.missing_effects["median"].text() == "fills 5 cells with the column's median, drops 4 rows without a target"
+    assert dialog.missing_effects["median"].text() == ("fills 5 cells with the column's median, "
+                                                        "drops 4 rows without a target")
     assert _ok(dialog).isEnabled()
     qtbot.mouseClick(_ok(dialog), Qt.LeftButton)
     assert dialog.result() == QDialog.Accepted and not dialog.reader_thread.isRunning()
