@@ -471,7 +471,8 @@ class Session(QObject):
             self.view_changed.emit()
 
     # --- files --------------------------------------------------------------------------------
-    def open_project(self, project: Project, path=None, as_template: bool = False, recovered: bool = False):
+    def open_project(self, project: Project, path=None, as_template: bool = False, recovered: bool = False,
+                     warning: str = ""):
         """Build a checked project; it is adopted all at once when built, and if the worker refuses
         it (its data cannot be read, its weights do not fit), nothing changes. A template (a preset)
         is not the file later saves go to; recovered work counts as unsaved."""
@@ -485,7 +486,7 @@ class Session(QObject):
                                  project.checkpoints)
         request = Configure(next(self._ids), project.data, project.network, project.training,
                             restore.state if restore else None)
-        self._send(request, opening=(project, path, as_template, recovered), restore=restore)
+        self._send(request, opening=(project, path, as_template, recovered, warning), restore=restore)
 
     def save_project(self, path) -> None:
         """Write the project as the window shows it: settings, weights, trainer state, cost history.
@@ -604,7 +605,7 @@ class Session(QObject):
         return len(undone)
 
     def _adopt(self, built: Built, pending: _Pending):
-        project, path, as_template, recovered = pending.opening
+        project, path, as_template, recovered, warning = pending.opening
         self.specs = Specs(project.data, project.network, project.training)
         self._show_run(built.id, pending.restore)
         self.runs, self.hidden_runs = tuple(project.runs), frozenset()
@@ -612,7 +613,7 @@ class Session(QObject):
         self.built = built
         self.project_path = str(path) if path and not as_template else None
         self.undo_stack.clear()
-        self.notice.emit("")
+        self.notice.emit(warning)
         self.specs_changed.emit()
         self.problem_changed.emit()
         self.mark_saved()

@@ -7,6 +7,7 @@ spec, so an architecture, seed or precision edit never reads the data again. Sna
 """
 from __future__ import annotations
 
+import os
 import threading
 import time
 import weakref
@@ -107,19 +108,21 @@ class TrainingWorker(QObject):
                      tuple(net.spec), trainer.loss.name, extent)
 
     def _prepared(self, data):
-        """The problem for a data spec, prepared once and then taken from the cache."""
-        if data in self.problems:
-            self.problems.move_to_end(data)
-            return self.problems[data]
+        """The problem for a data spec, prepared once and then taken from the cache (a CSV file that
+        changed on disk since is read again)."""
+        key = (data, _file_state(data.csv_path) if data.source == "csv" else None)
+        if key in self.problems:
+            self.problems.move_to_end(key)
+            return self.problems[key]
         problem = prepare(data, should_stop=self.closing.is_set)  # quitting never waits for a long read
         for array in (problem.X_train, problem.Y_train, problem.X_test, problem.Y_test):
             array.setflags(write=False)  # shared with the window through Built: nobody writes to it
         extent = _extent(problem, data.source == datasets.DRAWN) if problem.is_plane else None
         grid_inputs = problem.preprocessing.encode(_grid_points(extent, GRID)) if extent else None
-        self.problems[data] = (problem, extent, grid_inputs)
+        self.problems[key] = (problem, extent, grid_inputs)
         while len(self.problems) > CACHED_PROBLEMS:
             self.problems.popitem(last=False)
-        return self.problems[data]
+        return self.problems[key]
 
     def _set_hyperparameter(self, request: SetHyperparameter):
         if self.trainer is None:
@@ -312,6 +315,15 @@ def _message(error: Exception) -> str:
     """What went wrong in one short line: a ValueError's or OSError's own words, else its type too."""
     text = str(error) if isinstance(error, (ValueError, OSError)) else f"{type(error).__name__}: {error}"
     return limits.one_line(text)
+
+
+def _file_state(path) -> tuple | None:
+    """(size, modification time) of a file, to tell whether it changed; None if it cannot be read."""
+    try:
+        stat = os.stat(path)
+    except (OSError, TypeError, ValueError):
+        return None
+    return stat.st_size, stat.st_mtime_ns
 
 
 def _grid_points(extent, n: int):

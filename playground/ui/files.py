@@ -1,16 +1,18 @@
 """Files and their dialogs: projects, data, weights, recent files, and asking before work is lost."""
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QInputDialog, QLabel,
+from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QLabel,
                                QMessageBox)
 
-from core import activations, datasets, io, runs
+from core import activations, datasets, io, runs, tables
 from core.io import FormatError
 from core.project import load_project
 from core.spec import DataSpec
+from playground.widgets.csv_import import choose_csv
 
 TITLE = "Backprop Playground"
 RECENT_MAX = 8
@@ -52,7 +54,9 @@ class Files:
         except (FormatError, OSError) as error:
             QMessageBox.warning(self.window, TITLE, f"Cannot open the project:\n\n{error}")
             return False
-        self.session.open_project(project, None if as_template else str(path), as_template)
+        changed = tables.csv_changed(project.data.csv_path, project.data.csv_fingerprint)
+        self.session.open_project(project, None if as_template else str(path), as_template,
+                                  warning=f"{changed} The network trains on the file as it is now." if changed else "")
         return True
 
     def open_preset(self, path):
@@ -88,23 +92,29 @@ class Files:
         path, _ = QFileDialog.getOpenFileName(self.window, "Open data", self.folder(),
                                               "CSV files (*.csv *.tsv *.txt);;All files (*)")
         if path:
-            self.load_csv(path)
+            self.import_csv(path)
+
+    def import_csv(self, path: str):
+        """Read a CSV in the import dialog, where the user sees what was inferred and chooses the target,
+        the features, the task and what to do with missing cells; then train on it."""
+        data = self.session.data
+        start = data if data.source == "csv" and data.csv_path == str(path) else None
+        chosen = choose_csv(path, start, self.window)
+        if chosen is not None:
+            self.use_csv(chosen)
 
     def load_csv(self, path: str, target: str | None = None):
-        """Use a CSV: read its header, let the user choose the target column, then train on it."""
-        try:
-            columns = datasets.load_csv_header(path)
-        except datasets.DatasetError as error:
-            QMessageBox.warning(self.window, TITLE, str(error))
-            return
-        if target is None:
-            target, ok = QInputDialog.getItem(self.window, "Target column", "Which column should the network predict?",
-                                              columns, len(columns) - 1, False)
-            if not ok:
-                return
+        """Train on a CSV as read with its inferred choices (the target: the last column unless given)."""
         data = self.session.data
-        self.session.set_data(DataSpec(source="csv", csv_path=str(path), target=target,
-                                       test_fraction=data.test_fraction, seed=data.seed))
+        self.use_csv(DataSpec(source="csv", csv_path=str(path), target=target, test_fraction=data.test_fraction,
+                              seed=data.seed))
+
+    def use_csv(self, data: DataSpec):
+        try:
+            data = replace(data, csv_fingerprint=tables.fingerprint(data.csv_path))
+        except (ValueError, OSError):
+            pass  # the worker's reading will say what is wrong with the file
+        self.session.set_data(data)
 
     # --- models -------------------------------------------------------------------------------
     def export_model(self):

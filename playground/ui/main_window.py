@@ -22,6 +22,7 @@ from playground.ui.files import TITLE, Files
 from playground.widgets import style
 from playground.widgets.chain_rule import ChainRuleView
 from playground.widgets.controls import DataControls, TrainingControls
+from playground.widgets.csv_import import dropped_csv
 from playground.widgets.loss_plot import LossPlot
 from playground.widgets.message_bar import MessageBar
 from playground.widgets.network_diagram import NetworkDiagram
@@ -170,6 +171,7 @@ class MainWindow(QMainWindow):
         self.runs_panel.target_changed.connect(self._set_target_cost)
         self.data_controls.changed.connect(session.set_data)
         self.data_controls.csv_requested.connect(self.files.ask_csv)
+        self.setAcceptDrops(True)  # a CSV dropped on the window opens in the import dialog
         self.training_controls.hyperparameter_changed.connect(session.set_hyperparameter)
         self.training_controls.seed_changed.connect(session.set_seed)
         self.training_controls.precision_changed.connect(session.set_precision)
@@ -411,6 +413,16 @@ class MainWindow(QMainWindow):
             self.session.toggle_play()
             return
         super().keyPressEvent(event)
+
+    def dragEnterEvent(self, event):
+        if dropped_csv(event.mimeData()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event):
+        path = dropped_csv(event.mimeData())
+        if path:
+            event.acceptProposedAction()
+            self.files.import_csv(path)
 
     def toggle_full_screen(self, on: bool):
         self.showFullScreen() if on else self.showNormal()

@@ -12,6 +12,7 @@ from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QHBoxLayout, QHeaderView, QLabel, QRadioButton,
                                QStackedWidget, QTableWidget, QTableWidgetItem, QToolButton, QVBoxLayout, QWidget)
 
+from core.metrics import regression_scores
 from playground.widgets import style
 from playground.widgets.diagram_overlays import LUT
 
@@ -207,7 +208,8 @@ class PlaneOutput(QWidget):
 
 class TableOutput(QWidget):
     """Regression: predicted vs actual, a scatter with the ideal diagonal and a table of sample rows
-    (the first rows of the test set: a click on one follows that sample's chain rule)."""
+    (the first rows of the test set: a click on one follows that sample's chain rule), with the RMSE
+    and R² in the target's own units."""
 
     sample_picked = Signal(str, int)
 
@@ -227,18 +229,29 @@ class TableOutput(QWidget):
         self.table.setMaximumWidth(260)
         self.table.setSelectionBehavior(QTableWidget.SelectRows)
         self.table.cellClicked.connect(lambda row, _: self.sample_picked.emit("test", row))
-        layout = QHBoxLayout(self)
+        self.scores = QLabel()
+        self.scores.setToolTip("On the test set (the training set when there is none), in the target's own units: "
+                               "the cost is computed on standardised targets, these are not")
+        views = QHBoxLayout()
+        views.addWidget(self.plot, 1)
+        views.addWidget(self.table)
+        layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.plot, 1)
-        layout.addWidget(self.table)
+        layout.addWidget(self.scores)
+        layout.addLayout(views, 1)
 
     def set_problem(self, problem) -> None:
         name = problem.target_name
+        self.target_name = name
+        self.split = "test" if len(problem.X_test) else "training"
         self.plot.setLabel("bottom", f"actual {name}")
         self.plot.setLabel("left", f"predicted {name}")
         self.table.setHorizontalHeaderLabels([f"predicted {name}", f"actual {name}"])
 
     def set_predictions(self, predicted, actual) -> None:
+        scores = regression_scores(predicted, actual)
+        self.scores.setText(f"{self.split} RMSE {scores.rmse:.4g} {self.target_name} · R² {scores.r2:.3f}  "
+                            f"<span style='color:#666'>({len(actual):,} rows)</span>")
         self.scatter.setData(actual, predicted)
         low, high = float(min(actual.min(), predicted.min())), float(max(actual.max(), predicted.max()))
         self.diagonal.setData([low, high], [low, high])

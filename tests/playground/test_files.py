@@ -3,6 +3,7 @@ import json
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from core import Network, io
@@ -260,3 +261,62 @@ def test_a_project_opened_while_training_continues_its_history_in_order(qtbot, w
     np.testing.assert_array_equal(epochs, np.arange(1, len(epochs) + 1))
     assert window.files.write(path)
     assert len(load_project(path).history.train_loss) == len(epochs)
+
+
+def test_open_data_and_a_dropped_csv_go_through_the_import_dialog(qtbot, window, tmp_path, monkeypatch):
+    from PySide6.QtCore import QMimeData, QPoint, QPointF, QUrl
+    from PySide6.QtGui import QDragEnterEvent, QDropEvent
+    from PySide6.QtWidgets import QApplication
+
+    from playground.ui import files
+    session = window.session
+    table = tmp_path / "rooms.csv"
+    table.write_text("area,rooms,price\n" + "".join(f"{20 + 7 * i},{1 + i % 5},{50 + 3 * i}\n" for i in range(60)))
+    asked = []
+
+    def dialog(path, spec, parent):
+        asked.append(path)
+        return DataSpec(source="csv", csv_path=str(path), target="price", feature_columns=("area",),
+                        task="regression")
+
+    monkeypatch.setattr(files, "choose_csv", dialog)
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(table), ""))
+    window.menu.open_data.trigger()
+    settled(qtbot, session)
+    assert asked == [str(table)] and session.built.problem.input_names == ["area"]
+    assert session.data.csv_fingerprint  # kept, to tell later whether the file changed
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(table))])
+    enter = QDragEnterEvent(QPoint(10, 10), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
+    QApplication.sendEvent(window, enter)
+    assert enter.isAccepted()
+    QApplication.sendEvent(window, QDropEvent(QPointF(10, 10), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier))
+    assert asked == [str(table)] * 2
+
+
+def test_a_regression_shows_rmse_and_r2_in_the_targets_units(qtbot, window):
+    session = window.session
+    session.set_data(DataSpec(source="house_prices"))
+    train(qtbot, window, 10)
+    predicted, actual = session.snapshot.predictions if session.snapshot.predictions else (None, None)
+    qtbot.waitUntil(lambda: session.snapshot.predictions is not None, timeout=WAIT)
+    predicted, actual = session.snapshot.predictions
+    rmse = float(np.sqrt(np.mean((predicted - actual) ** 2)))
+    text = window.output.tabular.scores.text()
+    assert text.startswith(f"test RMSE {rmse:.4g} price · R² ")
+
+
+def test_a_project_whose_csv_changed_opens_and_says_so(qtbot, window, tmp_path):
+    session = window.session
+    table = tmp_path / "t.csv"
+    table.write_text("a,b,y\n" + "".join(f"{i},{i % 3},{i % 2}\n" for i in range(40)))
+    window.files.load_csv(str(table), target="y")
+    settled(qtbot, session)
+    path = tmp_path / "p.json"
+    assert window.files.write(path)
+    table.write_text("a,b,y\n" + "".join(f"{i},{i % 4},{i % 2}\n" for i in range(50)))
+    assert window.files.open(path)
+    qtbot.waitUntil(lambda: window.message.isVisible(), timeout=WAIT)
+    assert "t.csv" in window.message.text() and "changed" in window.message.text()
+    settled(qtbot, session)
+    assert len(session.built.problem.X_train) + len(session.built.problem.X_test) == 50

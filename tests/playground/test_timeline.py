@@ -94,7 +94,9 @@ def test_pinned_runs_are_compared_drawn_saved_and_exported(qtbot, window, tmp_pa
     assert [item.opts["name"] for _, item in window.loss_plot.run_curves if item.opts.get("name")] == ["SGD, lr 0.03"]
     table = window.runs_panel.table
     assert table.item(0, 0).text() == "SGD, lr 0.03" and table.rowCount() == 2
-    assert table.item(0, 1).text() == f"{session.runs[0].history.train_loss[len(session.history) - 1]:.4g}"
+    pinned, epoch = session.runs[0].history.train_loss, len(session.history)  # compared at this run's epoch
+    assert table.item(0, 1).text() == (f"{pinned[epoch - 1]:.4g}" if epoch <= len(pinned) else "–")
+    assert table.item(1, 1).text() == f"{session.history['train_loss'][-1]:.4g}"
     table.item(0, 0).setCheckState(table.item(0, 0).checkState().__class__(0))  # unticked: not drawn
     assert session.runs[0] in session.hidden_runs and not window.loss_plot.run_curves
     path = tmp_path / "runs.json"
