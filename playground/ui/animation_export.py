@@ -99,7 +99,8 @@ class OutputPictures:
         self.problem, self.extent = built.problem, built.extent
         self.net = Network(built.problem.n_inputs, built.layers, dtype=built.specs[1].dtype)
         self.view = OutputView()
-        for control in (self.view.plane.show_test, self.view.tabular.table):  # the plots alone fill the picture
+        for control in (self.view.plane.show_test, self.view.plane.draw, self.view.tabular.table,
+                        self.view.tabular.scores):  # the plots alone fill the picture
             control.hide()
         _offscreen(self.view, width, height)
         self.view.set_problem(built)
