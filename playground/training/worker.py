@@ -165,7 +165,8 @@ class TrainingWorker(QObject):
     def _preview(self, request: Preview):
         net = Network(self.net.n_inputs, self.net.spec, dtype=self.net.dtype, weights=request.weights)
         p = self.problem
-        rows = slice(0, PREVIEW_ROWS)  # the split is shuffled: a fair sample
+        sizes = [net.n_inputs] + [layer.units for layer in net.layers]
+        rows = slice(0, min(PREVIEW_ROWS, limits.rows_per_pass(sizes)))  # the split is shuffled: a fair sample
         net.loss_and_gradients(p.X_train[rows], p.Y_train[rows], self.trainer.loss)
         kernel_grads = tuple(np.abs(layer.d_kernel) for layer in net.layers)
         neuron_grads = tuple(np.abs(layer.grad_z).mean(axis=0) for layer in net.layers)
@@ -297,24 +298,34 @@ class TrainingWorker(QObject):
         (predicted class, actual class) for classification."""
         p = self.problem
         if p.is_plane:
-            grid = net.predict(self.grid_inputs).reshape(GRID, GRID, -1)
-            # every layer keeps its activations over the grid from that pass: the neuron pictures
-            neurons = tuple(layer.a[:, shown_units(layer.units)].reshape(GRID, GRID, -1)[::PICTURE_STRIDE, ::PICTURE_STRIDE]
-                            for layer in net.layers[:-1])
-            return grid, None, neurons
+            out, hidden = _forward(net, self.grid_inputs)
+            neurons = tuple(a.reshape(GRID, GRID, -1)[::PICTURE_STRIDE, ::PICTURE_STRIDE] for a in hidden)
+            return out.reshape(GRID, GRID, -1), None, neurons
         X, Y = (p.X_test, p.Y_test) if len(p.X_test) else (p.X_train, p.Y_train)
         if p.task == "regression":
             X, Y = X[:MAX_POINTS_SHOWN], Y[:MAX_POINTS_SHOWN]  # the split is shuffled: a fair sample
-            out = net.predict(X)
+            out, _ = _forward(net, X)
             return None, (p.to_target_units(out).ravel(), p.to_target_units(np.reshape(Y, (-1, 1))).ravel()), None
         X, Y = X[:MAX_ROWS_SCORED], Y[:MAX_ROWS_SCORED]
-        return None, (p.preprocessing.labels(net.predict(X)), np.asarray(Y).astype(np.int64).ravel()), None
+        return None, (p.preprocessing.labels(_forward(net, X)[0]), np.asarray(Y).astype(np.int64).ravel()), None
 
 
 def _message(error: Exception) -> str:
     """What went wrong in one short line: a ValueError's or OSError's own words, else its type too."""
     text = str(error) if isinstance(error, (ValueError, OSError)) else f"{type(error).__name__}: {error}"
     return limits.one_line(text)
+
+
+def _forward(net, X):
+    """(outputs (n, n_outputs), per hidden layer its drawn units' activations (n, shown)) of ``net`` on X,
+    in as many passes as ``core.limits`` lets a network this size take at once."""
+    rows = max(limits.rows_per_pass([net.n_inputs] + [layer.units for layer in net.layers]), 1)
+    outputs, hidden = [], [[] for _ in net.layers[:-1]]
+    for start in range(0, max(len(X), 1), rows):
+        outputs.append(net.predict(X[start:start + rows]))
+        for kept, layer in zip(hidden, net.layers[:-1]):  # each layer keeps its activations from that pass
+            kept.append(layer.a[:, shown_units(layer.units)])
+    return np.concatenate(outputs), [np.concatenate(kept) for kept in hidden]
 
 
 def _file_state(path) -> tuple | None:
