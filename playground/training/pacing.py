@@ -12,6 +12,10 @@ lost. The rules, each a small piece of arithmetic tested on its own:
 - **Outputs.** The decision boundary or predicted-vs-actual costs a forward pass over a grid or a
   sample: at most ``OUTPUT_HZ`` times a second and at most a tenth of the time, and always when
   training pauses, so a paused view never lags the epoch shown.
+- **Checkpoints.** The weights and trainer state at an epoch's end are kept for every epoch up to
+  ``DENSE_CHECKPOINTS``, then ever more sparsely (every 10th epoch up to 10,000, every 100th up to
+  100,000 …), and always when the last one is ``CHECKPOINT_SECONDS`` old, so the most recent epochs
+  are never far; the Session's store thins them further to its memory budget.
 """
 from __future__ import annotations
 
@@ -25,6 +29,8 @@ SLICE_SECONDS = 0.015  # training runs in slices this long; requests are handled
 TEST_HZ = 10  # test-set passes per second of training at most: the cost plot redraws 5 times a second
 OUTPUT_HZ = 6  # outputs over the input plane move slowly
 OUTPUT_SHARE = 0.1  # and may take at most this share of the time on a huge network
+DENSE_CHECKPOINTS = 1000  # epochs checkpointed one by one
+CHECKPOINT_SECONDS = 0.1  # the most recent checkpoint is at most about this old
 
 
 class FrameClock:
@@ -50,3 +56,11 @@ def epochs_between_tests(steps_per_second: float, steps_per_epoch: int) -> int:
 def output_due(now: float, last: float, cost: float, running: bool) -> bool:
     """Whether to compute the outputs now, given when they were last computed and what that cost."""
     return not running or now - last >= max(1.0 / OUTPUT_HZ, cost / OUTPUT_SHARE)
+
+
+def checkpoint_due(epoch: int, seconds_since_last: float) -> bool:
+    """Whether to keep the weights at the end of ``epoch``."""
+    if epoch <= DENSE_CHECKPOINTS or seconds_since_last >= CHECKPOINT_SECONDS:
+        return True
+    spacing = 10 ** (len(str(epoch)) - 3)  # 10 for 4-digit epochs, 100 for 5-digit ones …
+    return epoch % spacing == 0

@@ -52,7 +52,7 @@ class TrainingWorker(QObject):
         self.pending_epochs = []
         self.kernel_grads = self.neuron_grads = None
         self.snapshot_id = 0
-        self.last_publish = self.last_output = self.output_cost = 0.0
+        self.last_publish = self.last_output = self.output_cost = self.last_checkpoint = 0.0
         self.rate_window = (time.perf_counter(), 0)
         self.steps_per_second = 0.0
         self.frames = pacing.FrameClock()
@@ -195,6 +195,7 @@ class TrainingWorker(QObject):
 
     def _checkpoint(self):
         """Keep the weights and trainer state of the epoch just ended (the Session decides which to keep)."""
+        self.last_checkpoint = time.perf_counter()
         weights = read_only(self.net.get_weights())
         self.pending_checkpoints.append((self.trainer.epoch, weights, read_only(self.trainer.state_dict())))
 
@@ -224,7 +225,8 @@ class TrainingWorker(QObject):
                     event = next(runner)
                     if event is not None:
                         self.pending_epochs.append(event)
-                        self._checkpoint()
+                        if pacing.checkpoint_due(event.epoch, now - self.last_checkpoint):
+                            self._checkpoint()
                         if self.until_epoch_end:
                             self.until_epoch_end = False
                             self._set_running(False)

@@ -47,3 +47,10 @@ def test_outputs_are_paced_while_training_and_always_fresh_when_paused():
     assert not pacing.output_due(now=10.5, last=10.0, cost=0.1, running=True)  # a 100 ms pass: at most a tenth
     assert pacing.output_due(now=11.01, last=10.0, cost=0.1, running=True)
     assert pacing.output_due(now=10.0, last=10.0, cost=1.0, running=False)  # a paused view never lags
+
+
+def test_checkpoints_are_dense_at_first_then_sparse_and_never_far_behind():
+    assert all(pacing.checkpoint_due(e, 0.0) for e in range(1, 1001))
+    kept = [e for e in range(1001, 20001) if pacing.checkpoint_due(e, 0.0)]
+    assert kept[:3] == [1010, 1020, 1030] and 10000 in kept and 10010 not in kept and 10100 in kept
+    assert pacing.checkpoint_due(12345, pacing.CHECKPOINT_SECONDS)  # the most recent is at most that old
