@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QEventLoop
+from PySide6.QtCore import QCoreApplication, QEventLoop, QSettings
 from PySide6.QtWidgets import QApplication
 
 from core.spec import DataSpec
@@ -50,17 +50,16 @@ def spiral(window, hidden=(8, 8), optimizer="adam", rate=0.01):
     settle(session)
 
 
-def default(window):
-    """The window as it opens, after a few seconds of training on the circle."""
-    window.resize(1400, 860)
-    train(window.session, 4)
-
-
 def eight_layers_1280x720(window):
     """A small screen and a deep network: the diagram scrolls, every panel keeps its room."""
     window.resize(1280, 720)
-    spiral(window, hidden=(6,) * 8)
-    train(window.session, 6)
+    session = window.session
+    for _ in range(6):
+        session.add_layer()
+    session.set_hyperparameter("optimizer", "adam")
+    session.set_hyperparameter("learning_rate", 0.01)
+    settle(session)
+    train(session, 4)
 
 
 def zoom_150(window):
@@ -90,12 +89,12 @@ def trace(window):
 
 
 def past(window):
-    """Looking back: the timeline at an early epoch shows the network and its boundary as they were."""
+    """Looking back: the timeline at epoch 20 shows the network and its boundary as they were."""
     window.resize(1500, 900)
     spiral(window)
     train(window.session, 3)
     session = window.session
-    session.view_epoch(60)
+    session.view_epoch(20)
     wait(1.0)
 
 
@@ -132,7 +131,7 @@ def landscape(window):
     wait(0.5)
 
 
-SCENARIOS = {"screenshot": default, "screenshot-1280x720": eight_layers_1280x720, "screenshot-zoom150": zoom_150,
+SCENARIOS = {"screenshot-1280x720": eight_layers_1280x720, "screenshot-zoom150": zoom_150,
              "screenshot-pictures": pictures, "screenshot-trace": trace, "screenshot-past": past,
              "screenshot-runs": runs, "screenshot-landscape": landscape}
 
@@ -143,6 +142,7 @@ def main(names) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Backprop Playground screenshots")  # settings of its own, not the user's
     for name in names or SCENARIOS:
+        QSettings().clear()  # each scenario starts from the defaults (zoom 100 % …)
         window = MainWindow(recovery_folder=Path("/tmp/backprop-playground-screenshots"))
         window.show()
         settle(window.session)

@@ -29,6 +29,7 @@ class NeuronPictures(pg.ImageItem):
         self.size_px = (1, 1)  # (rows, columns) of the image
         self.side = 0
         self.grids = None
+        self.area = QRectF(0, 0, 1, 1)  # the view area the image covers
 
     def arrange(self, box: pg.ViewBox, columns: list, side_px: float) -> None:
         """Where each picture goes, for the box's current size; ``side_px`` is a picture's side on screen."""
@@ -42,7 +43,7 @@ class NeuronPictures(pg.ImageItem):
             cols = np.round((column["x"] - x0) / (x1 - x0) * width).astype(int) - half
             rows = np.round((column["ys"] - y0) / (y1 - y0) * height).astype(int) - half
             self.places.append(list(zip(rows, np.full(len(rows), cols))))
-        self.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
+        self.area = QRectF(x0, y0, x1 - x0, y1 - y0)
         if self.grids is not None:
             self.show_grids(self.grids)
 
@@ -71,6 +72,7 @@ class NeuronPictures(pg.ImageItem):
                 atlas[r0:r1, c0:c1, :3] = colours[r0 - row:r1 - row, c0 - col:c1 - col, k]
                 atlas[r0:r1, c0:c1, 3] = 255
         self.setImage(atlas, autoLevels=False, levels=(0, 255))
+        self.setRect(self.area)  # after the image: the rect scales the image's own pixel size
         self.setVisible(visible)
 
 

@@ -246,6 +246,7 @@ class NetworkDiagram(QWidget):
                                                               mode="byte")]
         self.labels = []
         self.view.scene().sigMouseMoved.connect(self._hover)
+        self.box.sigTransformChanged.connect(self._resized)  # after a resize, once the view's range is set
         self.view.viewport().installEventFilter(self)  # double-click or press and drag an edge: its weight
 
         # Headers and network share one canvas, so columns stay aligned; the canvas needs a width per
@@ -589,8 +590,9 @@ class NetworkDiagram(QWidget):
         self.nodes.setPen([self.pens["off" if c == 0 and unit < 0 else "on"]
                            for c, column in enumerate(self.columns) for unit in column["units"]])
 
-    def resizeEvent(self, event):
-        super().resizeEvent(event)
+    def _resized(self, *_):
+        """The view changed size (the pane, or the canvas that scrolls): neurons, pictures and labels
+        are sized in pixels."""
         if self.columns:
             self._draw_labels()
             self._place_nodes()
