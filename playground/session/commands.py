@@ -43,6 +43,7 @@ class SpecEdit(QUndoCommand):
             return False
         self.after, self.time = other.after, other.time
         self.setText(other.text())
+        self.session.merged(other, self)
         return True
 
 
@@ -55,7 +56,9 @@ class TrainFromHere(SpecEdit):
         self.future = future
 
     def redo(self):
-        self.session.add_run(self.future)
+        if not self.session.add_run(self.future):  # eight runs pinned: the future would be lost, so not now
+            self.setObsolete(True)
+            return
         super().redo()
 
     def undo(self):
@@ -67,6 +70,7 @@ class WeightEdit(QUndoCommand):
     """One weight typed or dragged: ``kernel[row, column]`` of ``layer``, or ``bias[row]``."""
 
     MERGE_ID = 2000
+    rebuild = False  # live: the network is not rebuilt
 
     def __init__(self, session, layer: int, row: int, column, before: float, after: float):
         name = f"b{layer + 1}[{row + 1}]" if column is None else f"W{layer + 1}[{row + 1}, {column + 1}]"
@@ -79,7 +83,7 @@ class WeightEdit(QUndoCommand):
         self.session.send_weight(*self.where, self.after)
 
     def undo(self):
-        self.session.send_weight(*self.where, self.before)
+        self.session.send_weight(*self.where, self.before, undoing=True)
 
     def id(self) -> int:
         return self.MERGE_ID

@@ -73,16 +73,19 @@ class Autosaver(QObject):
         state = session.snapshot.trainer_state if session.snapshot is not None else None
         history = session.history.to_history() if net is not None else None
         args = (session.data, session.network, session.training, net, history, state)
+        # the store's copy shares its read-only arrays; the runs are immutable: safe on another thread
+        kept = {"checkpoints": session.checkpoints.copy() if net is not None and len(session.checkpoints) else None,
+                "runs": session.runs}
         meta = {"project_path": session.project_path, "written": time.time(), "pid": os.getpid()}
         self.written_marker = marker
-        self.writer = threading.Thread(target=self._write, args=(args, meta), name="autosave", daemon=True)
+        self.writer = threading.Thread(target=self._write, args=(args, kept, meta), name="autosave", daemon=True)
         self.writer.start()
         return True
 
-    def _write(self, args, meta) -> None:
+    def _write(self, args, kept, meta) -> None:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            save_project(self.path, *args)
+            save_project(self.path, *args, **kept)
             io.atomic_write(_meta_path(self.path), json.dumps(meta).encode("utf-8"))
             self.error = None
         except (OSError, ValueError) as error:

@@ -15,6 +15,8 @@ import itertools
 import time
 from dataclasses import dataclass, replace
 
+import numpy as np
+
 from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, Signal, Slot
 from PySide6.QtGui import QUndoStack
 
@@ -103,12 +105,13 @@ class Session(QObject):
         self.generation = 0  # the configure whose run the Session shows
         self.run_id = 0
         self.steps = 0  # of the run shown
-        self.revision = 0  # counts changes that are neither specs nor training: weights typed, runs pinned
+        self.weight_edits = 0  # weights typed or dragged, less those undone: unsaved work while not 0
         self.checkpoints = CheckpointStore()
         self.viewing: int | None = None  # the epoch of the past checkpoint the views show; None: the live run
         self.preview: Previewed | None = None  # what the views draw of it, once the worker has computed it
         self._preview_id = 0
         self.trace_state = trace.TraceState()
+        self._follow_point = None  # a drawn point followed while the data is drawn anew
         self.trace = None  # core.explain.Trace of the followed sample through the network shown
         self.runs: tuple = ()  # PinnedRun, oldest first
         self.hidden_runs = frozenset()  # pinned runs whose curves are not drawn
@@ -147,6 +150,24 @@ class Session(QObject):
         """A configure is on its way: what the window shows is not built yet."""
         return any(p.rebuild for p in self.pending.values())
 
+    @property
+    def opening(self) -> bool:
+        """A project is being opened: until it is adopted, nothing else may change."""
+        return any(p.opening is not None for p in self.pending.values())
+
+    def _refuse_while_opening(self) -> bool:
+        if self.opening:
+            self.notice.emit("A project is being opened; edit it once it has opened.")
+        return self.opening
+
+    def undo(self):
+        if not self._refuse_while_opening():
+            self.undo_stack.undo()
+
+    def redo(self):
+        if not self._refuse_while_opening():
+            self.undo_stack.redo()
+
     def current_network(self) -> Network | None:
         """A copy of the network being trained, with its latest weights; None until it is built."""
         return self._network(self.snapshot)
@@ -172,7 +193,7 @@ class Session(QObject):
 
     def marker(self):
         """What saving records: a change of it means unsaved work."""
-        return self.specs, self.run_id, self.steps, self.revision
+        return self.specs, self.run_id, self.steps, self.weight_edits, tuple(map(id, self.runs))
 
     def _update_modified(self):
         modified = self.is_modified()
@@ -244,7 +265,7 @@ class Session(QObject):
         if self.data.source == datasets.DRAWN:
             return self.data
         return DataSpec(source=datasets.DRAWN, points=self._points_to_draw_on(), test_fraction=0.0,
-                        seed=self.data.seed)
+                        seed=self.data.seed, features=self.data.features)
 
     def _points_to_draw_on(self) -> tuple:
         """The 2-D points shown now, to edit by hand; a few to start with otherwise."""
@@ -260,7 +281,26 @@ class Session(QObject):
         same_network = (self.data.source == datasets.DRAWN and self.built is not None
                         and self.built.problem.n_outputs == outputs)
         # the network goes on training with the new points (a fresh one when they need other outputs)
+        self._follow_point = self._followed_point()
         self._edit(text, data=data, restore=self._current_run() if same_network else None)
+
+    def _followed_point(self):
+        """The 2-D point followed, to find it again among drawn points split anew."""
+        sample, problem = self.trace_state.sample, self.built.problem if self.built else None
+        if sample is None or problem is None or not problem.is_plane:
+            return None
+        points = problem.points_train if sample[0] == "train" else problem.points_test
+        return tuple(points[sample[1]]) if sample[1] < len(points) else None
+
+    def _find_followed_point(self):
+        """Follow the same point in the data just built, wherever the split put it."""
+        point, self._follow_point = self._follow_point, None
+        problem = self.built.problem
+        for split, points in (("train", problem.points_train), ("test", problem.points_test)):
+            rows = np.flatnonzero((points == point).all(axis=1)) if point is not None and len(points) else []
+            if len(rows):
+                self.trace_state = replace(self.trace_state, sample=(split, int(rows[0])))
+                return
 
     def set_seed(self, seed: int):
         self._edit(f"set seed {seed}", network=replace(self.network, seed=seed),
@@ -287,6 +327,8 @@ class Session(QObject):
 
     def import_weights(self, net: Network, adopt: bool = False):
         """Train on from ``net``'s weights; with ``adopt``, take its architecture and precision too."""
+        if self._refuse_while_opening():
+            return
         network = self.network
         if adopt:
             natural = self.built.layers[-1][1] if self.built else None
@@ -301,10 +343,14 @@ class Session(QObject):
         after = Specs(data or self.data, network or self.network, training or self.training)
         if after == self.specs and not force:
             return
-        if any(p.opening is not None for p in self.pending.values()):
-            self.notice.emit("A project is being opened; edit it once it has opened.")
-            return
-        self.undo_stack.push(SpecEdit(self, text, after, rebuild, restore, merge_key))
+        if not self._refuse_while_opening():
+            self.undo_stack.push(SpecEdit(self, text, after, rebuild, restore, merge_key))
+
+    def merged(self, gone: SpecEdit, into: SpecEdit):
+        """``gone`` merged into ``into`` (quick edits of one rate): its requests are ``into``'s now."""
+        for pending in self.pending.values():
+            if pending.command is gone:
+                pending.command = into
 
     def apply_edit(self, command: SpecEdit, specs: Specs, restore, leaving: str):
         """Called by commands (do, undo, redo): make ``specs`` the ones in force."""
@@ -336,6 +382,8 @@ class Session(QObject):
     # --- weights typed or dragged on the diagram -------------------------------------------------
     def set_weight(self, layer: int, row: int, column: int | None, value: float):
         """``kernel[row, column]`` of ``layer`` (its ``bias[row]`` when ``column`` is None), live and undoable."""
+        if self._refuse_while_opening():
+            return
         if self.viewing is not None or self.snapshot is None:
             self.notice.emit("Weights are edited on the live run: go back to it first (the timeline's Live).")
             return
@@ -343,9 +391,9 @@ class Session(QObject):
         before = float(bias[row] if column is None else kernel[row, column])
         self.undo_stack.push(WeightEdit(self, layer, row, column, before, float(value)))
 
-    def send_weight(self, layer: int, row: int, column: int | None, value: float):
+    def send_weight(self, layer: int, row: int, column: int | None, value: float, undoing: bool = False):
         """Called by WeightEdit (do, undo, redo)."""
-        self.revision += 1
+        self.weight_edits += -1 if undoing else 1
         self._send(SetWeight(next(self._ids), layer, row, column, value))
         self._update_modified()
 
@@ -363,13 +411,15 @@ class Session(QObject):
             self.viewing, self.preview = checkpoint.epoch, None
             self._preview_id = next(self._ids)
             self._send(Preview(self._preview_id, checkpoint.epoch, checkpoint.weights))
+            self.shown_changed.emit()
+            return  # the trace follows once the worker has computed that checkpoint's outputs
         self.shown_changed.emit()
         self._update_trace()
 
     def train_from(self, epoch: int):
         """Go on training from the checkpoint nearest ``epoch``; the epochs after it become a pinned run,
         so nothing is lost (undoable)."""
-        if not len(self.checkpoints):
+        if not len(self.checkpoints) or self._refuse_while_opening():
             return
         checkpoint = self.checkpoints.nearest(epoch)
         if checkpoint.epoch == len(self.history):
@@ -403,15 +453,14 @@ class Session(QObject):
             self.runs = runs.pin(self.runs, run)
         except ValueError as error:
             self.notice.emit(f"{error}.")
-            return
-        self.revision += 1
+            return False
         self.runs_changed.emit()
         self._update_modified()
+        return True
 
     def remove_run(self, run: runs.PinnedRun):
         self.runs = tuple(r for r in self.runs if r is not run)
         self.hidden_runs = self.hidden_runs - {run}
-        self.revision += 1
         self.runs_changed.emit()
         self._update_modified()
 
@@ -440,6 +489,8 @@ class Session(QObject):
 
     def _update_trace(self):
         built = self.built
+        if built is not None and self.trace_state.layer is not None and self.trace_state.layer >= len(built.layers):
+            self.trace_state = replace(self.trace_state, layer=None)  # the network has fewer layers now
         if built is None or self.trace_state.sample is None:
             result = None
         else:
@@ -489,8 +540,10 @@ class Session(QObject):
         self._send(request, opening=(project, path, as_template, recovered, warning), restore=restore)
 
     def save_project(self, path) -> None:
-        """Write the project as the window shows it: settings, weights, trainer state, cost history.
-        ValueError or OSError if it cannot be written."""
+        """Write the project as the window shows it: settings, weights, trainer state, cost history,
+        checkpoints and pinned runs. ValueError or OSError if it cannot be written."""
+        if self.opening:
+            raise OSError("a project is being opened; save once it has opened")
         self.flush()
         net = self.current_network()
         state = self.snapshot.trainer_state if self.snapshot is not None else None
@@ -507,11 +560,12 @@ class Session(QObject):
         self.document_changed.emit()
 
     def flush(self, timeout: float = 30.0) -> None:
-        """Wait (drawing, but taking no input) until every configure sent has been answered."""
+        """Wait (drawing, but taking no input) until every configure sent has been answered and the
+        run shown has its first snapshot: then its weights, trainer state and history agree."""
         deadline = time.monotonic() + timeout
-        while self.busy and time.monotonic() < deadline:
+        while (self.busy or self.snapshot is None) and time.monotonic() < deadline:
             QCoreApplication.processEvents(QEventLoop.ExcludeUserInputEvents, 50)
-        if self.busy:
+        if self.busy or self.snapshot is None:
             raise OSError("the data is still being prepared; try again when it is ready")
 
     def close(self) -> bool:
@@ -533,8 +587,11 @@ class Session(QObject):
         self.run_id = restore.run_id if restore else next(self._run_ids)
         self.steps = restore.steps if restore else 0
         self.checkpoints = restore.checkpoints.copy() if restore and restore.checkpoints else CheckpointStore()
+        looking_back = self.viewing is not None
         self.viewing = self.preview = None
         self.trace = None  # of the run left behind: it comes back with this run's first outputs
+        if looking_back:
+            self.shown_changed.emit()
         self.history_changed.emit(True)
         self.checkpoints_changed.emit()
 
@@ -555,6 +612,8 @@ class Session(QObject):
                 self._adopt(reply, pending)
             elif reply.id == self.generation:
                 self.built = reply
+                if self._follow_point is not None:
+                    self._find_followed_point()
                 self.problem_changed.emit()
         elif isinstance(reply, Previewed) and reply.id == self._preview_id and self.viewing is not None:
             self.preview = reply
@@ -562,16 +621,31 @@ class Session(QObject):
             self._update_trace()
 
     def _refused(self, reply: Refused, pending: _Pending | None):
-        if pending is None:  # a control: nothing to undo
+        if reply.id == self._preview_id and self.viewing is not None:  # a past epoch that cannot be shown
+            self.view_epoch(None)
+        if pending is None:  # a control, or a preview: nothing to undo
             self.notice.emit(f"{reply.message[:1].upper()}{reply.message[1:]}.")
             return
         if pending.opening is not None:
             name = pending.opening[1] or "the project"
             self.notice.emit(f"Cannot open {getattr(name, 'name', name)}: {reply.message}. Nothing was changed.")
             return
-        undone = self._roll_back(pending.command) if pending.command is not None else 1
+        undone = self._roll_back(pending.command) if pending.command is not None else 0
+        if pending.rebuild and reply.id == self.generation:  # nothing left to undo: show what the worker runs
+            self._fall_back()
         later = " It was undone, with the edits made after it." if undone > 1 else " Nothing was changed."
         self.notice.emit(f"That setting cannot be used: {reply.message}.{later}")
+
+    def _fall_back(self):
+        """The rebuild the Session showed was refused and nothing can be undone: show again the run the
+        worker has in force, the last one built."""
+        if self.built is None:
+            return
+        self.specs = Specs(*self.built.specs)
+        self.generation = self.built.id
+        self.snapshot = None
+        self.specs_changed.emit()
+        self._send(Control(next(self._ids), "refresh"))
 
     def _roll_back(self, command: SpecEdit) -> int:
         """Undo ``command`` and every edit made since, then put back in force what was before it;
@@ -594,7 +668,7 @@ class Session(QObject):
             self._quiet = False
         for pending in self.pending.values():
             pending.superseded = pending.superseded or pending.command in undone
-        rebuilds = [c for c in undone if c.rebuild]
+        rebuilds = [c for c in undone if getattr(c, "rebuild", False)]  # a weight typed since is undone with it
         if rebuilds:  # the earliest one undone left this run behind
             self._configure(rebuilds[-1].runs.get("before"))
         else:
@@ -607,6 +681,7 @@ class Session(QObject):
     def _adopt(self, built: Built, pending: _Pending):
         project, path, as_template, recovered, warning = pending.opening
         self.specs = Specs(project.data, project.network, project.training)
+        self.trace_state = trace.TraceState()
         self._show_run(built.id, pending.restore)
         self.runs, self.hidden_runs = tuple(project.runs), frozenset()
         self.runs_changed.emit()
@@ -625,8 +700,9 @@ class Session(QObject):
 
     @Slot(object)
     def _on_snapshot(self, snapshot: Snapshot):
-        if snapshot.generation != self.generation:
-            return  # from a run the Session has moved on from
+        if snapshot.generation != self.generation:  # from a run the Session has moved on from: it is not drawn
+            self.worker_thread.worker.view_skipped(snapshot.id)
+            return
         self.snapshot = snapshot
         self.steps = snapshot.steps
         if snapshot.new_epochs:

@@ -71,7 +71,7 @@ class Preview:
 
 @dataclass(frozen=True)
 class Control:
-    """'play', 'pause' or 'step' (train until the epoch ends, then pause)."""
+    """'play', 'pause', 'step' (train until the epoch ends, then pause) or 'refresh' (a snapshot now)."""
 
     id: int
     action: str

@@ -7,6 +7,7 @@ spec, so an architecture, seed or precision edit never reads the data again. Sna
 """
 from __future__ import annotations
 
+import atexit
 import os
 import threading
 import time
@@ -66,6 +67,10 @@ class TrainingWorker(QObject):
     def view_drawn(self, snapshot_id: int, seconds: float):
         """Called from the window's thread once it has drawn and painted snapshot ``snapshot_id``."""
         self.frames.record(seconds)
+        self.view_skipped(snapshot_id)
+
+    def view_skipped(self, snapshot_id: int):
+        """Called from the window's thread for a snapshot it did not draw (of a run it moved on from)."""
         if snapshot_id == self.snapshot_id:  # an older frame's news does not release the newest
             self.view_ready.set()
 
@@ -83,8 +88,9 @@ class TrainingWorker(QObject):
         except Exception as error:  # noqa: BLE001 - every request gets its answer, whatever went wrong
             reply = Refused(request.id, _message(error))
         self.replied.emit(reply)
-        if isinstance(reply, Built) or (isinstance(reply, Applied) and isinstance(request, SetWeight)):
-            self._publish(force_output=True)
+        if isinstance(reply, Built) or (isinstance(reply, Applied) and isinstance(request, (SetWeight,
+                                                                                          SetHyperparameter))):
+            self._publish(force_output=True)  # the Session's snapshot holds the weights and trainer state in force
 
     def _configure(self, request: Configure):
         """New data, architecture or settings: rebuild, from the seeds or from ``restore``."""
@@ -97,7 +103,7 @@ class TrainingWorker(QObject):
             except ValueError as error:
                 return Refused(request.id, f"the weights do not fit this network ({error})")
             if request.restore.trainer_state is not None:
-                trainer.load_state_dict(request.restore.trainer_state)
+                trainer.load_state_dict(_for_optimizer(request.restore.trainer_state, trainer))
             else:
                 trainer.epoch = request.restore.epoch
         self.problem, self.net, self.trainer = problem, net, trainer
@@ -141,6 +147,8 @@ class TrainingWorker(QObject):
         elif request.action == "pause":
             self.until_epoch_end = False
             self._set_running(False)
+        elif request.action == "refresh":  # a snapshot now, of the run in force
+            self._publish(force_output=True)
         elif request.action == "step":
             self.trainer.test_every = 1  # the epoch stepped to is shown whole
             self.until_epoch_end = True
@@ -318,6 +326,16 @@ def _message(error: Exception) -> str:
     return limits.one_line(text)
 
 
+def _for_optimizer(state: dict, trainer) -> dict:
+    """``state`` for ``trainer``: a state saved with another optimizer (changed since, live) keeps its
+    epoch, shuffling and unfinished epoch, and starts the trainer's optimizer afresh, as a live change
+    of optimizer does."""
+    if state["optimizer"].get("name") == trainer.optimizer.name:
+        return state
+    fresh = type(trainer.optimizer)().state_dict()
+    return {**state, "optimizer": fresh}
+
+
 def _forward(net, X):
     """(outputs (n, n_outputs), per hidden layer its drawn units' activations (n, shown)) of ``net`` on X,
     in as many passes as ``core.limits`` lets a network this size take at once."""
@@ -390,4 +408,16 @@ class WorkerThread:
         self.worker.view_ready.set()
         self.thread.requestInterruption()
         self.thread.quit()  # the event loop ends after the current slice or request
-        return self.thread.wait(timeout_ms)
+        if self.thread.wait(timeout_ms):
+            return True
+        _unfinished.append(self)  # destroying a running QThread aborts the process: kept, joined at exit
+        return False
+
+
+_unfinished = []
+
+
+@atexit.register
+def _join_unfinished():
+    for worker_thread in _unfinished:
+        worker_thread.thread.wait(60_000)

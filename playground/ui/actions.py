@@ -21,20 +21,23 @@ class Actions:
         self.reset = self._action("Reset", session.reset, "Ctrl+R",
                                   "Re-initialise the network from its seed (Undo brings the trained one back)")
         stack = session.undo_stack
-        self.undo = stack.createUndoAction(window, "Undo")  # the menu's: "Undo add layer"
-        self.undo.setShortcuts([QKeySequence("Ctrl+Z")])
-        self.redo = stack.createRedoAction(window, "Redo")
+        # through the Session, which refuses while a project is being opened; the menu's say what they
+        # undo ("Undo add layer"), the toolbar's keep a short text so the toolbar keeps its width
+        self.undo = self._action("Undo", session.undo, "Ctrl+Z", "Undo the last edit: the network comes back "
+                                                                 "as it was trained")
+        self.redo = self._action("Redo", session.redo, "Ctrl+Shift+Z", "Redo the edit undone last")
         self.redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
-        self.undo.setStatusTip("Undo the last edit: the network comes back as it was trained")
-        self.redo.setStatusTip("Redo the edit undone last")
-        # the toolbar's keep a short text, so the toolbar does not change width with every edit
-        self.undo_button = self._action("Undo", stack.undo, None, "Undo the last edit")
-        self.redo_button = self._action("Redo", stack.redo, None, "Redo the edit undone last")
-        for button, can, text in ((self.undo_button, stack.canUndoChanged, stack.undoTextChanged),
-                                  (self.redo_button, stack.canRedoChanged, stack.redoTextChanged)):
-            button.setEnabled(False)
-            can.connect(button.setEnabled)
+        self.undo_button = self._action("Undo", session.undo, None, "Undo the last edit")
+        self.redo_button = self._action("Redo", session.redo, None, "Redo the edit undone last")
+        for action, button, can, text, verb in ((self.undo, self.undo_button, stack.canUndoChanged,
+                                                 stack.undoTextChanged, "Undo"),
+                                                (self.redo, self.redo_button, stack.canRedoChanged,
+                                                 stack.redoTextChanged, "Redo")):
+            for each in (action, button):
+                each.setEnabled(False)
+                can.connect(each.setEnabled)
             text.connect(button.setToolTip)  # what it would undo: "add layer"
+            text.connect(partial(_name_action, action, verb))
         self.open_project = self._action("Open project…", files.ask_open, "Ctrl+O",
                                          "Open a saved project: data, network, settings and weights")
         self.save_project = self._action("Save project", files.save, "Ctrl+S",
@@ -189,3 +192,8 @@ class Actions:
             action.blockSignals(False)
         self.zoom_in.setEnabled(view.zoom < ZOOMS[-1])
         self.zoom_out.setEnabled(view.zoom > ZOOMS[0])
+
+
+def _name_action(action, verb: str, text: str) -> None:
+    """The Edit menu says what undo or redo would do: "Undo add layer"."""
+    action.setText(f"{verb} {text}" if text else verb)

@@ -136,12 +136,12 @@ class Files:
 
     def _export(self, path):
         session = self.session
-        net = session.current_network()
-        if not path or net is None:
+        if not path:
             return
         try:
-            session.flush()
-            io.save(net, path, preprocessing=session.built.problem.preprocessing, training=session.training)
+            session.flush()  # an edit just made: the network it built, not the one before
+            io.save(session.current_network(), path, preprocessing=session.built.problem.preprocessing,
+                    training=session.training)
         except (ValueError, ImportError, OSError) as error:
             QMessageBox.warning(self.window, TITLE, f"Cannot export the model:\n\n{error}")
             return

@@ -199,7 +199,7 @@ class TrainingControls(QWidget):
     def show_specs(self, config: TrainingConfig, network: NetworkSpec) -> None:
         with _blocked((self.learning_rate, self.optimizer, self.batch_size, self.regularization, self.reg_rate,
                        self.seed, self.precision)):
-            self.learning_rate.setCurrentText(f"{config.learning_rate:g}")
+            self.learning_rate.setCurrentText(f"{config.learning_rate:.12g}")
             self.learning_rate_in_force = config.learning_rate
             _select(self.optimizer, config.optimizer)
             self.batch_size.setCurrentText(str(config.batch_size))
@@ -214,7 +214,7 @@ class TrainingControls(QWidget):
         try:
             value = float(self.learning_rate.currentText())
         except ValueError:
-            self.learning_rate.setCurrentText(f"{self.learning_rate_in_force:g}")
+            self.learning_rate.setCurrentText(f"{self.learning_rate_in_force:.12g}")
             return
         if value != self.learning_rate_in_force:
             self.hyperparameter_changed.emit("learning_rate", value)

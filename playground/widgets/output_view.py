@@ -228,7 +228,9 @@ class TableOutput(QWidget):
         self.table.setEditTriggers(QTableWidget.NoEditTriggers)
         self.table.setMaximumWidth(260)
         self.table.setSelectionBehavior(QTableWidget.SelectRows)
-        self.table.cellClicked.connect(lambda row, _: self.sample_picked.emit("test", row))
+        self.split = "test"
+        self.table.cellClicked.connect(lambda row, _: self.sample_picked.emit(
+            "test" if self.split == "test" else "train", row))
         self.scores = QLabel()
         self.scores.setToolTip("On the test set (the training set when there is none), in the target's own units: "
                                "the cost is computed on standardised targets, these are not")
