@@ -534,7 +534,7 @@ def _torch_indices(acts) -> list[int]:
     return indices
 
 
-def _library(name: str):
+def optional_library(name: str):
     """Import a library a format needs (a dependency of the app, optional for ``core`` alone); a clear
     ImportError naming it if it is missing."""
     try:
@@ -619,7 +619,7 @@ ITEM_SIZES = {"BOOL": 1, "U8": 1, "I8": 1, "F8_E5M2": 1, "F8_E4M3": 1, "I16": 2,
 
 
 def _safetensors_bytes(model: Model) -> bytes:
-    numpy_io = _library("safetensors.numpy")
+    numpy_io = optional_library("safetensors.numpy")
     indices = _torch_indices(act for _, act in model.spec)
     tensors = {}
     for i, layer in zip(indices, model.layers):
@@ -700,8 +700,8 @@ def _check_float(name: str, info: dict) -> None:
 def _safetensors_tensors(data: bytes) -> dict:
     """The tensors as NumPy arrays, after ``_safetensors_header`` has checked them."""
     try:
-        return _library("safetensors.numpy").load(data)
-    except _library("safetensors").SafetensorError as error:  # the library's own checks, after ours
+        return optional_library("safetensors.numpy").load(data)
+    except optional_library("safetensors").SafetensorError as error:  # the library's own checks, after ours
         raise FormatError(str(error)) from None
 
 

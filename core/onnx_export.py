@@ -30,7 +30,7 @@ import numpy as np
 
 from .activations import ELU, LeakyReLU
 from .datasets import MISSING_TOKENS
-from .io import ONNX_IR_VERSION, ONNX_OPSET, _library
+from .io import ONNX_IR_VERSION, ONNX_OPSET, optional_library
 from .model import Model
 
 ML_OPSET = 3  # ai.onnx.ml's version that goes with opset 17, for LabelEncoder
@@ -43,7 +43,7 @@ ONNX_OPS = {"linear": ("Identity", {}), "sigmoid": ("Sigmoid", {}), "tanh": ("Ta
 
 def model_bytes(model: Model, metadata: dict, dtype=None) -> bytes:
     """The serialized, checked ONNX model of ``model``, computing in ``dtype`` (default: the network's)."""
-    onnx = _library("onnx")
+    onnx = optional_library("onnx")
     dtype = np.dtype(dtype or model.dtype)
     if dtype not in (np.float32, np.float64):
         raise ValueError(f"onnx_dtype must be float32 or float64, got {dtype}")

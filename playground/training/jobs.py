@@ -21,7 +21,7 @@ import weakref
 
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 
-from playground.training.worker import _message as one_line
+from playground.training.worker import error_line
 from playground.training.worker import collect_garbage_on_the_gui_thread
 
 STOPPED = -1  # the worker's ``wanted`` once the runner is closed: no job runs any more
@@ -73,7 +73,7 @@ class _JobWorker(QObject):
                     fraction, partial = item if isinstance(item, tuple) else (item, None)
                     self.progressed.emit(job_id, float(fraction), partial)
         except Exception as error:  # noqa: BLE001 - whatever the job raised, the window is told in one line
-            self.raised.emit(job_id, one_line(error))
+            self.raised.emit(job_id, error_line(error))
 
 
 class JobRunner(QObject):

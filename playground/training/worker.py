@@ -86,7 +86,7 @@ class TrainingWorker(QObject):
         try:
             reply = self._HANDLERS[type(request)](self, request)
         except Exception as error:  # noqa: BLE001 - every request gets its answer, whatever went wrong
-            reply = Refused(request.id, _message(error))
+            reply = Refused(request.id, error_line(error))
         self.replied.emit(reply)
         if isinstance(reply, Built) or (isinstance(reply, Applied) and isinstance(request, (SetWeight,
                                                                                           SetHyperparameter))):
@@ -123,8 +123,8 @@ class TrainingWorker(QObject):
         problem = prepare(data, should_stop=self.closing.is_set)  # quitting never waits for a long read
         for array in (problem.X_train, problem.Y_train, problem.X_test, problem.Y_test):
             array.setflags(write=False)  # shared with the window through Built: nobody writes to it
-        extent = _extent(problem, data.source == datasets.DRAWN) if problem.is_plane else None
-        grid_inputs = problem.preprocessing.encode(_grid_points(extent, GRID)) if extent else None
+        extent = view_extent(problem, data.source == datasets.DRAWN) if problem.is_plane else None
+        grid_inputs = problem.preprocessing.encode(grid_points(extent, GRID)) if extent else None
         self.problems[key] = (problem, extent, grid_inputs)
         while len(self.problems) > CACHED_PROBLEMS:
             self.problems.popitem(last=False)
@@ -244,7 +244,7 @@ class TrainingWorker(QObject):
             self._stop_after(str(error))
             return
         except Exception as error:  # noqa: BLE001 - whatever it is, stop training and say so; never loop on it
-            self._stop_after(f"training stopped: {_message(error)}")
+            self._stop_after(f"training stopped: {error_line(error)}")
             return
         if now - self.last_publish >= self.frames.publish_interval() and self.view_ready.is_set():
             self._publish()
@@ -320,7 +320,7 @@ class TrainingWorker(QObject):
         return None, (p.preprocessing.labels(_forward(net, X)[0]), np.asarray(Y).astype(np.int64).ravel()), None
 
 
-def _message(error: Exception) -> str:
+def error_line(error: Exception) -> str:
     """What went wrong in one short line: a ValueError's or OSError's own words, else its type too."""
     text = str(error) if isinstance(error, (ValueError, OSError)) else f"{type(error).__name__}: {error}"
     return limits.one_line(text)
@@ -357,14 +357,14 @@ def _file_state(path) -> tuple | None:
     return stat.st_size, stat.st_mtime_ns
 
 
-def _grid_points(extent, n: int):
+def grid_points(extent, n: int):
     """The n × n raw points over the output view, row by row from the bottom left (n², 2)."""
     x_min, x_max, y_min, y_max = extent
     xs, ys = np.meshgrid(np.linspace(x_min, x_max, n), np.linspace(y_min, y_max, n))
     return np.column_stack([xs.ravel(), ys.ravel()])
 
 
-def _extent(problem: Problem, drawn: bool = False):
+def view_extent(problem: Problem, drawn: bool = False):
     """A square around the 2-D points with a margin, like TensorFlow Playground's [−6, 6]; a drawn set
     keeps [−6, 6] (or more, to hold its points) so the canvas does not move under the pen."""
     points = np.vstack([problem.points_train, problem.points_test])

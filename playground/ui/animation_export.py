@@ -31,7 +31,7 @@ from core import Network
 from core.io import atomic_file
 from playground.animation import MAX_FPS, SUFFIXES, write_animation
 from playground.training.jobs import JobRunner
-from playground.training.worker import GRID, MAX_POINTS_SHOWN, MAX_ROWS_SCORED, _grid_points
+from playground.training.worker import GRID, MAX_POINTS_SHOWN, MAX_ROWS_SCORED, grid_points
 from playground.ui.pictures import plot_view
 from playground.widgets import style
 from playground.widgets.output_view import OutputView
@@ -78,7 +78,7 @@ def network_outputs(net, problem, extent):
     outputs (GRID, GRID, n_outputs) over the input plane for 2-D data; for tables, (predicted, actual)
     on the test set (the training set if there is none), in target units or as classes."""
     if problem.is_plane:
-        inputs = problem.preprocessing.encode(_grid_points(extent, GRID))
+        inputs = problem.preprocessing.encode(grid_points(extent, GRID))
         return net.predict(inputs).reshape(GRID, GRID, -1), None
     X, Y = (problem.X_test, problem.Y_test) if len(problem.X_test) else (problem.X_train, problem.Y_train)
     if problem.task == "regression":

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QLabel, QPushBu
 
 from core import datasets, optimizers
 from core.spec import DataSpec, NetworkSpec, TrainingConfig
-from playground.widgets.fields import CountField, typed_combo
+from playground.widgets.fields import CountField, choice_combo, typed_combo
 
 BATCH_SIZES = ["1", "10", "32", "100", "all"]
 LEARNING_RATES = ["0.00001", "0.0001", "0.001", "0.003", "0.01", "0.03", "0.1", "0.3", "1", "3", "10"]
@@ -25,16 +25,8 @@ TASKS = [("inferred from the target", None), ("regression", "regression"), ("cla
 CSV = "csv"
 
 
-def _combo(items, tip: str) -> QComboBox:
-    """A combo of (label, stored value) pairs that never takes keyboard focus (Space is play/pause)."""
-    combo = QComboBox()
-    for label, value in items:
-        combo.addItem(label, value)
-    combo.setToolTip(tip)
-    combo.setFocusPolicy(Qt.NoFocus)
-    combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
-    combo.setMinimumContentsLength(6)  # a long label elides instead of widening the panel
-    return combo
+def _choices(items, tip: str) -> QComboBox:
+    return choice_combo(items, tip, keyboard=False)
 
 
 def _select(combo: QComboBox, value) -> None:
@@ -79,12 +71,12 @@ class DataControls(QWidget):
         items = [(label, name) for name, (label, _, _) in datasets.PLANE_SETS.items()]
         items += [("Drawn by hand", datasets.DRAWN)]
         items += [(label, name) for name, label in TABLE_LABELS.items()] + [("Your CSV file…", CSV)]
-        self.dataset = _combo(items, "Which data to learn: 2-D sets, bundled tables or your own CSV")
+        self.dataset = _choices(items, "Which data to learn: 2-D sets, bundled tables or your own CSV")
         self.samples = CountField("Number of points in a 2-D set", step=100)
         self.noise = _slider(0, 50, "Noise added to the 2-D set, in %")
         self.test_percent = _slider(0, 90, "Share of the data kept aside for testing, in %")
         self.seed = CountField("Seed of the data and of the train/test split")
-        self.task = _combo(TASKS, "For tables: predict a number (regression) or a class; by default a target "
+        self.task = _choices(TASKS, "For tables: predict a number (regression) or a class; by default a target "
                                   "of text or of at most 10 whole numbers is read as classes")
         self.standardize = QCheckBox("standardise inputs")
         self.standardize.setToolTip("Tables: inputs (and a regression's target) to mean 0 and standard deviation 1, "
@@ -169,14 +161,14 @@ class TrainingControls(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.learning_rate = typed_combo(LEARNING_RATES, "Learning rate; changes apply at once, while training")
-        self.optimizer = _combo([(cls.label, name) for name, cls in optimizers.OPTIMIZERS.items()],
+        self.optimizer = _choices([(cls.label, name) for name, cls in optimizers.OPTIMIZERS.items()],
                                 "Optimizer: plain SGD, SGD with momentum 0.9, or Adam")
         self.batch_size = typed_combo(BATCH_SIZES, "Samples per gradient step: a number, or 'all' for "
                                                     "full-batch gradient descent (one step per epoch)")
-        self.regularization = _combo(REGULARIZATIONS, "Penalty on the kernels (never the biases)")
-        self.reg_rate = _combo([(r, float(r)) for r in REG_RATES], "Regularization rate")
+        self.regularization = _choices(REGULARIZATIONS, "Penalty on the kernels (never the biases)")
+        self.reg_rate = _choices([(r, float(r)) for r in REG_RATES], "Regularization rate")
         self.seed = CountField("Seed of the initial weights and of the shuffling: the same seed reproduces a run")
-        self.precision = _combo([("float64", "float64"), ("float32", "float32")],
+        self.precision = _choices([("float64", "float64"), ("float32", "float32")],
                                 "Numeric precision: float32 is faster for big networks")
         form = QFormLayout(self)
         form.setContentsMargins(0, 0, 0, 0)

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QApplication, QButtonGroup, QC
 from core import limits, tables
 from core.datasets import DatasetError
 from core.spec import DataSpec
+from playground.widgets.fields import choice_combo
 
 QUICK_LOOK_BYTES = 2 * 2**20  # read first, so the dialog fills in at once however big the file
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
@@ -116,8 +117,8 @@ class CsvImportDialog(QDialog):
 
     # --- layout ----------------------------------------------------------------------------------
     def _build(self) -> None:
-        self.header = _combo(HEADER_CHOICES)
-        self.delimiter = _combo(DELIMITER_CHOICES)
+        self.header = choice_combo(HEADER_CHOICES)
+        self.delimiter = choice_combo(DELIMITER_CHOICES)
         self.format_label = QLabel()
         self.format_label.setWordWrap(True)
         reading = QHBoxLayout()
@@ -154,7 +155,7 @@ class CsvImportDialog(QDialog):
 
         self.target = QComboBox()
         self.target.setToolTip("The column the network learns to predict")
-        self.task = _combo(TASK_CHOICES)
+        self.task = choice_combo(TASK_CHOICES)
         self.classes_label = QLabel()
         self.classes_label.setWordWrap(True)
         choices = QFormLayout()
@@ -419,13 +420,6 @@ def dropped_csv(mime_data) -> str | None:
     if len(urls) == 1 and urls[0].isLocalFile() and urls[0].toLocalFile().lower().endswith(CSV_SUFFIXES):
         return urls[0].toLocalFile()
     return None
-
-
-def _combo(items) -> QComboBox:
-    combo = QComboBox()
-    for label, value in items:
-        combo.addItem(label, value)
-    return combo
 
 
 def _examples(table) -> list:

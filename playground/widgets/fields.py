@@ -2,8 +2,22 @@
 a message, never clipped or completed here."""
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import QComboBox, QDoubleSpinBox
+
+
+def choice_combo(items, tip: str = "", keyboard: bool = True) -> QComboBox:
+    """A combo of (label, stored value) pairs. In the main window ``keyboard=False``: it never takes
+    focus (Space is play/pause), and a long label elides instead of widening the panel."""
+    combo = QComboBox()
+    for label, value in items:
+        combo.addItem(label, value)
+    combo.setToolTip(tip)
+    if not keyboard:
+        combo.setFocusPolicy(Qt.NoFocus)
+        combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        combo.setMinimumContentsLength(6)
+    return combo
 
 
 def typed_combo(items, tip: str) -> QComboBox:

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QV
 
 from core.landscape import Landscape, axis, extents, landscape, pca_plane, random_plane
 from playground.widgets import style
-from playground.widgets.controls import _combo
+from playground.widgets.fields import choice_combo
 from playground.widgets.labels import ElidedLabel
 
 PLANES = (("principal directions", "pca"), ("random directions", "random"))
@@ -116,15 +116,17 @@ class LandscapeView(QWidget):
         super().__init__(parent)
         self.result = None  # the last complete LandscapeResult, drawn unless a computation is under way
         self.drawn = None  # the result drawn now (complete or partial)
-        self.plane = _combo(PLANES, "Which plane of weight space to draw: the two directions in which training "
-                                    "moved most (the principal directions of its checkpoints), or two random ones "
-                                    "scaled to the weights (filter-normalised, as in Li et al. 2018)")
+        self.plane = choice_combo(PLANES, "Which plane of weight space to draw: the two directions in which "
+                                  "training moved most (the principal directions of its checkpoints), or two "
+                                  "random ones scaled to the weights (filter-normalised, as in Li et al. 2018)",
+                                  keyboard=False)
         self.plane.setMinimumContentsLength(len(PLANES[0][0]))
-        self.resolution = _combo([(f"{n} × {n}", n) for n in RESOLUTIONS],
-                                 "Points along each side of the grid: each one is a forward pass over the data")
+        self.resolution = choice_combo([(f"{n} × {n}", n) for n in RESOLUTIONS],
+                                       "Points along each side of the grid: each one is a forward pass over the data",
+                                       keyboard=False)
         self.resolution.setCurrentIndex(RESOLUTIONS.index(LandscapeOptions.resolution))
-        self.span = _combo([(f"{s:g}×", s) for s in SPANS], "How far the grid reaches: times the path's reach "
-                                                             "(principal directions) or times ±1 (random)")
+        self.span = choice_combo([(f"{s:g}×", s) for s in SPANS], "How far the grid reaches: times the path's reach "
+                                 "(principal directions) or times ±1 (random)", keyboard=False)
         self.span.setCurrentIndex(SPANS.index(LandscapeOptions.span))
         self.compute = QPushButton("Compute")
         self.compute.setToolTip("Compute the cost over the plane, around the current weights")

@@ -349,10 +349,10 @@ if __name__ == "__main__":
     from types import SimpleNamespace
 
     from core.spec import DataSpec, prepare
-    from playground.training.worker import GRID, _extent
+    from playground.training.worker import GRID, view_extent
 
     problem = prepare(DataSpec(source="spiral", noise=0.1))
-    info = SimpleNamespace(problem=problem, extent=_extent(problem))
+    info = SimpleNamespace(problem=problem, extent=view_extent(problem))
 
     def feed(view, tick):
         if tick == 0:

@@ -20,7 +20,6 @@ import gc
 import json
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -29,7 +28,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT), str(Path(__file__).resolve().parent)]
 
-from bench_training import (LatenessProbe, OtherLoad, machine_info, note_load, percentile, qt_app, rotate,  # noqa: E402
+from bench_training import (LatenessProbe, OtherLoad, machine_info, note_load, open_window, percentile, rotate,  # noqa: E402
                             spin, spin_until, table)
 from core.spec import DataSpec, NetworkSpec, TrainingConfig, prepare  # noqa: E402
 
@@ -79,15 +78,8 @@ class Landscapes:
 
 
 def bench(hidden, rounds: int, round_seconds: float) -> dict:
-    qt_app()
-    from playground.ui.main_window import MainWindow
-
-    window = MainWindow(recovery_folder=Path(tempfile.mkdtemp()))
-    window.show()
+    window = open_window()
     session = window.session
-    gc.freeze()  # as playground.app.run does
-    if not spin_until(lambda: session.built is not None and session.snapshot is not None, 20):
-        raise RuntimeError("the window never received its first snapshot")
     landscapes = Landscapes(hidden)
     probe = LatenessProbe()
     training, rows = {}, {}

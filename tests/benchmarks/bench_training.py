@@ -472,6 +472,19 @@ def spin_until(condition, timeout: float = 10.0) -> bool:
     return True
 
 
+def open_window():
+    """The app's window, shown and holding its first snapshot, its recovery files in a temporary folder."""
+    qt_app()
+    from playground.ui.main_window import MainWindow
+
+    window = MainWindow(recovery_folder=Path(tempfile.mkdtemp()))
+    window.show()
+    gc.freeze()  # as playground.app.run does
+    if not spin_until(lambda: window.session.built is not None and window.session.snapshot is not None, 20):
+        raise RuntimeError("the window never received its first snapshot")
+    return window
+
+
 class LatenessProbe:
     """A QTimer on the UI thread firing every ``interval`` s; records how late each tick is."""
 
@@ -555,16 +568,10 @@ def bench_window(pairs: int, round_seconds: float) -> dict:
     how late it fires (the stall). They are not timed: the probe's 200 wake-ups a second each
     take the GIL from the worker, which no real use of the window does.
     """
-    qt_app()
     from playground.training.worker import WorkerThread
-    from playground.ui.main_window import MainWindow
 
-    window = MainWindow(recovery_folder=Path(tempfile.mkdtemp()))
-    window.show()
+    window = open_window()
     session = window.session
-    gc.freeze()  # as playground.app.run does
-    if not spin_until(lambda: session.built is not None and session.snapshot is not None, 20):
-        raise RuntimeError("the window never received its first snapshot")
     # as a teacher shows it: a run pinned to compare with (its curves drawn), the timeline under the plot
     session.play()
     spin(1.0)

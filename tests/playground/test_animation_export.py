@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QDialogButtonBox
 from core.checkpoints import CheckpointStore
 from core.spec import DataSpec, NetworkSpec, TrainingConfig, prepare
 from playground.session.history import RunHistory
-from playground.training.worker import _extent
+from playground.training.worker import view_extent
 from playground.ui.animation_export import (AnimationChoices, AnimationDialog, AnimationExport, AnimationProgress,
                                             FrameRenderer, OutputPictures, cost_curves, encode, pick_frames,
                                             picture_side)
@@ -65,7 +65,7 @@ def run():
         history.extend([stats])
 
     trainer.fit(problem.X_train, problem.Y_train, 60, problem.X_test, problem.Y_test, callback=record)
-    built = SimpleNamespace(problem=problem, extent=_extent(problem), layers=tuple(net.spec),
+    built = SimpleNamespace(problem=problem, extent=view_extent(problem), layers=tuple(net.spec),
                             specs=(data, network, training))
     return SimpleNamespace(store=store, history=history, built=built)
 

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QWidget
 
 from core.spec import DataSpec, prepare
 from core.trainer import EpochStats
-from playground.training.worker import _extent
+from playground.training.worker import view_extent
 from playground.ui.pictures import export_view, export_window, plot_view
 from playground.widgets.landscape_view import LandscapeView
 from playground.widgets.loss_plot import LossPlot
@@ -118,7 +118,7 @@ def test_the_diagram_with_its_header_controls_as_png_and_svg(tmp_path, diagram):
 def test_the_output_view_exports_the_page_it_shows(tmp_path, qtbot):
     output = shown(qtbot, OutputView())
     problem = prepare(DataSpec())
-    output.set_problem(SimpleNamespace(problem=problem, extent=_extent(problem)))
+    output.set_problem(SimpleNamespace(problem=problem, extent=view_extent(problem)))
     assert plot_view(output) is output.plane.plot
     confusion = prepare(DataSpec(source="iris"))
     output.set_problem(SimpleNamespace(problem=confusion, extent=None))

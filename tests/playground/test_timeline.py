@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QFileDialog
 from core import Network
 from core.project import load_project
 from core.spec import DataSpec
-from playground.training.worker import GRID, _grid_points
+from playground.training.worker import GRID, grid_points
 from window_helpers import WAIT, settled, train
 
 
@@ -37,7 +37,7 @@ def test_scrubbing_to_a_checkpoint_shows_exactly_its_weights(qtbot, window):
     for (kernel, _), (expected, _) in zip(session.shown().weights, checkpoint.weights):
         np.testing.assert_array_equal(kernel, expected)
     net = Network(2, session.built.layers, weights=checkpoint.weights)  # the output view draws that network
-    inputs = session.built.problem.preprocessing.encode(_grid_points(window.output.plane.extent, GRID))
+    inputs = session.built.problem.preprocessing.encode(grid_points(window.output.plane.extent, GRID))
     np.testing.assert_array_equal(session.shown().grid, net.predict(inputs).reshape(GRID, GRID, -1))
     assert window.diagram.snapshot is session.shown() and window.epoch_label.text().startswith("epoch 10")
     assert window.loss_plot.markers[0].isVisible() and window.loss_plot.markers[0].value() == 10

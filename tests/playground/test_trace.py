@@ -132,8 +132,8 @@ def test_hidden_neurons_show_what_they_compute_and_one_hovered_shows_large(qtbot
     diagram = window.diagram
     assert diagram.pictures.isVisible() and diagram.pictures.image is not None
     net = session.current_network()  # a picture is the neuron's activation over the plane
-    from playground.training.worker import GRID, _grid_points
-    points = _grid_points(window.output.plane.extent, GRID)
+    from playground.training.worker import GRID, grid_points
+    points = grid_points(window.output.plane.extent, GRID)
     net.predict(session.built.problem.preprocessing.encode(points))
     np.testing.assert_allclose(grids[0][:, :, 1], net.layers[0].a[:, 1].reshape(GRID, GRID)[::2, ::2])
     diagram.neuron_hovered.emit(1, 0)
