@@ -124,7 +124,7 @@ class TrainingWorker(QObject):
         for array in (problem.X_train, problem.Y_train, problem.X_test, problem.Y_test):
             array.setflags(write=False)  # shared with the window through Built: nobody writes to it
         extent = view_extent(problem, data.source == datasets.DRAWN) if problem.is_plane else None
-        grid_inputs = problem.preprocessing.encode(grid_points(extent, GRID)) if extent else None
+        grid_inputs = encoded_grid(problem, extent) if extent else None
         self.problems[key] = (problem, extent, grid_inputs)
         while len(self.problems) > CACHED_PROBLEMS:
             self.problems.popitem(last=False)
@@ -302,22 +302,27 @@ class TrainingWorker(QObject):
             neuron_avg += SMOOTHING * np.abs(layer.grad_z).mean(axis=0)
 
     def _outputs(self, net):
-        """(grid, predictions, neuron grids) of ``net``: for 2-D data the outputs over the input plane
-        and each drawn hidden neuron's activation over it; for a table its predictions on the test set
-        (the training set if there is none): (predicted, actual) in target units for a regression,
-        (predicted class, actual class) for classification."""
-        p = self.problem
-        if p.is_plane:
-            out, hidden = _forward(net, self.grid_inputs)
-            neurons = tuple(a.reshape(GRID, GRID, -1)[::PICTURE_STRIDE, ::PICTURE_STRIDE] for a in hidden)
-            return out.reshape(GRID, GRID, -1), None, neurons
-        X, Y = (p.X_test, p.Y_test) if len(p.X_test) else (p.X_train, p.Y_train)
-        if p.task == "regression":
-            X, Y = X[:MAX_POINTS_SHOWN], Y[:MAX_POINTS_SHOWN]  # the split is shuffled: a fair sample
-            out, _ = _forward(net, X)
-            return None, (p.to_target_units(out).ravel(), p.to_target_units(np.reshape(Y, (-1, 1))).ravel()), None
-        X, Y = X[:MAX_ROWS_SCORED], Y[:MAX_ROWS_SCORED]
-        return None, (p.preprocessing.labels(_forward(net, X)[0]), np.asarray(Y).astype(np.int64).ravel()), None
+        return network_outputs(net, self.problem, self.grid_inputs)
+
+
+def network_outputs(net, problem: Problem, grid_inputs):
+    """(grid, predictions, neuron grids) of ``net``, as the output view and the diagram draw them: for
+    2-D data the outputs over the input plane (GRID, GRID, n_outputs) from ``grid_inputs`` (the encoded
+    GRID² points) and each drawn hidden neuron's activation over it; for a table its predictions on the
+    test set (the training set if there is none): (predicted, actual) in target units for a regression,
+    (predicted class, actual class) for classification."""
+    p = problem
+    if p.is_plane:
+        out, hidden = _forward(net, grid_inputs)
+        neurons = tuple(a.reshape(GRID, GRID, -1)[::PICTURE_STRIDE, ::PICTURE_STRIDE] for a in hidden)
+        return out.reshape(GRID, GRID, -1), None, neurons
+    X, Y = (p.X_test, p.Y_test) if len(p.X_test) else (p.X_train, p.Y_train)
+    if p.task == "regression":
+        X, Y = X[:MAX_POINTS_SHOWN], Y[:MAX_POINTS_SHOWN]  # the split is shuffled: a fair sample
+        out, _ = _forward(net, X)
+        return None, (p.to_target_units(out).ravel(), p.to_target_units(np.reshape(Y, (-1, 1))).ravel()), None
+    X, Y = X[:MAX_ROWS_SCORED], Y[:MAX_ROWS_SCORED]
+    return None, (p.preprocessing.labels(_forward(net, X)[0]), np.asarray(Y).astype(np.int64).ravel()), None
 
 
 def error_line(error: Exception) -> str:
@@ -355,6 +360,11 @@ def _file_state(path) -> tuple | None:
     except (OSError, TypeError, ValueError):
         return None
     return stat.st_size, stat.st_mtime_ns
+
+
+def encoded_grid(problem: Problem, extent):
+    """The GRID² points over the output view as the network's inputs (GRID², n_inputs)."""
+    return problem.preprocessing.encode(grid_points(extent, GRID))
 
 
 def grid_points(extent, n: int):

@@ -31,7 +31,7 @@ from core import Network
 from core.io import atomic_file
 from playground.animation import MAX_FPS, SUFFIXES, write_animation
 from playground.training.jobs import JobRunner
-from playground.training.worker import GRID, MAX_POINTS_SHOWN, MAX_ROWS_SCORED, grid_points
+from playground.training.worker import encoded_grid, network_outputs
 from playground.ui.pictures import plot_view
 from playground.widgets import style
 from playground.widgets.output_view import OutputView
@@ -73,22 +73,6 @@ def cost_curves(history) -> dict:
 
 
 # --- pictures of the output ------------------------------------------------------------------------
-def network_outputs(net, problem, extent):
-    """(grid, predictions) as the output view draws them, as the training worker computes them: the
-    outputs (GRID, GRID, n_outputs) over the input plane for 2-D data; for tables, (predicted, actual)
-    on the test set (the training set if there is none), in target units or as classes."""
-    if problem.is_plane:
-        inputs = problem.preprocessing.encode(grid_points(extent, GRID))
-        return net.predict(inputs).reshape(GRID, GRID, -1), None
-    X, Y = (problem.X_test, problem.Y_test) if len(problem.X_test) else (problem.X_train, problem.Y_train)
-    if problem.task == "regression":
-        X, Y = X[:MAX_POINTS_SHOWN], Y[:MAX_POINTS_SHOWN]
-        predicted = problem.to_target_units(net.predict(X)).ravel()
-        return None, (predicted, problem.to_target_units(np.reshape(Y, (-1, 1))).ravel())
-    X, Y = X[:MAX_ROWS_SCORED], Y[:MAX_ROWS_SCORED]
-    return None, (problem.preprocessing.labels(net.predict(X)), np.asarray(Y).astype(np.int64).ravel())
-
-
 class OutputPictures:
     """``pictures(weights)`` → the output view's picture (height, width, 3) uint8 for those weights: the
     decision boundary with the training points, predicted against actual, or the confusion matrix,
@@ -96,7 +80,8 @@ class OutputPictures:
     make the pictures ``picture_side`` pixels wide and high."""
 
     def __init__(self, built, width: int = 480, height: int = 480):
-        self.problem, self.extent = built.problem, built.extent
+        self.problem = built.problem
+        self.grid_inputs = encoded_grid(built.problem, built.extent) if built.problem.is_plane else None
         self.net = Network(built.problem.n_inputs, built.layers, dtype=built.specs[1].dtype)
         self.view = OutputView()
         for control in (self.view.plane.show_test, self.view.plane.draw, self.view.tabular.table,
@@ -107,7 +92,7 @@ class OutputPictures:
 
     def __call__(self, weights) -> np.ndarray:
         self.net.set_weights(weights)
-        grid, predictions = network_outputs(self.net, self.problem, self.extent)
+        grid, predictions, _ = network_outputs(self.net, self.problem, self.grid_inputs)
         self.view.show_snapshot(SimpleNamespace(grid=grid, predictions=predictions))
         page = self.view.currentWidget()
         plot = plot_view(page)  # the plot without its check box; a table whole
