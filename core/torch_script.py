@@ -12,6 +12,7 @@ import pprint
 import textwrap
 from pathlib import Path
 
+from .datasets import MISSING_TOKENS
 from .model import Model
 
 TEMPLATE = Path(__file__).resolve().parent / "templates" / "torch_model.py.txt"
@@ -65,6 +66,7 @@ def _settings(model: Model) -> str:
         ("TARGET_MEAN", pre.target_mean, "regression: the network learns (y − mean) / std and answers ŷ·std + mean"
          if pre.target_mean is not None else "None: the network learns the target as it is"),
         ("TARGET_STD", pre.target_std, None),
+        ("MISSING", set(MISSING_TOKENS), 'cells that mean "no value", compared lower-cased'),
         ("TRAINING", {"loss": training.loss, "optimizer": training.optimizer, "learning_rate": training.learning_rate,
                       "batch_size": training.batch_size, "regularization": training.regularization,
                       "reg_rate": training.reg_rate, "seed": training.seed}, "the app's training settings"),

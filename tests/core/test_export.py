@@ -17,13 +17,14 @@ import sys
 import tomllib
 from dataclasses import dataclass, replace
 from importlib import metadata as importlib_metadata
+from io import StringIO
 from pathlib import Path
 
 import numpy as np
 import pytest
 from blocked_imports import run_without
 
-from core import Network, Trainer, datasets, io
+from core import Network, Trainer, datasets, io, tables
 from core.datasets import MISSING_TOKENS, Column, Dataset
 from core.io import ActivationsNeeded, FormatError
 from core.losses import LOSSES
@@ -56,7 +57,7 @@ def _train(spec: DataSpec, network: NetworkSpec, training: TrainingConfig, epoch
     return Case(io.as_model(net, problem.preprocessing, training), train, data)
 
 
-def _text_case() -> Case:
+def _text_case(names=("size", "colour", "rooms", "price"), colours=("red", "green", "blue")) -> Case:
     """A hand-made table: a number, a text column and a number, with missing cells; the fill values
     are the training split's medians, and rows to answer include a colour never seen in training."""
     rng = np.random.default_rng(5)
@@ -65,8 +66,8 @@ def _text_case() -> Case:
     price = 2 * size + np.array([10.0, 30.0, 50.0])[colour.astype(int)] + 15 * rooms + rng.normal(0, 5, n)
     X = np.column_stack([size, colour, rooms.astype(float)])
     X[rng.random((n, 3)) < 0.1] = np.nan
-    columns = (Column("size"), Column("colour", ("red", "green", "blue")), Column("rooms"))
-    data = Dataset(X, price, ["size", "colour", "rooms"], "price", "regression", columns=columns, name="houses")
+    columns = (Column(names[0]), Column(names[1], tuple(colours)), Column(names[2]))
+    data = Dataset(X, price, list(names[:3]), names[3], "regression", columns=columns, name="houses")
     train, _ = datasets.train_test_split(data, 0.25, 0)
     pre = Preprocessing.fit(train, missing="median")
     net = Network(pre.n_inputs, [(8, "tanh"), (1, "linear")], seed=0)
@@ -303,6 +304,53 @@ def test_script_predicts_like_the_app(cases, tmp_path, name):
         _close(np.array([float(a) for a, in answers]), _app(case)[:, 0])
     else:
         assert [a for a, in answers] == list(_app_names(case))
+
+
+# Files as spreadsheets and other programs write them; each is first checked to read in the app as intended.
+MESSY_FILES = {
+    "Excel in Europe: Windows-1252, sep=;, decimal comma, CRLF": dict(
+        colours=("rouge", "vert pâle", "bleu ciel"), encoding="cp1252", delimiter=";", decimal=",",
+        preamble="sep=;\r\n", line_end="\r\n"),
+    "UTF-16 with a BOM, tab-separated, a comment line": dict(encoding="utf-16", delimiter="\t",
+                                                              preamble="# exported 2026-11-29\n"),
+    "no header row": dict(names=("column 1", "column 2", "column 3", "column 4"), header=False),
+    "a category with a quoted line break": dict(colours=("red", "New\nYork", "blue")),
+}
+
+
+def _messy_csv(path: Path, case: Case, names=None, colours=None, encoding="utf-8", delimiter=",", decimal=".",
+               preamble="", line_end="\n", header=True) -> Path:
+    pre = case.model.preprocessing
+    buffer = StringIO(newline="")
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator=line_end)
+    if header:
+        writer.writerow([c.name for c in pre.columns] + [pre.target_name])
+    for r, (cells, target) in enumerate(zip(_cells(pre, case.rows), case.rows.y)):
+        cells = ["#N/A" if not cell and r % 2 else cell for cell in cells]
+        writer.writerow([cell.replace(".", decimal) for cell in cells] + [repr(float(target)).replace(".", decimal)])
+    path.write_bytes((preamble + buffer.getvalue()).encode(encoding))
+    return path
+
+
+@pytest.mark.parametrize("variant", MESSY_FILES)
+def test_script_reads_files_as_the_app_reads_them(tmp_path, variant):
+    pytest.importorskip("torch")
+    style = MESSY_FILES[variant]
+    case = _text_case(**{k: style[k] for k in ("names", "colours") if k in style})
+    pre = case.model.preprocessing
+    path = _messy_csv(tmp_path / "data.csv", case, **{k: v for k, v in style.items() if k not in ("names", "colours")})
+    table = tables.read_table(path)  # the app reads this file as the rows written
+    read = table.dataset(pre.target_name, [c.name for c in pre.columns], task="regression", missing="mean")
+    np.testing.assert_array_equal(np.isnan(read.X[:, [0, 2]]), np.isnan(case.rows.X[:, [0, 2]]))
+    np.testing.assert_allclose(read.X[:, [0, 2]], case.rows.X[:, [0, 2]], rtol=1e-15)
+    assert set(table.column(pre.columns[1].name).categories) == set(pre.columns[1].categories) | {"purple"}
+    io.save(case.model, tmp_path / "model.py")
+    _run("model.py", "predict", path, "--out", "pred.csv", cwd=tmp_path)
+    with open(tmp_path / "pred.csv", newline="") as f:
+        header, *answers = list(csv.reader(f))
+    _close(np.array([float(a) for a, in answers]), _app(case)[:, 0])
+    out = _run("model.py", "train", path, "--epochs", "1", "--out", "trained.safetensors", cwd=tmp_path).stdout
+    assert re.search(r"epoch 1: cost \S+", out)  # the targets are read as numbers too
 
 
 @pytest.mark.parametrize("name", CASES)
