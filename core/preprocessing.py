@@ -171,6 +171,31 @@ class Preprocessing:
             return outputs.argmax(axis=1)
         return (outputs[:, 0] > 0.5).astype(np.int64)
 
+    def differences(self, other: "Preprocessing") -> list:
+        """How rows would be read differently by ``other`` than by this: one short phrase per
+        difference (columns, their categories, the target and its classes, missing-cell fills,
+        scaling); empty when both read every row alike."""
+        said = []
+        names, other_names = [c.name for c in self.columns], [c.name for c in other.columns]
+        if names != other_names:
+            said.append(f"columns {_names(names)} instead of {_names(other_names)}")
+        elif [c.categories for c in self.columns] != [c.categories for c in other.columns]:
+            said.append("other categories in its text columns")
+        if self.feature_map != other.feature_map:
+            said.append(f"the features {_names(self.feature_map or ())} instead of {_names(other.feature_map or ())}")
+        if (self.task, self.target_name) != (other.task, other.target_name):
+            said.append(f"{self.task} of {self.target_name!r} instead of {other.task} of {other.target_name!r}")
+        elif self.class_names != other.class_names:
+            said.append(f"the classes {_names(self.class_names or ())} instead of {_names(other.class_names or ())}")
+        if self.fill != other.fill:
+            said.append("other values for missing cells")
+        scaling = ("input_mean", "input_std", "target_mean", "target_std")
+        if not said and any(not _same(getattr(self, k), getattr(other, k)) for k in scaling):
+            said.append("inputs scaled with another split's means and deviations" if self.standardized
+                        and other.standardized else "inputs " + ("standardised" if self.standardized else "as they are")
+                        + " instead of " + ("standardised" if other.standardized else "as they are"))
+        return said
+
     # --- files ------------------------------------------------------------------------------
     def to_dict(self) -> dict:
         """A JSON-ready document; ``from_dict`` reads it back."""
@@ -297,6 +322,19 @@ def _column(entry, i) -> Column:
 
 def _finite(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _names(names, limit: int = 60) -> str:
+    text = ", ".join(map(str, names)) or "none"
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _same(a, b) -> bool:
+    """Equal figures, to the last few bits a float carries through a file."""
+    if a is None or b is None:
+        return a is b
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    return a.shape == b.shape and np.allclose(a, b, rtol=1e-12, atol=0)
 
 
 def _list(values):

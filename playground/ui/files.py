@@ -172,6 +172,8 @@ class Files:
         if built is None:
             return False
         problem, current = built.problem, tuple(built.layers)
+        if not self._reads_rows_alike(Path(path).name, getattr(net, "preprocessing", None), problem.preprocessing):
+            return False
         if net.n_inputs == problem.n_inputs and tuple(net.spec) == current and net.dtype.name == session.network.dtype:
             session.import_weights(net)
             return True
@@ -187,6 +189,18 @@ class Files:
             return False
         session.import_weights(net, adopt=True)
         return True
+
+    def _reads_rows_alike(self, name: str, theirs, ours) -> bool:
+        """Whether to go on with weights trained on data read differently (another table, other
+        classes, other scaling): they would see this data's inputs as this data encodes them."""
+        differences = theirs.differences(ours) if theirs is not None else []
+        if not differences:
+            return True
+        answer = QMessageBox.question(
+            self.window, TITLE, f"{name} was trained on other data: {'; '.join(differences)}.\n\n"
+            "Its weights would be given the current data as it is encoded now, not as they were trained. "
+            "Import them anyway?")
+        return answer == QMessageBox.Yes
 
     def export_runs(self):
         """Every pinned run's and this run's figures per epoch, in one CSV file."""

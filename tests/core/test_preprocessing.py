@@ -94,3 +94,22 @@ def test_a_bad_document_is_refused_with_what_is_wrong(change, message):
     change(doc)
     with pytest.raises(ValueError, match=message):
         Preprocessing.from_dict(doc)
+
+
+@pytest.mark.parametrize("spec, said", [
+    (DataSpec(source="iris"), None),
+    (DataSpec(source="iris", test_fraction=0.2), "another split's means"),
+    (DataSpec(source="iris", standardize=False), "standardised instead of as they are"),
+    (DataSpec(source="house_prices"), "columns sepal_length"),
+])
+def test_differences_say_how_other_data_would_be_read(spec, said):
+    iris = prepare(DataSpec(source="iris")).preprocessing
+    differences = iris.differences(prepare(spec).preprocessing)
+    assert (not differences) if said is None else said in "; ".join(differences)
+    # and the same both ways round
+    assert bool(differences) == bool(prepare(spec).preprocessing.differences(iris))
+
+
+def test_differences_survive_a_trip_through_a_file():
+    pre = prepare(DataSpec(source="iris")).preprocessing
+    assert Preprocessing.from_dict(json.loads(json.dumps(pre.to_dict()))).differences(pre) == []

@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from core import Network, io
 from core.project import load_project, save_project
-from core.spec import DataSpec, NetworkSpec, TrainingConfig
+from core.spec import DataSpec, NetworkSpec, TrainingConfig, prepare
 from window_helpers import WAIT, pause, settled, train
 
 
@@ -89,6 +89,32 @@ def test_importing_another_architecture_asks_then_adopts_it_and_other_data_still
     settled(qtbot, session)
     assert session.built.problem.task == "multiclass" and session.built.layers[-1] == (3, "softmax")
     assert not window.message.isVisible()
+
+
+@pytest.mark.parametrize("answer", [QMessageBox.Yes, QMessageBox.No])
+def test_weights_trained_on_other_data_are_imported_only_if_the_user_agrees(qtbot, window, tmp_path, dialogs, answer):
+    session = window.session
+    session.set_data(DataSpec(source="iris", test_fraction=0.5))
+    settled(qtbot, session)
+    elsewhere = prepare(DataSpec(source="iris", test_fraction=0.2))  # same columns, another split's scaling
+    other = Network(4, session.built.layers, seed=3)
+    io.save(other, tmp_path / "iris.npz", preprocessing=elsewhere.preprocessing)
+    before = np.array(session.snapshot.weights[0][0])
+    dialogs.answer = answer
+    assert window.files.import_weights(tmp_path / "iris.npz") == (answer == QMessageBox.Yes)
+    assert "trained on other data" in dialogs.shown[-1] and "another split" in dialogs.shown[-1]
+    settled(qtbot, session)
+    expected = other.layers[0].kernel if answer == QMessageBox.Yes else before
+    np.testing.assert_array_equal(session.snapshot.weights[0][0], expected)
+
+
+def test_weights_exported_from_the_same_data_import_without_a_question(qtbot, window, tmp_path, dialogs):
+    session = window.session
+    session.set_data(DataSpec(source="iris"))
+    settled(qtbot, session)
+    io.save(session.current_network(), tmp_path / "same.npz", preprocessing=session.built.problem.preprocessing)
+    assert window.files.import_weights(tmp_path / "same.npz")
+    assert not dialogs.shown
 
 
 def test_importing_weights_for_other_inputs_is_refused_with_the_shapes(window, tmp_path, dialogs):
