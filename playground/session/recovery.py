@@ -60,6 +60,14 @@ class Autosaver(QObject):
         self.timer.setInterval(interval_ms)
         self.timer.timeout.connect(self.save_if_needed)
         self.timer.start()
+        session.document_changed.connect(self._forget_if_saved)
+
+    def _forget_if_saved(self) -> None:
+        """Saved: the recovery file is older than the project, and must not be offered after a crash."""
+        if self.written_marker is not None and not self.session.is_modified():
+            self.wait()
+            Recovered(self.path, None, 0.0).discard()
+            self.written_marker = None
 
     def save_if_needed(self) -> bool:
         """Write if there is unsaved work that changed since the last write; True if a write started."""

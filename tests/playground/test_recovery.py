@@ -38,6 +38,19 @@ def test_unsaved_work_is_written_to_the_recovery_file_and_a_clean_quit_removes_i
     assert not autosaver.path.exists() and not list(autosaver.folder.glob("*.json"))
 
 
+def test_saving_removes_the_recovery_file_so_a_crash_after_it_offers_nothing_stale(qtbot, window, tmp_path):
+    session, autosaver = window.session, window.autosaver
+    train(qtbot, window, 3)
+    _autosave(qtbot, window)
+    assert autosaver.path.exists()
+    window.files.write(str(tmp_path / "saved.json"))
+    assert not session.is_modified()
+    assert not autosaver.path.exists() and not list(autosaver.folder.glob("*.json"))
+    train(qtbot, window, session.snapshot.epoch + 2)  # new work after the save is kept again
+    _autosave(qtbot, window)
+    assert autosaver.path.exists()
+
+
 def test_the_work_of_a_window_that_died_is_offered_and_restored(qtbot, window, tmp_path, dialogs):
     session = window.session
     session.set_units(0, 6)
