@@ -5,6 +5,7 @@ announces. The window keeps no state of its own beyond its geometry.
 """
 from __future__ import annotations
 
+import math
 import time
 from functools import partial
 
@@ -13,7 +14,7 @@ from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import (QAbstractSpinBox, QApplication, QComboBox, QGroupBox, QInputDialog, QLabel, QLineEdit,
                                QMainWindow, QScrollArea, QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
-from core import datasets, runs
+from core import datasets, limits, runs
 from playground.session import Session
 from playground.session.recovery import Autosaver
 from playground.ui.actions import Actions
@@ -287,10 +288,20 @@ class MainWindow(QMainWindow):
         self.session.step_trace(direction)
 
     def _ask_weight(self, layer: int, row: int, column, value: float):
+        """A typed weight is taken as typed (no digit dropped, no value clipped); what is not a finite
+        number is refused with a message."""
         name = f"bias b{layer + 1}[{row + 1}]" if column is None else f"weight W{layer + 1}[{row + 1}, {column + 1}]"
-        typed, ok = QInputDialog.getDouble(self, "Type a weight", f"New value of the {name}:", value, -1e6, 1e6, 6)
-        if ok:
-            self.session.set_weight(layer, row, column, typed)
+        typed, ok = QInputDialog.getText(self, "Type a weight", f"New value of the {name}:", text=f"{value:.17g}")
+        if not ok:
+            return
+        try:
+            number = float(typed.strip())
+        except ValueError:
+            number = math.nan
+        if not math.isfinite(number):
+            self.session.notice.emit(f"{limits.excerpt(typed.strip())} is not a finite number: the {name} is unchanged.")
+            return
+        self.session.set_weight(layer, row, column, number)
 
     def _show_neuron(self, layer: int, position: int):
         """While a hidden neuron is hovered, the output view shows what it computes, large."""

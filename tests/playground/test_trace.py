@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import pyqtgraph as pg
+import pytest
 from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication, QInputDialog
@@ -82,7 +83,7 @@ def test_double_clicking_an_edge_types_its_weight_and_changes_the_prediction(qtb
     middle = diagram.box.mapViewToScene(pg.Point((xy["x0"][k] + xy["x1"][k]) / 2, (xy["y0"][k] + xy["y1"][k]) / 2))
     layer, row, column, value = diagram._weight_at(middle)
     assert (layer, column) == (2, 0)
-    monkeypatch.setattr(QInputDialog, "getDouble", lambda *a, **kw: (value + 5.0, True))
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **kw: (repr(value + 5.0), True))
     point = diagram.view.mapFromScene(middle)
     qtbot.mouseDClick(diagram.view.viewport(), Qt.LeftButton, pos=point)
     qtbot.waitUntil(lambda: session.snapshot.weights[2][0][row, 0] == value + 5.0, timeout=WAIT)
@@ -92,6 +93,24 @@ def test_double_clicking_an_edge_types_its_weight_and_changes_the_prediction(qtb
     session.undo_stack.undo()
     qtbot.waitUntil(lambda: session.snapshot.weights[2][0][row, 0] == value, timeout=WAIT)
     assert not np.allclose(session.current_network().predict(X), edited)
+
+
+@pytest.mark.parametrize("typed, taken", [("2500000", 2500000.0), ("1e-7", 1e-7), ("0.12345678901", 0.12345678901),
+                                          ("-3.5e+300", -3.5e300), ("abc", None), ("inf", None), ("nan", None)])
+def test_a_typed_weight_is_taken_as_typed_or_refused_with_a_message(qtbot, window, monkeypatch, typed, taken):
+    session = window.session
+    train(qtbot, window, 2)
+    before = float(session.snapshot.weights[0][0][0, 1])
+    notices = []
+    session.notice.connect(notices.append)
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **kw: (typed, True))
+    window.diagram.weight_edit_requested.emit(0, 0, 1, before)
+    if taken is None:
+        assert notices and "not a finite number" in notices[-1]
+        qtbot.wait(100)
+        assert session.snapshot.weights[0][0][0, 1] == before and not session.undo_stack.canUndo()
+    else:
+        qtbot.waitUntil(lambda: session.snapshot.weights[0][0][0, 1] == taken, timeout=WAIT)
 
 
 def test_dragging_an_edge_up_raises_its_weight_in_one_undo_step(qtbot, window):
