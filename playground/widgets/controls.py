@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from dataclasses import replace
+from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
@@ -15,6 +16,7 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QLabel, QPushBu
 from core import datasets, optimizers
 from core.spec import DataSpec, NetworkSpec, TrainingConfig
 from playground.widgets.fields import CountField, choice_combo, typed_combo
+from playground.widgets.labels import ElidedLabel
 
 BATCH_SIZES = ["1", "10", "32", "100", "all"]
 LEARNING_RATES = ["0.00001", "0.0001", "0.001", "0.003", "0.01", "0.03", "0.1", "0.3", "1", "3", "10"]
@@ -86,8 +88,7 @@ class DataControls(QWidget):
         self.regenerate.setToolTip("Draw a new sample of the same data (next data seed), keeping every setting")
         self.regenerate.setFocusPolicy(Qt.NoFocus)
         self.noise_label, self.test_label = QLabel(), QLabel()
-        self.source_label = QLabel()
-        self.source_label.setWordWrap(True)
+        self.source_label = ElidedLabel(elide=Qt.ElideMiddle)  # a long path never widens the panel
         form = QFormLayout()
         form.addRow("Data", self.dataset)
         form.addRow("Points", self.samples)
@@ -130,9 +131,8 @@ class DataControls(QWidget):
         self.task.setEnabled(spec.source == CSV)  # the bundled tables have their own task
         self.noise_label.setText(f"Noise {round(spec.noise * 100)} %")
         self.test_label.setText(f"Test data {round(spec.test_fraction * 100)} %")
-        csv = f"CSV: {spec.csv_path} (target {spec.target or 'last column'})" if spec.source == CSV else ""
-        self.source_label.setText(csv)
-        self.source_label.setToolTip(csv)
+        csv = f"CSV: {Path(spec.csv_path).name} (target {spec.target or 'last column'})" if spec.source == CSV else ""
+        self.source_label.setText(csv, tip=spec.csv_path if spec.source == CSV else "")
 
     def _dataset_chosen(self, index):
         name = self.dataset.itemData(index)

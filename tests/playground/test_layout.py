@@ -65,3 +65,22 @@ def test_zoom_scales_every_text_and_persists(qtbot, window):
     assert again.session.view.zoom == 0.9
     again.session.mark_saved()
     again.close()
+
+
+def test_a_csv_in_a_deep_folder_with_a_long_name_does_not_widen_the_window(qtbot, window, tmp_path):
+    from core.spec import DataSpec
+    folder = tmp_path / ("a folder with a very long name " * 7).strip()
+    folder.mkdir()
+    path = folder / ("measurements_" * 12 + ".csv")
+    path.write_text("a,b,y\n" + "".join(f"{i},{i * 2 % 7},{i % 2}\n" for i in range(40)))
+    window.session.set_view(zoom=1.25)  # the settings panel takes the width its fields need
+    qtbot.wait(50)
+    panel = window.settings_panel.minimumWidth()
+    window.session.set_data(DataSpec(source="csv", csv_path=str(path), target="y"))
+    settled(qtbot, window.session)
+    window.session.set_view(zoom=1.0)
+    window.session.set_view(zoom=1.25)
+    qtbot.wait(50)
+    assert window.settings_panel.minimumWidth() == panel
+    label = window.data_controls.source_label
+    assert label.toolTip() == str(path) and path.name[:10] in label.text()
