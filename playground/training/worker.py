@@ -141,7 +141,9 @@ class TrainingWorker(QObject):
     def _control(self, request: Control):
         if self.trainer is None:
             return Refused(request.id, "nothing is built yet")
-        if request.action == "play":
+        if request.action in ("play", "step") and self.trainer.epoch >= limits.MAX_EPOCHS:
+            self.stopped.emit(_history_full())
+        elif request.action == "play":
             self.until_epoch_end = False
             self._set_running(True)
         elif request.action == "pause":
@@ -235,6 +237,9 @@ class TrainingWorker(QObject):
                         self.pending_epochs.append(event)
                         if pacing.checkpoint_due(event.epoch, now - self.last_checkpoint):
                             self._checkpoint()
+                        if event.epoch >= limits.MAX_EPOCHS:
+                            self._stop_after(_history_full())
+                            return
                         if self.until_epoch_end:
                             self.until_epoch_end = False
                             self._set_running(False)
@@ -323,6 +328,11 @@ def network_outputs(net, problem: Problem, grid_inputs):
         return None, (p.to_target_units(out).ravel(), p.to_target_units(np.reshape(Y, (-1, 1))).ravel()), None
     X, Y = X[:MAX_ROWS_SCORED], Y[:MAX_ROWS_SCORED]
     return None, (p.preprocessing.labels(_forward(net, X)[0]), np.asarray(Y).astype(np.int64).ravel()), None
+
+
+def _history_full() -> str:
+    return (f"this run has {limits.MAX_EPOCHS:,} epochs, the most a project keeps. To go on, train from an "
+            "earlier epoch (the timeline), or pin this run and reset.")
 
 
 def error_line(error: Exception) -> str:

@@ -231,3 +231,24 @@ def test_slow_drawing_is_done_less_often_so_training_keeps_its_time(qtbot, windo
     qtbot.waitUntil(lambda: len(drawn) > before + frames, timeout=WAIT)  # still live
     pause(qtbot, window)
     assert frames * frame_seconds / elapsed < 0.25  # at 30 frames a second it would be all the time
+
+
+def test_a_run_stops_at_the_most_epochs_a_project_keeps_and_still_saves(qtbot, window, tmp_path, monkeypatch):
+    from core import limits
+    from core.project import load_project
+
+    session = window.session
+    monkeypatch.setattr(limits, "MAX_EPOCHS", 40)  # the worker reads the limit as it trains
+    session.play()
+    qtbot.waitUntil(lambda: not session.running and session.snapshot.epoch > 0, timeout=WAIT)
+    assert session.snapshot.epoch == 40 == len(session.history)
+    assert "40 epochs, the most a project keeps" in window.message.text()
+    session.save_project(tmp_path / "full.json")
+    assert len(load_project(tmp_path / "full.json").history.train_loss) == 40
+    session.play()  # at the limit, play says why instead of training
+    qtbot.wait(300)
+    assert not session.running and session.snapshot.epoch == 40
+    session.train_from(10)  # an earlier epoch: training goes on from there
+    settled(qtbot, session)
+    train(qtbot, window, 12)
+    assert 12 <= session.snapshot.epoch <= 40
