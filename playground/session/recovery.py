@@ -56,6 +56,7 @@ class Autosaver(QObject):
         self.written_marker = None
         self.writer: threading.Thread | None = None
         self.error: str | None = None  # the last write's failure, if any (the app goes on)
+        self.reported: str | None = None  # the failure last shown in the window
         self.timer = QTimer(self)
         self.timer.setInterval(interval_ms)
         self.timer.timeout.connect(self.save_if_needed)
@@ -72,6 +73,9 @@ class Autosaver(QObject):
     def save_if_needed(self) -> bool:
         """Write if there is unsaved work that changed since the last write; True if a write started."""
         session = self.session
+        if self.error is not None and self.error != self.reported:  # said once, on the UI thread
+            self.reported = self.error
+            session.notice.emit(f"The recovery copy of this work could not be written: {self.error}")
         marker = session.marker()
         if not session.is_modified() or marker == self.written_marker or session.busy:
             return False

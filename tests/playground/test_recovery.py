@@ -139,3 +139,24 @@ def test_kill_9_while_training_then_the_next_start_restores_the_work(qtbot, wind
                     and len(session.history) == len(kept.history.train_loss), timeout=WAIT)
     np.testing.assert_array_equal(session.snapshot.weights[-1][0], kept.weights.layers[-1].kernel)
     assert session.is_modified() and session.project_path is None
+
+
+def test_a_recovery_copy_that_cannot_be_written_is_said_once(qtbot, window, monkeypatch):
+    from playground.session import recovery
+
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(recovery, "save_project", full)
+    session, autosaver = window.session, window.autosaver
+    notices = []
+    session.notice.connect(notices.append)
+    train(qtbot, window, 2)
+    assert autosaver.save_if_needed()
+    autosaver.wait()
+    train(qtbot, window, session.snapshot.epoch + 1)
+    autosaver.save_if_needed()  # the next tick says what went wrong
+    autosaver.wait()
+    autosaver.save_if_needed()
+    said = [n for n in notices if "recovery copy" in n]
+    assert len(said) == 1 and "No space left" in said[0]
