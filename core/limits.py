@@ -53,6 +53,7 @@ REG_RATE = (0.0, 1e3)
 MAX_EPOCHS = 1_000_000  # epochs in a history, so that a saved project always loads
 
 # --- text -----------------------------------------------------------------------------------------
+MAX_ROW_BYTES = 16 * 2**20  # one row of a CSV file: 10,000 columns of long numbers take 0.3 MiB
 MAX_NAME_CHARS = 256  # names of settings, features, targets, classes
 MAX_PATH_CHARS = 4096
 

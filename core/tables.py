@@ -123,6 +123,7 @@ class TableColumn:
     minimum: float | None = None  # numbers: the smallest and largest finite values
     maximum: float | None = None
     note: str | None = None  # why it starts unticked as a feature ("looks like a row index", ...)
+    longest_text: int = 0  # text: the length of a text too long to be a category (MAX_NAME_CHARS), if any
 
 
 @dataclass(frozen=True)
@@ -229,6 +230,8 @@ class Table:
                 example = column.categories[0] if column.categories else "text"
                 raise DatasetError(f"{self.name}: target {target!r} is text ({_short(example)}), "
                                    "so it cannot be predicted by regression")
+            if column.longest_text:
+                raise DatasetError(f"{self.name}: target {target!r} has {_too_long(column)}")
             if column.categories is None or len(column.categories) > MAX_CLASSES:
                 raise DatasetError(f"{self.name}: target {target!r} has {self._distinct_text(column)} distinct texts, "
                                    f"too many classes (at most {MAX_CLASSES})")
@@ -356,6 +359,8 @@ class Table:
                 raise DatasetError(f"{self.name}: feature {name!r} is chosen twice")
             if column.n_missing == self.n_rows:
                 raise DatasetError(f"{self.name}: column {name!r} has no values")
+            if column.longest_text:
+                raise DatasetError(f"{self.name}: column {name!r} has {_too_long(column)}")
             if column.kind == "text" and (column.categories is None or len(column.categories) > MAX_CATEGORIES):
                 raise DatasetError(f"{self.name}: column {name!r} has {self._distinct_text(column)} distinct texts; "
                                    f"one-hot encoding takes at most {MAX_CATEGORIES}")
@@ -556,6 +561,10 @@ class _Reader:
     def _pieces(self, f):
         try:
             yield from _pieces(f, self.fmt)
+        except _LongRow as error:
+            raise DatasetError(f"{self.path.name}, line {self._line_at(error.offset)}: a row of more than "
+                               f"{limits.MAX_ROW_BYTES // 2**20} MiB; a table's rows are far shorter (is a quote "
+                               "left open?)") from None
         except _UnclosedQuote as error:
             raise DatasetError(f"{self.path.name}, line {self._line_at(error.offset)}: a quoted value is never "
                                "closed") from None
@@ -671,7 +680,7 @@ class _Reader:
         n_missing = int(np.isnan(values).sum())
         if j in self.texts:
             categories = self.texts[j].categories
-            column = TableColumn(name, "text", n_missing, categories)
+            column = TableColumn(name, "text", n_missing, categories, longest_text=self.texts[j].longest)
             return _with_note(column, len(values), j in self.fmt.unnamed, values)
         low, high, n_infinite = None, None, 0
         if n_missing < len(values):
@@ -711,7 +720,8 @@ class _TextCodes:
     def __init__(self):
         self.index = {}  # text → code
         self.categories = ()
-        self.overflowed = False  # more than MAX_TRACKED_TEXTS distinct texts: free text
+        self.overflowed = False  # more than MAX_TRACKED_TEXTS distinct texts, or one too long: free text
+        self.longest = 0  # the longest text beyond MAX_NAME_CHARS met
 
     def write_codes(self, column, out: np.ndarray) -> None:
         """The codes of a piece's column (pyarrow dictionary arrays, one per block) into ``out`` (n_rows,);
@@ -730,6 +740,8 @@ class _TextCodes:
                 text = text.strip()
                 if text.lower() in MISSING_TOKENS:
                     lookup[i] = np.nan
+                elif len(text) > limits.MAX_NAME_CHARS:  # a text, not a category: never a feature's name
+                    lookup[i], self.overflowed, self.longest = -1.0, True, max(self.longest, len(text))
                 elif text in self.index or len(self.index) < MAX_TRACKED_TEXTS:
                     lookup[i] = self.index.setdefault(text, len(self.index))
                 else:
@@ -768,10 +780,17 @@ def _with_note(column: TableColumn, n_rows: int, unnamed: bool, values) -> Table
         note = f"the same value ({_number_text(column.minimum)}) in every row"
     elif column.kind == "text" and column.categories is not None and len(column.categories) == 1:
         note = f"the same value ({_short(column.categories[0])}) in every row"
+    elif column.longest_text:
+        note = _too_long(column)
     elif column.kind == "text" and (column.categories is None or len(column.categories) > MAX_CATEGORIES):
         count = f"over {MAX_TRACKED_TEXTS:,}" if column.categories is None else f"{len(column.categories):,}"
         note = f"text with {count} distinct values; one-hot encoding takes at most {MAX_CATEGORIES}"
     return replace(column, note=note)
+
+
+def _too_long(column: TableColumn) -> str:
+    return (f"a text of {column.longest_text:,} characters: free text, not categories (a category is at most "
+            f"{limits.MAX_NAME_CHARS} characters)")
 
 
 def _float(value) -> float | None:
@@ -843,10 +862,11 @@ def _pieces(f, fmt: CsvFormat):
             return
         end = _last_row_end(buffer, fmt, size)
         if not end and size == len(buffer):  # a row longer than a buffer: read on, into memory of its own
-            buffer = bytes(buffer)
+            buffer = bytearray(buffer)
             while not end and (more := f.read(PIECE_BYTES)):
+                _check_row_length(len(buffer), offset)
                 buffer += more
-                end = _last_row_end(buffer, fmt)
+                end = _last_row_end(buffer, fmt) if more.find(fmt.newline) >= 0 else 0
             size = len(buffer)
         if not end:  # the last row, without a line end
             last = bytes(buffer[:size])
@@ -865,6 +885,7 @@ def _transcoded_pieces(f, fmt: CsvFormat):
         if skip:
             cut = min(skip, len(block))
             block, skip, done = block[cut:], skip - cut, done + cut
+        _check_row_length(len(rest), done)
         buffer = rest + block
         end = _last_row_end(buffer, fmt)
         if end:
@@ -874,6 +895,12 @@ def _transcoded_pieces(f, fmt: CsvFormat):
     if rest.strip():
         _check_closed(rest, fmt, done)
         yield memoryview(rest), done, f.tell()
+
+
+def _check_row_length(length: int, offset: int) -> None:
+    """A row (or a quoted value left open) past MAX_ROW_BYTES is refused before it takes more memory."""
+    if length > limits.MAX_ROW_BYTES:
+        raise _LongRow(offset)
 
 
 def _check_closed(last: bytes, fmt: CsvFormat, offset: int) -> None:
@@ -929,6 +956,10 @@ class _UnclosedQuote(Exception):
     def __init__(self, offset: int):
         super().__init__()
         self.offset = offset
+
+
+class _LongRow(_UnclosedQuote):
+    pass
 
 
 def _records(path: Path, fmt: CsvFormat, offset: int):

@@ -9,7 +9,7 @@ import threading
 import numpy as np
 import pytest
 
-from core import tables
+from core import limits, tables
 from core.datasets import DatasetError
 from core.limits import Cancelled
 from core.tables import read_table
@@ -340,3 +340,22 @@ def test_tables_beyond_the_limits_are_refused_as_they_are_read(tmp_path, monkeyp
     monkeypatch.setattr(limits, "MAX_COLUMNS", 3)
     assert error(tmp_path, "a,b,c,d\n1,2,3,4\n5,6,7,8\n") == "data.csv has 4 columns; the limit is 3"
     assert error(tmp_path, "a,b\n1,2\n") == ("data.csv: the number of data rows must be from 2 to 1,000, got 1")
+
+
+def test_a_text_longer_than_a_name_makes_its_column_free_text(tmp_path):
+    long = "word " * 100  # 500 characters: a remark, not a category
+    table = read(tmp_path, f"remark,y\nshort,1\n{long},0\nshort,1\n")
+    column = table.column("remark")
+    assert column.categories is None and column.longest_text == len(long.strip())
+    assert column.note.startswith("a text of 499 characters: free text")
+    with pytest.raises(DatasetError, match="column 'remark' has a text of 499 characters"):
+        table.dataset("y", ["remark"])
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16"])
+def test_a_row_longer_than_the_limit_is_refused_before_it_takes_more_memory(tmp_path, monkeypatch, encoding):
+    monkeypatch.setattr(limits, "MAX_ROW_BYTES", 3 * 2**20)
+    path = tmp_path / "data.csv"
+    path.write_bytes(("a,y\nb,1\nc,0\n" + "x" * (5 * 2**20) + ",1\nd,0\n").encode(encoding))
+    with pytest.raises(DatasetError, match=r"data.csv, line 4: a row of more than 3 MiB"):
+        read_table(path)
