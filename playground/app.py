@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import gc
+import os
 import sys
 import time
 
@@ -22,7 +23,20 @@ def run(project_path=None) -> int:
     gc.freeze()
     if not offer_recovery(window, orphans()) and project_path:
         window.files.open(project_path)
-    return app.exec()
+    return finish(app.exec())
+
+
+def finish(code: int) -> int:
+    """The exit code, once the window has closed. A thread still in a step or a pass of a huge
+    network (which cannot be interrupted) is not waited for: the process ends now, since all that
+    is kept was written when the window closed (files are written whole or not at all)."""
+    from playground.training import jobs, worker
+
+    if worker.unfinished_threads() or jobs.unfinished_threads():
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
 
 
 def offer_recovery(window, found) -> bool:

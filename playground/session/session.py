@@ -568,9 +568,9 @@ class Session(QObject):
         if self.busy or self.snapshot is None:
             raise OSError("the data is still being prepared; try again when it is ready")
 
-    def close(self) -> bool:
-        """Stop training and join the worker's thread."""
-        return self.worker_thread.close()
+    def close(self, timeout_ms: int = 5000) -> bool:
+        """Stop training and join the worker's thread, waiting at most ``timeout_ms``."""
+        return self.worker_thread.close(timeout_ms)
 
     # --- talking to the worker ----------------------------------------------------------------
     def _configure(self, restore: TrainedRun | None = None, command: SpecEdit | None = None):

@@ -32,6 +32,11 @@ EXIT_WAIT_MS = 60_000  # how long the process waits at exit for a job that did n
 _unfinished = []
 
 
+def unfinished_threads() -> list:
+    """Job threads a close could not join in time, still running."""
+    return [thread for thread, _ in _unfinished if thread.isRunning()]
+
+
 @atexit.register
 def _join_unfinished():
     for thread, _ in _unfinished:

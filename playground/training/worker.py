@@ -437,6 +437,11 @@ class WorkerThread:
 _unfinished = []
 
 
+def unfinished_threads() -> list:
+    """Training threads a close could not join in time, still running."""
+    return [t for t in _unfinished if t.thread.isRunning()]
+
+
 @atexit.register
 def _join_unfinished():
     for worker_thread in _unfinished:

@@ -477,11 +477,15 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self._save_settings()
+        self.hide()  # gone at once, even while a huge network's step ends
         self.analyses.close()
-        self.session.close()
+        self.session.close(timeout_ms=QUIT_WAIT_MS)
         self.autosaver.remove()
         QApplication.setFont(self.base_font)
         super().closeEvent(event)
+
+
+QUIT_WAIT_MS = 1000  # for the worker to stop; a step it is in the middle of is left to app.finish
 
 
 def _number(value, low, high):
