@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 import time
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
 
@@ -69,7 +70,7 @@ class _Pending:
 
     rebuild: bool  # a Configure
     command: SpecEdit | None = None  # the edit that sent it (rolled back if it is refused)
-    opening: tuple | None = None  # (Project, path, as_template): adopted once built
+    opening: tuple | None = None  # (Project, path, as_template, recovered, warning, was running): adopted once built
     restore: TrainedRun | None = None
     superseded: bool = False  # rolled back before its answer came: the answer is ignored
 
@@ -527,6 +528,7 @@ class Session(QObject):
         """Build a checked project; it is adopted all at once when built, and if the worker refuses
         it (its data cannot be read, its weights do not fit), nothing changes. A template (a preset)
         is not the file later saves go to; recovered work counts as unsaved."""
+        was_running = self.running
         self.pause()
         restore = None
         if project.weights is not None:
@@ -537,7 +539,7 @@ class Session(QObject):
                                  project.checkpoints)
         request = Configure(next(self._ids), project.data, project.network, project.training,
                             restore.state if restore else None)
-        self._send(request, opening=(project, path, as_template, recovered, warning), restore=restore)
+        self._send(request, opening=(project, path, as_template, recovered, warning, was_running), restore=restore)
 
     def save_project(self, path) -> None:
         """Write the project as the window shows it: settings, weights, trainer state, cost history,
@@ -627,8 +629,11 @@ class Session(QObject):
             self.notice.emit(f"{reply.message[:1].upper()}{reply.message[1:]}.")
             return
         if pending.opening is not None:
-            name = pending.opening[1] or "the project"
-            self.notice.emit(f"Cannot open {getattr(name, 'name', name)}: {reply.message}. Nothing was changed.")
+            path, was_running = pending.opening[1], pending.opening[-1]
+            name = Path(path).name if path else "the project"
+            if was_running:
+                self.play()  # as it was
+            self.notice.emit(f"Cannot open {name}: {reply.message}. Nothing was changed.")
             return
         undone = self._roll_back(pending.command) if pending.command is not None else 0
         if pending.rebuild and reply.id == self.generation:  # nothing left to undo: show what the worker runs
@@ -679,7 +684,7 @@ class Session(QObject):
         return len(undone)
 
     def _adopt(self, built: Built, pending: _Pending):
-        project, path, as_template, recovered, warning = pending.opening
+        project, path, as_template, recovered, warning, _ = pending.opening
         self.specs = Specs(project.data, project.network, project.training)
         self.trace_state = trace.TraceState()
         self._show_run(built.id, pending.restore)

@@ -30,6 +30,22 @@ def test_a_project_that_cannot_be_built_changes_nothing(qtbot, window, tmp_path)
     assert len(session.built.layers) == 5 and not window.message.isVisible()
 
 
+def test_a_project_refused_while_training_leaves_it_training(qtbot, window, tmp_path):
+    session = window.session
+    project = tmp_path / "gone.json"
+    save_project(project, DataSpec(source="csv", csv_path=str(tmp_path / "gone.csv"), target="y"), NetworkSpec(),
+                 TrainingConfig(), net=None)
+    session.play()
+    qtbot.waitUntil(lambda: session.running and session.snapshot.epoch > 0, timeout=WAIT)
+    assert window.files.open(project)
+    qtbot.waitUntil(lambda: "Cannot open" in window.message.text(), timeout=WAIT)
+    assert window.message.text().startswith("Cannot open gone.json:")  # the name, not the whole path
+    qtbot.waitUntil(lambda: session.running, timeout=WAIT)
+    epoch = session.snapshot.epoch
+    qtbot.waitUntil(lambda: session.snapshot.epoch > epoch, timeout=WAIT)
+    pause(qtbot, window)
+
+
 def test_a_refused_rebuild_is_undone_and_the_window_shows_what_trains(qtbot, window, tmp_path):
     session = window.session
     session.set_hyperparameter("learning_rate", 0.3)
