@@ -202,23 +202,22 @@ class TrainingControls(QWidget):
             _select(self.precision, network.dtype)
 
     def _learning_rate_edited(self):
-        """Any number is asked for (absurd ones are refused with a message); other text is put back."""
+        """Whatever is typed is asked for: absurd values and text are refused with a message."""
+        text = self.learning_rate.currentText().strip()
         try:
-            value = float(self.learning_rate.currentText())
+            value = float(text)
         except ValueError:
-            self.learning_rate.setCurrentText(f"{self.learning_rate_in_force:.12g}")
-            return
+            value = text
         if value != self.learning_rate_in_force:
             self.hyperparameter_changed.emit("learning_rate", value)
 
     def _batch_size_edited(self):
-        """A whole number or "all" is asked for; other text is put back."""
+        """A whole number or "all" is asked for, and anything else, to be refused with a message."""
         text = self.batch_size.currentText().strip().lower()
         try:
             value = text if text == "all" else int(text)
         except ValueError:
-            self.batch_size.setCurrentText(str(self.batch_size_in_force))
-            return
+            value = text
         if value != self.batch_size_in_force:
             self.hyperparameter_changed.emit("batch_size", value)
 

@@ -133,11 +133,17 @@ def test_settings_from_a_project_show_even_when_not_in_the_lists(qtbot, window, 
     assert window.training_controls.batch_size.currentText() == "250"
 
 
-def test_text_that_is_no_number_is_put_back_in_the_learning_rate(qtbot, window):
-    box = window.training_controls.learning_rate
-    box.setCurrentText("fast")
+@pytest.mark.parametrize("field, typed, shown, message", [
+    ("learning_rate", "fast", "0.03", "learning_rate must be a number, got 'fast'"),
+    ("batch_size", "many", "10", "batch_size must be a positive integer or 'all', got 'many'"),
+])
+def test_text_that_is_no_number_is_refused_with_a_message_and_put_back(qtbot, window, field, typed, shown, message):
+    box = getattr(window.training_controls, field)
+    box.setCurrentText(typed)
     box.lineEdit().editingFinished.emit()
-    assert box.currentText() == "0.03" and window.session.training.learning_rate == 0.03
+    qtbot.waitUntil(lambda: message in window.message.text(), timeout=WAIT)
+    assert box.currentText() == shown and str(getattr(window.session.training, field)) == shown
+    assert not window.session.undo_stack.canUndo()
 
 
 def test_an_absurd_learning_rate_is_refused_and_shown_as_before(qtbot, window):
