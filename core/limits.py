@@ -51,6 +51,7 @@ BATCH_SIZE = (1, SAMPLES[1])
 LEARNING_RATE = (0.0, 1e3)  # above 0
 REG_RATE = (0.0, 1e3)
 MAX_EPOCHS = 1_000_000  # epochs in a history, so that a saved project always loads
+CHECKPOINT_BUDGET = (1 * MiB, 4096 * MiB)  # memory for a run's checkpoints (a project saves at most 128 MiB)
 
 # --- text -----------------------------------------------------------------------------------------
 MAX_ROW_BYTES = 16 * 2**20  # one row of a CSV file: 10,000 columns of long numbers take 0.3 MiB

@@ -21,7 +21,7 @@ import numpy as np
 from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, Signal, Slot
 from PySide6.QtGui import QUndoStack
 
-from core import Network, datasets, runs, trainer
+from core import Network, datasets, limits, runs, trainer
 from core.checkpoints import CheckpointStore, recovery_checkpoint
 from core.project import Project, save_project
 from core.spec import DataSpec, NetworkSpec, TrainingConfig
@@ -107,7 +107,7 @@ class Session(QObject):
         self.run_id = 0
         self.steps = 0  # of the run shown
         self.weight_edits = 0  # weights typed or dragged, less those undone: unsaved work while not 0
-        self.checkpoints = CheckpointStore()
+        self.checkpoints = CheckpointStore()  # of the run shown, within checkpoints.budget bytes
         self.viewing: int | None = None  # the epoch of the past checkpoint the views show; None: the live run
         self.preview: Previewed | None = None  # what the views draw of it, once the worker has computed it
         self._preview_id = 0
@@ -417,6 +417,11 @@ class Session(QObject):
         self.shown_changed.emit()
         self._update_trace()
 
+    def set_checkpoint_budget(self, nbytes: int):
+        """Keep the run's checkpoints within ``nbytes`` from now on; a lower budget thins them at once."""
+        self.checkpoints.budget = limits.check_int(nbytes, "the checkpoint memory", limits.CHECKPOINT_BUDGET)
+        self.checkpoints_changed.emit()
+
     def train_from(self, epoch: int):
         """Go on training from the checkpoint nearest ``epoch``; the epochs after it become a pinned run,
         so nothing is lost (undoable)."""
@@ -588,7 +593,9 @@ class Session(QObject):
         self.history = restore.history.copy() if restore else RunHistory()
         self.run_id = restore.run_id if restore else next(self._run_ids)
         self.steps = restore.steps if restore else 0
-        self.checkpoints = restore.checkpoints.copy() if restore and restore.checkpoints else CheckpointStore()
+        budget = self.checkpoints.budget  # the user's, whatever budget a restored store was kept in
+        self.checkpoints = restore.checkpoints.copy() if restore and restore.checkpoints else CheckpointStore(budget)
+        self.checkpoints.budget = budget
         looking_back = self.viewing is not None
         self.viewing = self.preview = None
         self.trace = None  # of the run left behind: it comes back with this run's first outputs

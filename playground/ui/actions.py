@@ -5,7 +5,9 @@ from functools import partial
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QToolBar
+from PySide6.QtWidgets import QInputDialog, QToolBar
+
+from core.limits import CHECKPOINT_BUDGET, MiB
 
 from playground.ui.files import PRESETS, recent_projects
 
@@ -76,6 +78,9 @@ class Actions:
                              for name in ("network", "output", "cost", "landscape")]
         self.pin_run = self._action("Pin this run", lambda: session.pin_run(), None,
                                     "Keep this run's curves, settings and weights to compare the next runs with")
+        self.checkpoint_memory = self._action("Checkpoint memory…", self._ask_checkpoint_memory, None,
+                                              "How much memory the past epochs' weights may take: the more, "
+                                              "the more epochs the timeline keeps")
         self.export_runs = self._action("Export runs as CSV…", files.export_runs, None,
                                         "Every pinned run's and this run's cost and accuracy per epoch")
         self.zoom_in = self._action("Zoom in", lambda: self._zoom(+1), "Ctrl+=", "Larger text and diagram")
@@ -108,6 +113,18 @@ class Actions:
         choice = (bigger[:1] if direction > 0 else smaller[-1:]) or [zoom]
         self.window.session.set_view(zoom=choice[0])
 
+    def _ask_checkpoint_memory(self):
+        store = self.window.session.checkpoints
+        low, high = (bound // MiB for bound in CHECKPOINT_BUDGET)
+        mib, ok = QInputDialog.getInt(
+            self.window, "Checkpoint memory",
+            f"Memory for the weights of past epochs, in MiB ({low:,} to {high:,}).\n"
+            f"This run keeps {len(store):,} checkpoints in {store.nbytes / MiB:,.1f} MiB now;\n"
+            "a lower figure thins them at once, keeping the first, the latest and a spread between.",
+            store.budget // MiB, low, high)
+        if ok:
+            self.window.session.set_checkpoint_budget(mib * MiB)
+
     def _build_menus(self):
         window, files = self.window, self.window.files
         menu = window.menuBar()
@@ -134,6 +151,7 @@ class Actions:
             train_menu.addAction(action)
         train_menu.addSeparator()
         train_menu.addAction(self.pin_run)
+        train_menu.addAction(self.checkpoint_memory)
         train_menu.addAction(self.check_gradients)
         self.train_menu = train_menu
         self.presets_menu = menu.addMenu("&Presets")

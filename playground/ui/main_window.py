@@ -459,6 +459,9 @@ class MainWindow(QMainWindow):
             if settings.value(f"view/{key}") in ("true", "false", True, False):
                 view[key] = settings.value(f"view/{key}") in ("true", True)
         self.session.set_view(**view)
+        budget = _number(settings.value("training/checkpoint_budget"), *limits.CHECKPOINT_BUDGET)
+        if budget is not None:
+            self.session.set_checkpoint_budget(int(budget))
 
     def _save_settings(self):
         settings = QSettings()
@@ -471,6 +474,7 @@ class MainWindow(QMainWindow):
         settings.setValue("view/log_scale", view.log_scale)
         settings.setValue("view/show_test", view.show_test)
         settings.setValue("view/pictures", view.pictures)
+        settings.setValue("training/checkpoint_budget", self.session.checkpoints.budget)
 
     def closeEvent(self, event):
         if not self.files.confirm_discard():

@@ -134,3 +134,39 @@ def test_after_a_divergence_the_app_offers_the_last_good_checkpoint(qtbot, windo
     settled(qtbot, session)
     assert session.snapshot.epoch == epoch and np.isfinite(session.history["train_loss"]).all()
     assert len(session.runs) == 1  # the diverged run is kept, pinned
+
+
+def test_the_checkpoint_memory_is_the_users_to_set_and_is_remembered(qtbot, window, monkeypatch, tmp_path):
+    from PySide6.QtWidgets import QInputDialog
+
+    from playground.ui.main_window import MainWindow
+    session = window.session
+    session.set_units(0, 300)
+    session.set_units(1, 300)  # 2-300-300-1: 0.7 MB a checkpoint
+    settled(qtbot, session)
+    train(qtbot, window, 5)
+    kept = len(session.checkpoints)
+    assert kept >= 6 and session.checkpoints.nbytes > 4 * 2**20
+    asked = {}
+
+    def get_int(parent, title, label, value, low, high):
+        asked.update(value=value, low=low, high=high, label=label)
+        return 1, True  # MiB
+    monkeypatch.setattr(QInputDialog, "getInt", get_int)
+    window.menu.checkpoint_memory.trigger()
+    assert asked["value"] == 100 and (asked["low"], asked["high"]) == (1, 4096)
+    assert f"keeps {kept:,} checkpoints" in asked["label"]
+    assert session.checkpoints.budget == 2**20 and session.checkpoints.nbytes <= 2**20
+    assert 1 <= len(session.checkpoints) < kept and session.checkpoints.latest.epoch == session.snapshot.epoch
+    assert window.timeline.slider.maximum() == len(session.checkpoints) - 1
+
+    session.reset()  # a new run keeps the user's budget
+    settled(qtbot, session)
+    assert session.checkpoints.budget == 2**20
+    window.close()
+    again = MainWindow(recovery_folder=tmp_path / "again")
+    qtbot.addWidget(again)
+    try:
+        assert again.session.checkpoints.budget == 2**20  # remembered like the window's other settings
+    finally:
+        again.session.close()
