@@ -129,8 +129,9 @@ class DataControls(QWidget):
             widget.setEnabled(generated)
         self.standardize.setEnabled(not spec.is_plane)
         self.task.setEnabled(spec.source == CSV)  # the bundled tables have their own task
-        self.noise_label.setText(f"Noise {round(spec.noise * 100)} %")
-        self.test_label.setText(f"Test data {round(spec.test_fraction * 100)} %")
+        # the value in force, which a project may give finer than the slider's whole percents
+        self.noise_label.setText(f"Noise {spec.noise * 100:.4g} %")
+        self.test_label.setText(f"Test data {spec.test_fraction * 100:.4g} %")
         csv = f"CSV: {Path(spec.csv_path).name} (target {spec.target or 'last column'})" if spec.source == CSV else ""
         self.source_label.setText(csv, tip=spec.csv_path if spec.source == CSV else "")
 

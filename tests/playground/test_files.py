@@ -208,6 +208,20 @@ def test_a_project_with_activations_written_as_people_write_them_opens(qtbot, wi
     train(qtbot, window, 2)
 
 
+def test_a_projects_finer_noise_and_test_share_are_shown_and_kept_as_they_are(qtbot, window, tmp_path):
+    session = window.session
+    path = tmp_path / "fine.json"
+    save_project(path, DataSpec(source="spiral", noise=0.123, test_fraction=0.255), NetworkSpec(), TrainingConfig())
+    assert window.files.open(path)
+    qtbot.waitUntil(lambda: session.project_path == str(path), timeout=WAIT)
+    settled(qtbot, session)
+    controls = window.data_controls
+    assert (controls.noise_label.text(), controls.test_label.text()) == ("Noise 12.3 %", "Test data 25.5 %")
+    again = tmp_path / "again.json"
+    assert window.files.write(again)
+    assert (load_project(again).data.noise, load_project(again).data.test_fraction) == (0.123, 0.255)
+
+
 def test_saving_during_a_rebuild_writes_what_is_built_and_the_file_opens(qtbot, window, tmp_path):
     session = window.session
     train(qtbot, window, 3)
