@@ -244,8 +244,9 @@ class Session(QObject):
         """New data; an output activation or loss pinned for the old data no longer applies."""
         if data.source == datasets.DRAWN and not data.points:
             data = replace(data, points=self._points_to_draw_on(), test_fraction=0.0)
-        network = replace(self.network, output_activation=None) if data.source != self.data.source else self.network
-        training = replace(self.training, loss=None) if data.source != self.data.source else self.training
+        other = _what_is_predicted(data) != _what_is_predicted(self.data)
+        network = replace(self.network, output_activation=None) if other else self.network
+        training = replace(self.training, loss=None) if other else self.training
         self._edit("change data", data=data, network=network, training=training)
 
     def draw_point(self, x: float, y: float, label: int):
@@ -751,3 +752,7 @@ def _check_hyperparameter(name: str, value) -> None:
     stand_in = trainer.Trainer(Network(1, [(1, "linear")]))
     setattr(stand_in, name, value)
 
+
+def _what_is_predicted(data: DataSpec) -> tuple:
+    """What an output activation or loss is chosen for: another file, target or task needs its own."""
+    return data.source, data.csv_path, data.target, data.task

@@ -91,6 +91,23 @@ def test_importing_another_architecture_asks_then_adopts_it_and_other_data_still
     assert not window.message.isVisible()
 
 
+def test_an_imported_output_layer_does_not_stick_to_another_csv(qtbot, window, tmp_path):
+    session = window.session
+    rng = np.random.default_rng(0)
+    for name, labels in (("prices.csv", None), ("three.csv", ["a", "b", "c"])):
+        rows = [f"{x:.3f},{y:.3f},{labels[i % 3] if labels else f'{x + y:.3f}'}"
+                for i, (x, y) in enumerate(rng.normal(size=(60, 2)))]
+        (tmp_path / name).write_text("x,y,label\n" + "\n".join(rows) + "\n")
+    session.set_data(DataSpec(source="csv", csv_path=str(tmp_path / "prices.csv")))
+    settled(qtbot, session)
+    session.import_weights(Network(2, [(3, "relu"), (1, "tanh")], seed=1), adopt=True)
+    settled(qtbot, session)
+    assert session.built.layers[-1] == (1, "tanh")  # kept for this file
+    session.set_data(DataSpec(source="csv", csv_path=str(tmp_path / "three.csv")))
+    settled(qtbot, session)
+    assert session.built.problem.task == "multiclass" and session.built.layers[-1] == (3, "softmax")
+
+
 @pytest.mark.parametrize("answer", [QMessageBox.Yes, QMessageBox.No])
 def test_weights_trained_on_other_data_are_imported_only_if_the_user_agrees(qtbot, window, tmp_path, dialogs, answer):
     session = window.session
