@@ -63,8 +63,8 @@ def eight_layers_1280x720(window):
 
 
 def zoom_150(window):
-    """Text and diagram at 150 %, for a projector."""
-    window.resize(1600, 1000)
+    """Text and diagram at 150 %, for a 1920×1080 projector."""
+    window.resize(1920, 1080)
     window.session.set_view(zoom=1.5)
     train(window.session, 4)
 

@@ -20,7 +20,7 @@ class Timeline(QWidget):
         self.slider.setToolTip("Drag to a past epoch: the diagram, the output and the trace show the network as "
                                "it was (the nearest checkpoint). ← / → step between checkpoints.")
         self.slider.setFocusPolicy(Qt.ClickFocus)  # Space stays play/pause
-        self.label = QLabel("live")
+        self.label = QLabel()
         self.live = QPushButton("Live")
         self.live.setToolTip("Back to the network being trained now")
         self.train_here = QPushButton("Train from here")
@@ -29,7 +29,7 @@ class Timeline(QWidget):
         for button in (self.live, self.train_here):
             button.setFocusPolicy(Qt.NoFocus)
         buttons = QHBoxLayout()
-        buttons.addWidget(QLabel("timeline:"))
+        buttons.setSpacing(6)
         buttons.addWidget(self.label, 1)
         buttons.addWidget(self.live)
         buttons.addWidget(self.train_here)
@@ -57,7 +57,7 @@ class Timeline(QWidget):
         self.slider.blockSignals(False)
         self.setEnabled(len(self.epochs) > 1)
         last = int(self.epochs[-1]) if len(self.epochs) else 0
-        self.label.setText("live" if viewing is None else f"epoch {viewing:,} of {last:,}")
+        self.label.setText("timeline: " + ("live" if viewing is None else f"epoch {viewing:,} of {last:,}"))
         self.live.setEnabled(viewing is not None)
         self.train_here.setEnabled(viewing is not None)
 
