@@ -66,6 +66,19 @@ class RunHistory:
             self.last_tested = tested[-1][1]
         self.last = stats_list[-1]
 
+    def at(self, epoch: int):
+        """``(EpochStats of epoch, the latest EpochStats with test figures up to it)`` for a 1-based
+        ``epoch`` of this history; ``(None, None)`` for epoch 0 (no epoch finished yet)."""
+        if not 1 <= epoch <= len(self):
+            return None, None
+        def accuracy(name, i):
+            return float(self[name][i]) if self.series[name].size else None
+        stats = EpochStats(epoch, float(self["train_loss"][epoch - 1]), accuracy("train_accuracy", epoch - 1))
+        j = int(np.searchsorted(self["test_epoch"], epoch, side="right")) - 1
+        tested = None if j < 0 else EpochStats(int(self["test_epoch"][j]), stats.train_loss, stats.train_accuracy,
+                                               float(self["test_loss"][j]), accuracy("test_accuracy", j))
+        return stats, tested
+
     def to_history(self) -> History:
         """A core History, to save with a project (accuracies None for a regression)."""
         def values(name, n):

@@ -67,6 +67,7 @@ class LossPlot(QWidget):
         self.last_redraw = 0.0
         self.run_curves = []  # (plot, curve) of the pinned runs
         self.runs_extent = (0, 0.0)  # their longest run and highest cost: the axes hold them too
+        self.marked_epoch = None
         self.markers = [pg.InfiniteLine(angle=90, pen=pg.mkPen((60, 60, 60), width=1, style=Qt.DotLine))
                         for _ in range(2)]
         for plot, line in zip((self.cost, self.accuracy), self.markers):
@@ -89,8 +90,13 @@ class LossPlot(QWidget):
         if replaced:
             self.x_bound = self.y_bound = 0.0
             self._redraw()
-        last = history.last
-        self.readout.setText(_readout(last, history.last_tested) if last is not None else "")
+        self._show_readout()
+
+    def _show_readout(self) -> None:
+        """The figures of the epoch looked at (the marker's), else the latest."""
+        stats, tested = (self.history.at(self.marked_epoch) if self.marked_epoch is not None
+                         else (self.history.last, self.history.last_tested))
+        self.readout.setText(_readout(stats, tested) if stats is not None else "")
 
     def set_runs(self, histories, labels, colours) -> None:
         """Pinned runs' train cost (and accuracy), dashed, each in its colour (RGB) with its label."""
@@ -116,11 +122,13 @@ class LossPlot(QWidget):
         self._grow_ranges()
 
     def set_marker(self, epoch) -> None:
-        """A line at ``epoch`` (the one the timeline shows), or none."""
+        """A line at ``epoch`` (the one the timeline shows), or none; the readout gives its figures."""
+        self.marked_epoch = epoch
         for line in self.markers:
             line.setVisible(epoch is not None)
             if epoch is not None:
                 line.setValue(epoch)
+        self._show_readout()
 
     def set_log_scale(self, on: bool) -> None:
         if self.log_scale.isChecked() != on:

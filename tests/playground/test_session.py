@@ -172,3 +172,18 @@ def test_every_request_is_answered_once(qtbot, window, monkeypatch):
     qtbot.waitUntil(lambda: len(replies) >= len(sent) and not session.running, timeout=WAIT)
     qtbot.wait(100)
     assert sorted(replies) == sorted(sent) and len(set(replies)) == len(replies)
+
+
+def test_a_run_history_gives_the_figures_of_any_epoch_with_the_latest_test_before_it():
+    from core.trainer import History
+    from playground.session.history import RunHistory
+
+    history = RunHistory.from_history(History(train_loss=[0.9, 0.5, 0.3, 0.2], test_loss=[0.8, 0.4],
+                                              train_accuracy=[0.5, 0.6, 0.7, 0.8], test_accuracy=[0.55, 0.75],
+                                              test_epoch=[1, 3]))
+    stats, tested = history.at(2)
+    assert (stats.epoch, stats.train_loss, stats.train_accuracy) == (2, 0.5, 0.6)
+    assert (tested.epoch, tested.test_loss, tested.test_accuracy) == (1, 0.8, 0.55)  # tested every other epoch
+    stats, tested = history.at(4)
+    assert (stats.train_loss, tested.epoch, tested.test_loss) == (0.2, 3, 0.4)
+    assert history.at(0) == (None, None) and history.at(5) == (None, None)

@@ -41,8 +41,12 @@ def test_scrubbing_to_a_checkpoint_shows_exactly_its_weights(qtbot, window):
     np.testing.assert_array_equal(session.shown().grid, net.predict(inputs).reshape(GRID, GRID, -1))
     assert window.diagram.snapshot is session.shown() and window.epoch_label.text().startswith("epoch 10")
     assert window.loss_plot.markers[0].isVisible() and window.loss_plot.markers[0].value() == 10
+    figures = session.history.to_history()  # the readout gives the figures of epoch 10, not the latest
+    assert window.loss_plot.readout.text().startswith(f"train cost {figures.train_loss[9]:.3g} "
+                                                      f"({figures.train_accuracy[9]:.1%})")
     window.timeline.live.click()
     assert session.viewing is None and not window.loss_plot.markers[0].isVisible()
+    assert window.loss_plot.readout.text().startswith(f"train cost {figures.train_loss[-1]:.3g}")
 
 
 def test_releasing_the_timeline_while_training_returns_to_the_live_run(qtbot, window):
