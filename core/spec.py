@@ -245,13 +245,14 @@ class Problem:
         return self.preprocessing.decode(Y)
 
 
-def prepare(spec: DataSpec, should_stop=None, progress=None) -> Problem:
+def prepare(spec: DataSpec, should_stop=None, progress=None, table=None) -> Problem:
     """Generate or load, split, and fit the preprocessing on the training split: the feature map
     (2-D sets) or the filling of missing cells, encoding and standardisation (tables).
 
     DatasetError for settings out of ``core.limits`` (checked first) or data that cannot be used;
     ``Cancelled`` as soon as ``should_stop()`` turns true (checked between steps of at most ~0.2 s).
-    A CSV file is read with ``progress(fraction)`` (see ``tables.read_table``).
+    A CSV file is read with ``progress(fraction)`` (see ``tables.read_table``), unless ``table`` gives
+    it as already read (with the spec's header and delimiter).
     """
     spec.check()
     limits.check_stop(should_stop)
@@ -262,7 +263,8 @@ def prepare(spec: DataSpec, should_stop=None, progress=None) -> Problem:
     elif spec.source == "csv":
         if not spec.csv_path:
             raise datasets.DatasetError("no CSV file chosen")
-        table = tables.read_table(spec.csv_path, spec.header, spec.delimiter, progress, should_stop)
+        if table is None:
+            table = tables.read_table(spec.csv_path, spec.header, spec.delimiter, progress, should_stop)
         data = table.dataset(spec.target, spec.feature_columns, spec.task, spec.missing)
     else:
         data = datasets.load_table(spec.source)

@@ -29,7 +29,7 @@ from playground.session import trace
 from playground.session.commands import SpecEdit, TrainFromHere, WeightEdit
 from playground.session.history import RunHistory
 from playground.training.protocol import (Applied, Built, Configure, Control, Preview, Previewed, Refused,
-                                          SetHyperparameter, SetWeight, Snapshot, TrainedState)
+                                          SetHyperparameter, SetWeight, Snapshot, TableRead, TrainedState)
 from playground.training.worker import WorkerThread
 
 LIVE = ("learning_rate", "optimizer", "batch_size", "regularization", "reg_rate")  # applied without a rebuild
@@ -240,8 +240,11 @@ class Session(QObject):
         self._edit(f"{'add' if key in features else 'remove'} input {key}",
                    data=replace(self.data, features=tuple(features)))
 
-    def set_data(self, data: DataSpec):
-        """New data; an output activation or loss pinned for the old data no longer applies."""
+    def set_data(self, data: DataSpec, table=None):
+        """New data; an output activation or loss pinned for the old data no longer applies. ``table``:
+        the CSV file as the import dialog read it, so that the worker need not read it again."""
+        if table is not None:
+            self._send(TableRead(next(self._ids), data, table))
         if data.source == datasets.DRAWN and not data.points:
             data = replace(data, points=self._points_to_draw_on(), test_fraction=0.0)
         other = _what_is_predicted(data) != _what_is_predicted(self.data)

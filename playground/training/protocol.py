@@ -40,6 +40,16 @@ class Configure:
 
 
 @dataclass(frozen=True)
+class TableRead:
+    """``data``'s CSV file as the import dialog has read it (a ``core.tables.Table``, used by one
+    thread at a time): the build that follows takes it instead of reading the file again."""
+
+    id: int
+    data: DataSpec
+    table: object
+
+
+@dataclass(frozen=True)
 class SetHyperparameter:
     """learning_rate, optimizer, batch_size, regularization or reg_rate; live, no rebuild."""
 

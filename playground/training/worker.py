@@ -22,7 +22,8 @@ from core import DivergenceError, Network, datasets, limits
 from core.spec import Problem, prepare
 from playground.training import pacing
 from playground.training.protocol import (Applied, Built, Configure, Control, Preview, Previewed, Refused,
-                                          SetHyperparameter, SetWeight, Snapshot, read_only, shown_units)
+                                          SetHyperparameter, SetWeight, Snapshot, TableRead, read_only,
+                                          shown_units)
 
 GRID = 64  # the output view's resolution over the input plane (GRID × GRID points)
 PICTURE_STRIDE = 2  # neuron pictures take every 2nd point of the output grid: (GRID / 2)² points
@@ -46,6 +47,7 @@ class TrainingWorker(QObject):
         self.problem = self.net = self.trainer = self.runner = None
         self.grid_inputs = self.extent = None
         self.problems = OrderedDict()  # DataSpec → (Problem, extent, grid inputs)
+        self.table_read: TableRead | None = None  # the import dialog's reading, for the build that follows
         self.pending_checkpoints = []
         self.generation = 0
         self.running = False
@@ -116,11 +118,13 @@ class TrainingWorker(QObject):
     def _prepared(self, data):
         """The problem for a data spec, prepared once and then taken from the cache (a CSV file that
         changed on disk since is read again)."""
+        table = self._table_read_for(data)
         key = (data, _file_state(data.csv_path) if data.source == "csv" else None)
         if key in self.problems:
             self.problems.move_to_end(key)
             return self.problems[key]
-        problem = prepare(data, should_stop=self.closing.is_set)  # quitting never waits for a long read
+        # quitting never waits for a long read
+        problem = prepare(data, should_stop=self.closing.is_set, table=table)
         for array in (problem.X_train, problem.Y_train, problem.X_test, problem.Y_test):
             array.setflags(write=False)  # shared with the window through Built: nobody writes to it
         extent = view_extent(problem, data.source == datasets.DRAWN) if problem.is_plane else None
@@ -129,6 +133,18 @@ class TrainingWorker(QObject):
         while len(self.problems) > CACHED_PROBLEMS:
             self.problems.popitem(last=False)
         return self.problems[key]
+
+    def _keep_table_read(self, request: TableRead):
+        self.table_read = request
+        return Applied(request.id)
+
+    def _table_read_for(self, data):
+        """The table the import dialog read, if ``data`` is that file as it was then; used once."""
+        known, self.table_read = self.table_read, None
+        if known is None or data.source != "csv" or not data.csv_fingerprint:
+            return None
+        same = ("csv_path", "header", "delimiter", "csv_fingerprint")
+        return known.table if all(getattr(known.data, k) == getattr(data, k) for k in same) else None
 
     def _set_hyperparameter(self, request: SetHyperparameter):
         if self.trainer is None:
@@ -184,7 +200,7 @@ class TrainingWorker(QObject):
                          *read_only(self._outputs(net)))
 
     _HANDLERS = {Configure: _configure, SetHyperparameter: _set_hyperparameter, Control: _control,
-                 SetWeight: _set_weight, Preview: _preview}
+                 SetWeight: _set_weight, Preview: _preview, TableRead: _keep_table_read}
 
     @Slot()
     def stop(self):

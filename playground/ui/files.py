@@ -101,7 +101,7 @@ class Files:
         start = data if data.source == "csv" and data.csv_path == str(path) else None
         chosen = choose_csv(path, start, self.window)
         if chosen is not None:
-            self.use_csv(chosen)
+            self.use_csv(*chosen)
 
     def load_csv(self, path: str, target: str | None = None):
         """Train on a CSV as read with its inferred choices (the target: the last column unless given)."""
@@ -109,12 +109,15 @@ class Files:
         self.use_csv(DataSpec(source="csv", csv_path=str(path), target=target, test_fraction=data.test_fraction,
                               seed=data.seed))
 
-    def use_csv(self, data: DataSpec):
+    def use_csv(self, data: DataSpec, table=None):
+        """Train on ``data``; ``table``: the file as read for it (then, if unchanged since, not read again)."""
         try:
-            data = replace(data, csv_fingerprint=tables.fingerprint(data.csv_path))
+            now = tables.fingerprint(data.csv_path)
         except (ValueError, OSError):
-            pass  # the worker's reading will say what is wrong with the file
-        self.session.set_data(data)
+            now = None  # the worker's reading will say what is wrong with the file
+        if now != data.csv_fingerprint:  # the file changed since it was read (or nothing was read)
+            data, table = replace(data, csv_fingerprint=now), None
+        self.session.set_data(data, table)
 
     # --- models -------------------------------------------------------------------------------
     def export_model(self):

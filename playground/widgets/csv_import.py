@@ -408,10 +408,13 @@ class CsvImportDialog(QDialog):
         super().closeEvent(event)
 
 
-def choose_csv(path, spec: DataSpec | None = None, parent=None) -> DataSpec | None:
-    """Show the dialog modally; the chosen DataSpec, or None if cancelled."""
+def choose_csv(path, spec: DataSpec | None = None, parent=None):
+    """Show the dialog modally; ``(the chosen DataSpec, the file as read: a Table, or None if the read
+    was not finished)``, or None if cancelled."""
     dialog = CsvImportDialog(path, spec, parent)
-    return dialog.spec() if dialog.exec() == QDialog.Accepted else None
+    if dialog.exec() != QDialog.Accepted:
+        return None
+    return dialog.spec(), dialog.table if dialog.fingerprint else None
 
 
 def dropped_csv(mime_data) -> str | None:

@@ -1,5 +1,6 @@
 """Export and import weights, save and open projects, from the window."""
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -334,7 +335,7 @@ def test_open_data_and_a_dropped_csv_go_through_the_import_dialog(qtbot, window,
     def dialog(path, spec, parent):
         asked.append(path)
         return DataSpec(source="csv", csv_path=str(path), target="price", feature_columns=("area",),
-                        task="regression")
+                        task="regression"), None  # None: the dialog's reading was not finished
 
     monkeypatch.setattr(files, "choose_csv", dialog)
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(table), ""))
@@ -349,6 +350,29 @@ def test_open_data_and_a_dropped_csv_go_through_the_import_dialog(qtbot, window,
     assert enter.isAccepted()
     QApplication.sendEvent(window, QDropEvent(QPointF(10, 10), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier))
     assert asked == [str(table)] * 2
+
+
+def test_the_file_read_in_the_import_dialog_is_not_read_again_unless_it_changed(qtbot, window, tmp_path,
+                                                                               monkeypatch):
+    from core import tables
+    session = window.session
+    path = tmp_path / "rooms.csv"
+    path.write_text("area,rooms,price\n" + "".join(f"{20 + 7 * i},{1 + i % 5},{50 + 3 * i}\n" for i in range(60)))
+    table = tables.read_table(path)  # what the dialog read, and the file's fingerprint then
+    spec = DataSpec(source="csv", csv_path=str(path), target="price", csv_fingerprint=tables.fingerprint(path))
+    reads, read_table = [], tables.read_table
+    monkeypatch.setattr(tables, "read_table", lambda *args, **kwargs: reads.append(args) or read_table(*args, **kwargs))
+    window.files.use_csv(spec, table)
+    settled(qtbot, session)
+    assert reads == [] and session.data.csv_path == str(path)
+    assert len(session.built.problem.X_train) + len(session.built.problem.X_test) == 60
+
+    with path.open("a") as f:  # changed after the dialog read it: read again, the new row with it
+        f.write("999,3,999\n")
+    window.files.use_csv(replace(spec, target="rooms"), table)
+    settled(qtbot, session)
+    assert len(reads) == 1 and session.data.csv_fingerprint == tables.fingerprint(path)
+    assert len(session.built.problem.X_train) + len(session.built.problem.X_test) == 61
 
 
 def test_a_regression_shows_rmse_and_r2_in_the_targets_units(qtbot, window):
