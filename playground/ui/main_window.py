@@ -303,15 +303,16 @@ class MainWindow(QMainWindow):
             return
         self.session.set_weight(layer, row, column, number)
 
-    def _show_neuron(self, layer: int, position: int):
-        """While a hidden neuron is hovered, the output view shows what it computes, large."""
+    def _show_neuron(self, layer: int, position: int, unit: int):
+        """While a hidden neuron is hovered, the output view shows what it computes, large (its picture is
+        the ``position``-th drawn, of neuron ``unit``)."""
         frame = self.session.shown()
         grids = getattr(frame, "neuron_grids", None)
         if layer < 0 or grids is None or layer >= len(grids) or position >= grids[layer].shape[2]:
             self.output.plane.show_neuron(None)
             return
         self.output.plane.show_neuron(grids[layer][:, :, position],
-                                      f"Hidden layer {layer + 1}, neuron {position + 1}: its activation over the plane")
+                                      f"Hidden layer {layer + 1}, neuron {unit + 1}: its activation over the plane")
 
     @Slot()
     def _show_runs(self):

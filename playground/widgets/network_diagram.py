@@ -29,6 +29,7 @@ WIDTHS = (0.8, 1.8, 3.2)  # pixels, by |W| relative to the largest weight shown
 DECADES = 4  # the gradient colour map spans this many powers of ten below the largest gradient
 COLOUR_BAR_WIDTH = 90
 HIT_PX = 8  # an edge answers the pointer this close, a neuron this much beyond its rim
+TOOLTIP_MS = 24 * 3600 * 1000  # a tooltip stays while the pointer does: it goes when the pointer leaves
 DRAG_PER_PX = 0.01  # a dragged weight moves this much per pixel (times its size, at least 1)
 INPUT_X = 0.7  # the inputs sit right of their column's middle, leaving room for their names
 COLUMN_WIDTH = 104  # pixels a column needs at zoom 1; narrower panes scroll instead of growing the window
@@ -163,7 +164,8 @@ class NetworkDiagram(QWidget):
     mode_requested = Signal(str)  # "gradients" or "weights"
     weight_edit_requested = Signal(int, int, object, float)  # layer, row, column (None: the bias), its value
     weight_dragged = Signal(int, int, object, float)  # the same, with the value dragged to
-    neuron_hovered = Signal(int, int)  # hidden layer and drawn position of the neuron under the pointer; −1, −1 off
+    # hidden layer, drawn position and unit of the neuron under the pointer; −1, −1, −1 off it
+    neuron_hovered = Signal(int, int, int)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -179,7 +181,8 @@ class NetworkDiagram(QWidget):
         self.pictures_on = True
         self.trace_values = None  # per column, the followed sample's value at each drawn neuron
         self.drag = None  # (layer, row, column, value at the press, press y in px) while a weight is dragged
-        self.hovered = (-1, -1)
+        self.hovered = (-1, -1, -1)
+        self.node_size, self.picture_size = 20.0, None  # px, as drawn: a neuron answers the pointer within them
 
         self.layer_count = QLabel()
         self.add_layer = _tool_button("+", "Add a hidden layer")
@@ -546,7 +549,7 @@ class NetworkDiagram(QWidget):
                 pens.append(self.pens["off" if c == 0 and unit < 0 else "on"])
                 symbols.append("s" if square else "o")
                 sizes.append(picture if square else size)
-        self.node_size = size
+        self.node_size, self.picture_size = size, picture if pictures else None
         self.nodes.setData(x=xs, y=ys, pen=pens, data=data, size=sizes, symbol=symbols)
         self.pictures.arrange(self.box, self.columns, picture - 4)
         self.pictures.setVisible(pictures)
@@ -624,16 +627,16 @@ class NetworkDiagram(QWidget):
         if not self.columns or not self.box.sceneBoundingRect().contains(scene_pos):
             return
         found = self._item_at(scene_pos)
-        hovered = (found[1] - 1, found[2]) if found and found[0] == "neuron" and 0 < found[1] < len(self.columns) - 1 \
-            else (-1, -1)
+        hovered = (found[1] - 1, found[2], found[3]) if found and found[0] == "neuron" \
+            and 0 < found[1] < len(self.columns) - 1 else (-1, -1, -1)
         if hovered != self.hovered:
             self.hovered = hovered
             self.neuron_hovered.emit(*hovered)
         text = self._describe(scene_pos)
-        if text:  # shown for as long as the pointer stays on the item (the rect around it)
+        if text:  # shown for as long as the pointer stays on the item (the rect around it), not Qt's 10 s
             px = self.view.mapFromScene(scene_pos)
-            QToolTip.showText(self.view.mapToGlobal(px), text, self.view, QRect(px.x() - HIT_PX, px.y() - HIT_PX,
-                                                                                2 * HIT_PX, 2 * HIT_PX))
+            QToolTip.showText(self.view.mapToGlobal(px), text, self.view,
+                              QRect(px.x() - HIT_PX, px.y() - HIT_PX, 2 * HIT_PX, 2 * HIT_PX), TOOLTIP_MS)
         else:
             QToolTip.hideText()
 
@@ -644,9 +647,12 @@ class NetworkDiagram(QWidget):
         to_px = self.box.mapViewToScene
         point = np.array([scene_pos.x(), scene_pos.y()])
         for c, column in enumerate(self.columns):
+            square = self.picture_size is not None and 0 < c < len(self.columns) - 1  # a picture, not a circle
+            reach = (self.picture_size if square else self.node_size) / 2 + HIT_PX / 2
             for j, (y, unit) in enumerate(zip(column["ys"], column["units"])):
                 centre = to_px(pg.Point(column["x"], y))
-                if np.hypot(centre.x() - point[0], centre.y() - point[1]) <= self.node_size / 2 + HIT_PX / 2:
+                dx, dy = abs(centre.x() - point[0]), abs(centre.y() - point[1])
+                if (max(dx, dy) if square else np.hypot(dx, dy)) <= reach:
                     return ("neuron", c, j, int(unit))
         if not len(self.edge_xy["x0"]):
             return None

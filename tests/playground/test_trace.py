@@ -155,9 +155,9 @@ def test_hidden_neurons_show_what_they_compute_and_one_hovered_shows_large(qtbot
     points = grid_points(window.output.plane.extent, GRID)
     net.predict(session.built.problem.preprocessing.encode(points))
     np.testing.assert_allclose(grids[0][:, :, 1], net.layers[0].a[:, 1].reshape(GRID, GRID)[::2, ::2])
-    diagram.neuron_hovered.emit(1, 0)
+    diagram.neuron_hovered.emit(1, 0, 0)
     assert window.output.plane.neuron.isVisible() and "Hidden layer 2, neuron 1" in window.output.plane.caption.text()
-    diagram.neuron_hovered.emit(-1, -1)
+    diagram.neuron_hovered.emit(-1, -1, -1)
     assert not window.output.plane.neuron.isVisible()
     window.menu.pictures.trigger()
     assert not session.view.pictures and not diagram.pictures.isVisible()
@@ -218,12 +218,36 @@ def test_the_pointer_moving_over_pictures_neurons_and_edges_is_answered(qtbot, w
     diagram = window.diagram
     viewport = diagram.view.viewport()
     hovered = []
-    diagram.neuron_hovered.connect(lambda layer, unit: hovered.append((layer, unit)))
+    diagram.neuron_hovered.connect(lambda layer, position, unit: hovered.append((layer, position)))
+    corner = 0.4 * diagram.picture_size  # inside the picture, well beyond a circle's reach
     for column in diagram.columns:
         for y in column["ys"]:
             point = QPointF(diagram.view.mapFromScene(diagram.box.mapViewToScene(pg.Point(column["x"], y))))
-            for at in (point, point + QPointF(3, 3)):
+            for at in (point, point + QPointF(3, 3), point + QPointF(corner, -corner), point):
                 QApplication.sendEvent(viewport, QMouseEvent(QEvent.MouseMove, at, viewport.mapToGlobal(at),
                                                              Qt.NoButton, Qt.NoButton, Qt.NoModifier))
                 qtbot.wait(15)  # the scene takes at most 100 moves a second
     assert (0, 0) in hovered and (1, 1) in hovered
+    corners = [diagram._item_at(diagram.view.mapToScene(QPointF(
+        diagram.view.mapFromScene(diagram.box.mapViewToScene(pg.Point(column["x"], y)))).toPoint()
+        + QPoint(round(corner), -round(corner)))) for column in diagram.columns[1:-1] for y in column["ys"]]
+    assert all(found is not None and found[0] == "neuron" for found in corners)
+
+
+def test_a_wide_layers_picture_hovered_is_named_by_its_neuron_not_its_place(qtbot, window):
+    session = window.session
+    session.set_units(0, 64)  # more neurons than are drawn: the drawn ones skip some
+    settled(qtbot, session)
+    train(qtbot, window, 2)
+    diagram = window.diagram
+    qtbot.waitUntil(lambda: diagram.pictures.isVisible(), timeout=WAIT)
+    column = diagram.columns[1]
+    position = 5
+    unit = int(column["units"][position])
+    assert unit != position
+    viewport = diagram.view.viewport()
+    at = QPointF(diagram.view.mapFromScene(diagram.box.mapViewToScene(pg.Point(column["x"], column["ys"][position]))))
+    QApplication.sendEvent(viewport, QMouseEvent(QEvent.MouseMove, at, viewport.mapToGlobal(at), Qt.NoButton,
+                                                 Qt.NoButton, Qt.NoModifier))
+    qtbot.waitUntil(lambda: window.output.plane.neuron.isVisible(), timeout=WAIT)
+    assert f"Hidden layer 1, neuron {unit + 1}:" in window.output.plane.caption.text()
