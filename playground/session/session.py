@@ -306,6 +306,9 @@ class Session(QObject):
             if len(rows):
                 self.trace_state = replace(self.trace_state, sample=(split, int(rows[0])))
                 return
+        if point is not None:  # erased: following another point in its place would mislead
+            self.trace_state = replace(self.trace_state, sample=None, layer=None)
+            self.notice.emit("The point followed was erased; click a point to follow another.")
 
     def set_seed(self, seed: int):
         self._edit(f"set seed {seed}", network=replace(self.network, seed=seed),

@@ -186,6 +186,24 @@ def test_drawn_points_train_live_and_are_saved_in_the_project(qtbot, window, tmp
     assert load_project(tmp_path / "drawn.json").data.points == session.data.points
 
 
+def test_erasing_the_point_followed_stops_following_instead_of_jumping_to_another(qtbot, window):
+    session = window.session
+    session.set_data(DataSpec(source="drawn", points=((0.0, 0.0, 0), (3.0, 3.0, 1), (-3.0, 3.0, 1), (3.0, -3.0, 0),
+                                                      (1.0, -1.0, 1)), test_fraction=0.0))
+    train(qtbot, window, 2)
+    points = session.built.problem.points_train
+    followed = int(np.flatnonzero((points == (3.0, 3.0)).all(axis=1))[0])
+    session.set_trace(sample=("train", followed))
+    session.erase_point(1.0, -1.0, 0.1)  # another point: the followed one is found again
+    settled(qtbot, session)
+    row = session.trace_state.sample[1]
+    assert tuple(session.built.problem.points_train[row]) == (3.0, 3.0)
+    session.erase_point(3.0, 3.0, 0.1)  # the followed point itself
+    settled(qtbot, session)
+    assert session.trace_state.sample is None and session.trace is None
+    assert "followed was erased" in window.message.text()
+
+
 def test_the_lesson_preset_cost_falls_at_every_epoch_in_the_window(qtbot, window):
     session = window.session
     action = next(a for a in window.menu.presets_menu.actions() if "one neuron on 12 raw" in a.text())
