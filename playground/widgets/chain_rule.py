@@ -19,7 +19,8 @@ DERIVATIVES = {  # f'(z) as the lessons write it
     "swish": "σ(z) + a(1 − σ(z))",
 }
 STYLE = ("<style>td { padding: 1px 5px; white-space: nowrap; } td.n { text-align: right; font-family: monospace; } "
-         ".f { color: #555; } .card { margin-bottom: 10px; }</style>")
+         "td.s { white-space: normal; font-family: monospace; } .f { color: #555; } .card { margin-bottom: 10px; }"
+         "</style>")
 
 
 def sym(name: str, index=None, sup: str = "") -> str:
@@ -37,22 +38,24 @@ def numbers(v) -> str:
     """A vector as table cells: each number right-aligned, or a summary of a long one; its shape last."""
     v = np.ravel(np.asarray(v, dtype=float))
     if len(v) <= WHOLE:
-        cells = "".join(f"<td class='n' nowrap>{x:+.4g}</td>" for x in v)
-    else:
-        cells = (f"<td class='n'>min {v.min():+.3g}</td><td class='n'>mean {v.mean():+.3g}</td>"
-                 f"<td class='n'>max {v.max():+.3g}</td><td class='n'>‖·‖ {np.linalg.norm(v):.3g}</td>")
-    return cells + f"<td class='f'>({len(v)})</td>"
+        return f"<td class='f'>({len(v)})</td>" + "".join(f"<td class='n' nowrap>{x:+.3g}</td>" for x in v)
+    return f"<td class='f'>({len(v)})</td>" + summary(v)
+
+
+def summary(v) -> str:
+    """One cell that wraps in a narrow panel: min, mean, max and norm."""
+    return (f"<td class='s' colspan='{WHOLE}'>min {v.min():+.3g} · mean {v.mean():+.3g} · max {v.max():+.3g}"
+            f" · ‖·‖ {np.linalg.norm(v):.3g}</td>")
 
 
 def matrix(m) -> str:
     """A small matrix row by row, or a summary of a large one, with its shape."""
     m = np.asarray(m, dtype=float)
     shape = f"<td class='f'>({m.shape[0]} × {m.shape[1]})</td>"
-    if m.size <= WHOLE * 2 and m.shape[1] <= WHOLE:
-        rows = "<br>".join(" ".join(f"{x:+.3g}" for x in row) for row in m)
-        return f"<td class='n' colspan='{WHOLE}'>{rows}</td>" + shape
-    return (f"<td class='n'>min {m.min():+.3g}</td><td class='n'>max {m.max():+.3g}</td>"
-            f"<td class='n'>‖·‖ {np.linalg.norm(m):.3g}</td>") + shape
+    if m.size <= WHOLE * 2 and m.shape[1] <= WHOLE:  # a table of its own: its columns line up
+        rows = "".join("<tr>" + "".join(f"<td class='n'>{x:+.3g}</td>" for x in r) + "</tr>" for r in m)
+        return shape + f"<td colspan='{WHOLE}'><table cellspacing='0'>{rows}</table></td>"
+    return shape + summary(m)
 
 
 def row(label: str, cells: str) -> str:
@@ -73,7 +76,7 @@ def step_html(trace: explain.Trace, layer: int, mode: str) -> str:
         rows.append(row(f"{sym('a', k)} = <i>f</i>({sym('z', k)})", numbers(t.a)))
     else:
         if t.grad_a is None:  # the loss is fused with the output's activation
-            rows.append(row(f"{d('z', k)} = {trace.formula} <span class='f'>(the cost and {label} together)</span>",
+            rows.append(row(f"{d('z', k)} = {trace.formula}<br><span class='f'>(the cost and {label} together)</span>",
                             numbers(t.grad_z)))
         else:
             upstream = trace.formula if last else f"{d('z', k + 1)}·{sym('W', k + 1, 'ᵀ')}"
@@ -95,7 +98,7 @@ def trace_html(trace: explain.Trace, x, names, sample) -> str:
     head = (f"<p><b>Sample {index + 1} of the {'training' if split == 'train' else 'test'} set</b>"
             f"<table>{row('inputs ' + sym('x'), numbers(x))}"
             f"{row('prediction ŷ', numbers(trace.prediction))}{row('target <i>y</i>', numbers(trace.target))}"
-            f"<tr><td>cost <i>J</i></td><td class='n'>{trace.loss:.4g}</td></tr></table>"
+            f"<tr><td>cost <i>J</i></td><td></td><td class='n'>{trace.loss:.4g}</td></tr></table>"
             f"<span class='f'>inputs: {', '.join(map(str, names[:WHOLE]))}{' …' if len(names) > WHOLE else ''}"
             "</span></p>")
     steps = "".join(step_html(trace, layer, "backward") for layer in range(len(trace.layers) - 1, -1, -1))
@@ -120,6 +123,7 @@ class ChainRuleView(QWidget):
         self.index.setFocusPolicy(Qt.ClickFocus)
         self.text = QTextBrowser()
         self.sizes = (0, 0)
+        self.shown_sample = None
         top = QHBoxLayout()
         top.addWidget(QLabel("Follow"))
         top.addWidget(self.split)
@@ -157,9 +161,11 @@ class ChainRuleView(QWidget):
             self.text.setHtml("<p style='color:#666'>Pick a sample above, or click a point of the output.</p>")
             return
         X = problem.X_train if sample[0] == "train" else problem.X_test
-        scroll = self.text.verticalScrollBar().value()
+        # the same sample, trained on: keep the place read; another sample: its header, at the top
+        scroll = self.text.verticalScrollBar().value() if sample == self.shown_sample else 0
         self.text.setHtml(trace_html(trace, X[sample[1]], problem.input_names, sample))
         self.text.verticalScrollBar().setValue(scroll)
+        self.shown_sample = sample
 
 
 if __name__ == "__main__":

@@ -220,7 +220,12 @@ def test_the_chain_rule_tab_follows_one_sample_backwards(qtbot, window):
                   "(2 × 4)"):
         assert piece in text, piece
     x = window.session.built.problem.X_train[3]
-    assert f"{x[0]:+.4g}" in text
+    assert f"{x[0]:+.3g}" in text
+    scroll = window.chain_rule.text.verticalScrollBar()
+    scroll.setValue(scroll.maximum())  # read down to the first layer, then choose another sample:
+    assert scroll.value() > 0
+    window.chain_rule.index.setValue(9)
+    assert scroll.value() == 0 and window.chain_rule.text.toPlainText().startswith("Sample 9 of the training set")
 
 
 def test_a_preset_from_the_menu_opens_as_an_untitled_project(qtbot, window):
