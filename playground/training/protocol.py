@@ -147,6 +147,7 @@ class Snapshot:
     neuron_grids: tuple | None = None  # 2-D data: per hidden layer, its drawn neurons' activations over
     # the input plane (GRID / 2, GRID / 2, len(shown_units(units))), with the outputs
     new_checkpoints: tuple = ()  # Checkpoint-like (epoch, weights, trainer_state) of each epoch since the last
+    measured: object = None  # EpochStats of the weights as a typed or dragged weight left them, until an epoch ends
 
     @property
     def state(self) -> TrainedState:

@@ -20,6 +20,7 @@ from pyqtgraph.util.garbage_collector import GarbageCollector
 
 from core import DivergenceError, Network, datasets, limits
 from core.spec import Problem, prepare
+from core.trainer import EpochStats
 from playground.training import pacing
 from playground.training.protocol import (Applied, Built, Configure, Control, Preview, Previewed, Refused,
                                           SetHyperparameter, SetWeight, Snapshot, TableRead, read_only,
@@ -33,6 +34,7 @@ MAX_ROWS_SCORED = 20000  # test rows counted into a confusion matrix
 PREVIEW_ROWS = 1000  # training rows whose gradients a past checkpoint is coloured by
 SMOOTHING = 0.3  # weight of the newest gradient in the running average the diagram shows
 CACHED_PROBLEMS = 2  # prepared data kept per data spec (the current one and the one before)
+MEASURE_WORK = 50_000_000  # rows × parameters measured after each weight edit: ~20 ms, a drag stays smooth
 
 
 class TrainingWorker(QObject):
@@ -186,7 +188,21 @@ class TrainingWorker(QObject):
             layer.bias[request.row] = value
         else:
             layer.kernel[request.row, request.column] = value
+        self.measured = self._measure()
         return Applied(request.id)
+
+    def _measure(self):
+        """The weights in force measured on both splits at once, as an epoch's figures (the cost moves
+        with a weight dragged); None where a pass would make dragging lag."""
+        problem, trainer = self.problem, self.trainer
+        n_parameters = sum(p.size for p in self.net.parameters)
+        if (len(problem.X_train) + len(problem.X_test)) * n_parameters > MEASURE_WORK:
+            return None
+        figures = []
+        with np.errstate(all="ignore"):  # a weight typed huge gives an infinite cost, shown as such
+            for X, Y in ((problem.X_train, problem.Y_train), (problem.X_test, problem.Y_test)):
+                figures += trainer.evaluate(self.net.check_inputs(X), trainer.targets(Y)) if len(X) else (None, None)
+        return EpochStats(trainer.epoch, *figures)
 
     def _preview(self, request: Preview):
         net = Network(self.net.n_inputs, self.net.spec, dtype=self.net.dtype, weights=request.weights)
@@ -216,6 +232,7 @@ class TrainingWorker(QObject):
         self.neuron_grads = [np.zeros_like(layer.bias) for layer in self.net.layers]
         self.pending_epochs = []
         self.pending_checkpoints = []
+        self.measured = None
         self._checkpoint()  # where this run starts
         self._set_running(keep_running, publish=False)
 
@@ -251,6 +268,7 @@ class TrainingWorker(QObject):
                     event = next(runner)
                     if event is not None:
                         self.pending_epochs.append(event)
+                        self.measured = None  # the epoch's figures are newer
                         if pacing.checkpoint_due(event.epoch, now - self.last_checkpoint):
                             self._checkpoint()
                         if event.epoch >= limits.MAX_EPOCHS:
@@ -301,7 +319,7 @@ class TrainingWorker(QObject):
             kernel_grads=read_only(self.kernel_grads), neuron_grads=read_only(self.neuron_grads),
             new_epochs=tuple(self.pending_epochs), penalty=self.trainer.penalty(),
             grid=read_only(grid), predictions=read_only(predictions), neuron_grids=read_only(neuron_grids),
-            new_checkpoints=tuple(self.pending_checkpoints))
+            new_checkpoints=tuple(self.pending_checkpoints), measured=self.measured)
         self.pending_epochs = []
         self.pending_checkpoints = []
         self.last_publish = now

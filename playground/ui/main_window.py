@@ -234,6 +234,7 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, partial(self._after_paint, snapshot.id, start))
 
     def draw_snapshot(self, snapshot):
+        self.loss_plot.set_measured(snapshot.measured)
         self.loss_plot.redraw_if_due(force=not snapshot.running)
         if self.session.viewing is None:  # while a past epoch is looked at, the views keep showing it
             self._draw_frame(snapshot)

@@ -68,6 +68,7 @@ class LossPlot(QWidget):
         self.run_curves = []  # (plot, curve) of the pinned runs
         self.runs_extent = (0, 0.0)  # their longest run and highest cost: the axes hold them too
         self.marked_epoch = None
+        self.measured = None  # EpochStats after a weight edit, newer than the history's last
         self.markers = [pg.InfiniteLine(angle=90, pen=pg.mkPen((60, 60, 60), width=1, style=Qt.DotLine))
                         for _ in range(2)]
         for plot, line in zip((self.cost, self.accuracy), self.markers):
@@ -89,14 +90,26 @@ class LossPlot(QWidget):
         self.dirty = True
         if replaced:
             self.x_bound = self.y_bound = 0.0
+            self.measured = None
             self._redraw()
         self._show_readout()
 
     def _show_readout(self) -> None:
-        """The figures of the epoch looked at (the marker's), else the latest."""
-        stats, tested = (self.history.at(self.marked_epoch) if self.marked_epoch is not None
-                         else (self.history.last, self.history.last_tested))
-        self.readout.setText(_readout(stats, tested) if stats is not None else "")
+        """The figures of the epoch looked at (the marker's), else of a weight just edited, else the latest."""
+        if self.marked_epoch is not None:
+            stats, tested = self.history.at(self.marked_epoch)
+        elif self.measured is not None:
+            stats, tested = self.measured, (self.measured if self.measured.test_loss is not None else None)
+        else:
+            stats, tested = self.history.last, self.history.last_tested
+        prefix = "after the edit: " if self.marked_epoch is None and self.measured is not None else ""
+        self.readout.setText(prefix + _readout(stats, tested) if stats is not None else "")
+
+    def set_measured(self, stats) -> None:
+        """Figures of the weights as a weight edit left them (EpochStats), shown until the next epoch's."""
+        if stats is not self.measured:
+            self.measured = stats
+            self._show_readout()
 
     def set_runs(self, histories, labels, colours) -> None:
         """Pinned runs' train cost (and accuracy), dashed, each in its colour (RGB) with its label."""

@@ -9,7 +9,7 @@ from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication, QInputDialog
 
-from core import explain, io
+from core import explain, io, losses
 from core.project import load_project
 from core.spec import DataSpec
 from window_helpers import WAIT, settled, train
@@ -89,6 +89,10 @@ def test_double_clicking_an_edge_types_its_weight_and_changes_the_prediction(qtb
     qtbot.waitUntil(lambda: session.snapshot.weights[2][0][row, 0] == value + 5.0, timeout=WAIT)
     X = session.built.problem.X_test[:20]
     edited = session.current_network().predict(X)
+    problem = session.built.problem  # the cost readout measures the edited network at once
+    cost = session.current_network().forward_loss(problem.X_train, problem.Y_train.reshape(-1, 1), losses.get("bce"))
+    qtbot.waitUntil(lambda: window.loss_plot.readout.text().startswith(f"after the edit: train cost {cost:.3g}"),
+                    timeout=WAIT)
     assert session.undo_stack.undoText().startswith(f"set W3[{row + 1}, 1]")
     session.undo_stack.undo()
     qtbot.waitUntil(lambda: session.snapshot.weights[2][0][row, 0] == value, timeout=WAIT)
