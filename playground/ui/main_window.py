@@ -279,7 +279,7 @@ class MainWindow(QMainWindow):
         state, trace = session.trace_state, session.trace
         self.diagram.show_trace(trace, state.mode, state.layer)
         self.trace_bar.show_trace(trace, state)
-        self.output.plane.mark(state.sample if trace is not None else None)
+        self.output.mark(state.sample if trace is not None else None)
         self._update_chain_rule()
 
     def _step_trace(self, direction: int):

@@ -127,20 +127,13 @@ class PlaneOutput(QWidget):
             return
         if event.button() != Qt.LeftButton:
             return
-        box = self.plot.getViewBox()
-        click = np.array([event.scenePos().x(), event.scenePos().y()])
         best = None
         for split, points, item in (("train", self.shown_points.points_train, self.train_points),
                                     ("test", self.shown_points.points_test, self.test_points)):
-            if not len(points) or not item.isVisible():
-                continue
-            origin, unit = box.mapViewToScene(pg.Point(0, 0)), box.mapViewToScene(pg.Point(1, 1))
-            scene = np.column_stack([origin.x() + points[:, 0] * (unit.x() - origin.x()),
-                                     origin.y() + points[:, 1] * (unit.y() - origin.y())])
-            distance = np.hypot(*(scene - click).T)
-            i = int(distance.argmin())
-            if distance[i] <= PICK_PX and (best is None or distance[i] < best[0]):
-                best = (distance[i], split, i)
+            if len(points) and item.isVisible():
+                i, distance = nearest(self.plot.getViewBox(), points, event.scenePos())
+                if distance <= PICK_PX and (best is None or distance < best[0]):
+                    best = (distance, split, i)
         if best is not None:
             event.accept()
             self.sample_picked.emit(best[1], best[2])
@@ -206,31 +199,79 @@ class PlaneOutput(QWidget):
             self.image.setRect(x_min, y_min, x_max - x_min, y_max - y_min)
 
 
+def nearest(box, points, scene_pos) -> tuple[int, float]:
+    """(index, distance in pixels) of the point (n, 2), in ``box``'s view coordinates, nearest a click."""
+    origin, unit = box.mapViewToScene(pg.Point(0, 0)), box.mapViewToScene(pg.Point(1, 1))
+    scene = np.column_stack([origin.x() + points[:, 0] * (unit.x() - origin.x()),
+                             origin.y() + points[:, 1] * (unit.y() - origin.y())])
+    distance = np.hypot(scene[:, 0] - scene_pos.x(), scene[:, 1] - scene_pos.y())
+    i = int(distance.argmin())
+    return i, float(distance[i])
+
+
+class SampleRows(QTableWidget):
+    """The first rows of the split the predictions are of, predicted beside actual: a click on one
+    follows that sample's chain rule, and the sample followed is selected."""
+
+    sample_picked = Signal(str, int)
+
+    def __init__(self, parent=None):
+        super().__init__(0, 2, parent)
+        self.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
+        self.verticalHeader().setVisible(False)
+        self.setEditTriggers(QTableWidget.NoEditTriggers)
+        self.setSelectionBehavior(QTableWidget.SelectRows)
+        self.setSelectionMode(QTableWidget.SingleSelection)
+        self.setMaximumWidth(260)
+        self.split = "test"  # the predictions' rows: "test", or "train" when there is no test set
+        self.followed = None
+        self.cellClicked.connect(lambda row, _: self.sample_picked.emit(self.split, row))
+
+    def set_problem(self, problem, name: str) -> None:
+        self.split = "test" if len(problem.X_test) else "train"
+        self.setHorizontalHeaderLabels([f"predicted {name}", f"actual {name}"])
+
+    def set_rows(self, predicted, actual, text) -> None:
+        """The first TABLE_ROWS of (predicted, actual), each written by ``text(value)``."""
+        rows = min(TABLE_ROWS, len(actual))
+        self.setRowCount(rows)
+        for row in range(rows):
+            for col, value in enumerate((predicted[row], actual[row])):
+                self.setItem(row, col, QTableWidgetItem(text(value)))
+        self.mark(self.followed)
+
+    def mark(self, sample) -> None:
+        """Select the row of the sample followed (("train" | "test", row)) if it is listed, else none."""
+        self.followed = sample
+        if sample is not None and sample[0] == self.split and sample[1] < self.rowCount():
+            self.selectRow(sample[1])
+        else:
+            self.clearSelection()
+
+
 class TableOutput(QWidget):
     """Regression: predicted vs actual, a scatter with the ideal diagonal and a table of sample rows
-    (the first rows of the test set: a click on one follows that sample's chain rule), with the RMSE
-    and R² in the target's own units."""
+    (a click on a point or a row follows that sample's chain rule), with the RMSE and R² in the
+    target's own units."""
 
     sample_picked = Signal(str, int)
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self.plot = pg.PlotWidget()
+        self.plot.setMenuEnabled(False)
         self.plot.setLabel("bottom", "actual")
         self.plot.setLabel("left", "predicted")
         self.diagonal = self.plot.plot(pen=pg.mkPen((150, 150, 150), width=1, style=pg.QtCore.Qt.DashLine))
         self.scatter = pg.ScatterPlotItem(size=6, brush=pg.mkBrush(*style.BLUE, 160), pen=None)
         self.plot.addItem(self.scatter)
-        self.table = QTableWidget(0, 2)
-        self.table.setHorizontalHeaderLabels(["predicted", "actual"])
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
-        self.table.verticalHeader().setVisible(False)
-        self.table.setEditTriggers(QTableWidget.NoEditTriggers)
-        self.table.setMaximumWidth(260)
-        self.table.setSelectionBehavior(QTableWidget.SelectRows)
-        self.split = "test"
-        self.table.cellClicked.connect(lambda row, _: self.sample_picked.emit(
-            "test" if self.split == "test" else "train", row))
+        self.marker = pg.ScatterPlotItem(size=16, pen=pg.mkPen("#111", width=2.5), brush=pg.mkBrush(0, 0, 0, 0))
+        self.marker.setZValue(20)
+        self.plot.addItem(self.marker)
+        self.plot.scene().sigMouseClicked.connect(self._clicked)
+        self.points = np.zeros((0, 2))  # (actual, predicted) as drawn
+        self.table = SampleRows()
+        self.table.sample_picked.connect(self.sample_picked)
         self.scores = QLabel()
         self.scores.setToolTip("On the test set (the training set when there is none), in the target's own units: "
                                "the cost is computed on standardised targets, these are not")
@@ -245,43 +286,69 @@ class TableOutput(QWidget):
     def set_problem(self, problem) -> None:
         name = problem.target_name
         self.target_name = name
-        self.split = "test" if len(problem.X_test) else "training"
+        self.table.set_problem(problem, name)
         self.plot.setLabel("bottom", f"actual {name}")
         self.plot.setLabel("left", f"predicted {name}")
-        self.table.setHorizontalHeaderLabels([f"predicted {name}", f"actual {name}"])
 
     def set_predictions(self, predicted, actual) -> None:
         scores = regression_scores(predicted, actual)
-        self.scores.setText(f"{self.split} RMSE {scores.rmse:.4g} {self.target_name} · R² {scores.r2:.3f}  "
+        split = "test" if self.table.split == "test" else "training"
+        self.scores.setText(f"{split} RMSE {scores.rmse:.4g} {self.target_name} · R² {scores.r2:.3f}  "
                             f"<span style='color:#666'>({len(actual):,} rows)</span>")
         self.scatter.setData(actual, predicted)
+        self.points = np.column_stack([actual, predicted])
         low, high = float(min(actual.min(), predicted.min())), float(max(actual.max(), predicted.max()))
         self.diagonal.setData([low, high], [low, high])
-        rows = min(TABLE_ROWS, len(actual))
-        self.table.setRowCount(rows)
-        for row in range(rows):
-            for col, value in enumerate((predicted[row], actual[row])):
-                self.table.setItem(row, col, QTableWidgetItem(f"{value:,.2f}"))
+        self.table.set_rows(predicted, actual, lambda value: f"{value:,.2f}")
+        self.mark(self.table.followed)
+
+    def mark(self, sample) -> None:
+        """Ring the sample followed on the scatter and select its row, where they are drawn."""
+        self.table.mark(sample)
+        shown = sample is not None and sample[0] == self.table.split and sample[1] < len(self.points)
+        self.marker.setData(pos=self.points[sample[1]:sample[1] + 1] if shown else np.zeros((0, 2)))
+
+    def _clicked(self, event):
+        """Pick the point nearest the click to follow its chain rule."""
+        if event.button() != Qt.LeftButton or not len(self.points) \
+                or not self.plot.sceneBoundingRect().contains(event.scenePos()):
+            return
+        i, distance = nearest(self.plot.getViewBox(), self.points, event.scenePos())
+        if distance <= PICK_PX:
+            event.accept()
+            self.sample_picked.emit(self.table.split, i)
 
 
 class ConfusionOutput(QWidget):
     """Classification: how many test rows of each actual class got each predicted class, and each
-    class's accuracy (the diagonal over the row)."""
+    class's accuracy (the diagonal over the row); under it the first rows (a click on one follows
+    that sample's chain rule)."""
+
+    sample_picked = Signal(str, int)
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self.title = QLabel()
+        self.title.setWordWrap(True)
         self.table = QTableWidget(0, 0)
         self.table.setEditTriggers(QTableWidget.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.Stretch)
+        self.rows = SampleRows()
+        self.rows.setMaximumWidth(16777215)  # under the matrix, which needs the width
+        self.rows.sample_picked.connect(self.sample_picked)
         self.class_names = ()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.title)
-        layout.addWidget(self.table, 1)
+        layout.addWidget(self.table, 3)
+        layout.addWidget(self.rows, 2)
+
+    def mark(self, sample) -> None:
+        self.rows.mark(sample)
 
     def set_problem(self, problem) -> None:
+        self.rows.set_problem(problem, problem.target_name)
         self.class_names = tuple(problem.class_names)
         k = len(self.class_names)
         self.table.setRowCount(k)
@@ -289,7 +356,8 @@ class ConfusionOutput(QWidget):
         self.table.setHorizontalHeaderLabels([f"→ {name}" for name in self.class_names] + ["accuracy"])
         self.table.setVerticalHeaderLabels(list(self.class_names))
         self.table.horizontalHeaderItem(k).setToolTip("Share of each actual class predicted right")
-        self.title.setText(f"Actual {problem.target_name} (rows) against predicted (columns), test set")
+        split = "test" if self.rows.split == "test" else "training"
+        self.title.setText(f"Actual {problem.target_name} (rows) against predicted (columns), {split} set")
 
     def set_predictions(self, predicted, actual) -> None:
         k = len(self.class_names)
@@ -309,6 +377,7 @@ class ConfusionOutput(QWidget):
             item.setTextAlignment(Qt.AlignCenter)
             self.table.setItem(row, k, item)
         self.counts = counts
+        self.rows.set_rows(predicted, actual, lambda label: self.class_names[label])
 
 
 class OutputView(QStackedWidget):
@@ -323,8 +392,8 @@ class OutputView(QStackedWidget):
         self.confusion = ConfusionOutput()
         for view in (self.plane, self.tabular, self.confusion):
             self.addWidget(view)
-        self.plane.sample_picked.connect(self.sample_picked)
-        self.tabular.sample_picked.connect(self.sample_picked)
+        for view in (self.plane, self.tabular, self.confusion):
+            view.sample_picked.connect(self.sample_picked)
 
     def set_problem(self, built) -> None:
         problem = built.problem
@@ -337,6 +406,10 @@ class OutputView(QStackedWidget):
         else:
             self.confusion.set_problem(problem)
             self.setCurrentWidget(self.confusion)
+
+    def mark(self, sample) -> None:
+        """Mark the sample followed (("train" | "test", row)) where the view shown draws it; None: none."""
+        self.currentWidget().mark(sample)
 
     def show_snapshot(self, snapshot) -> None:
         if snapshot.grid is not None:

@@ -273,3 +273,39 @@ def test_a_wide_layers_picture_hovered_is_named_by_its_neuron_not_its_place(qtbo
                                                  Qt.NoButton, Qt.NoModifier))
     qtbot.waitUntil(lambda: window.output.plane.neuron.isVisible(), timeout=WAIT)
     assert f"Hidden layer 1, neuron {unit + 1}:" in window.output.plane.caption.text()
+
+
+def test_a_regression_tables_point_or_row_is_followed_and_marked(qtbot, window):
+    session = window.session
+    session.set_data(DataSpec(source="house_prices", test_fraction=0.2))
+    train(qtbot, window, 3)
+    qtbot.waitUntil(lambda: session.snapshot.predictions is not None, timeout=WAIT)
+    view = window.output.tabular
+    predicted, actual = session.snapshot.predictions
+    points = np.column_stack([actual, predicted]) / np.ptp(np.column_stack([actual, predicted]), axis=0)
+    apart = np.hypot(*(points[:, None] - points[None]).T) + np.eye(len(points)) * 1e9
+    i = int(apart.min(axis=0).argmax())  # the point farthest from any other: a click finds no other
+    _click(qtbot, view.plot, actual[i], predicted[i])
+    assert session.trace_state.sample == ("test", i)
+    qtbot.waitUntil(lambda: len(view.marker.getData()[0]) == 1, timeout=WAIT)
+    assert (view.marker.getData()[0][0], view.marker.getData()[1][0]) == (actual[i], predicted[i])
+    view.table.cellClicked.emit(4, 0)  # a row of the table
+    assert session.trace_state.sample == ("test", 4)
+    assert [index.row() for index in view.table.selectionModel().selectedRows()] == [4]
+    session.set_trace(sample=("test", 49))  # a sample the table does not list: no row stays selected
+    assert view.table.selectionModel().selectedRows() == []
+
+
+def test_a_classification_tables_row_is_followed(qtbot, window):
+    session = window.session
+    session.set_data(DataSpec(source="iris", test_fraction=0.3))
+    train(qtbot, window, 3)
+    qtbot.waitUntil(lambda: session.snapshot.predictions is not None, timeout=WAIT)
+    rows = window.output.confusion.rows
+    qtbot.waitUntil(lambda: rows.rowCount() == 10, timeout=WAIT)
+    names = session.built.problem.class_names
+    actual = np.asarray(session.built.problem.Y_test[:10]).astype(int).ravel()
+    assert [rows.item(r, 1).text() for r in range(10)] == [names[k] for k in actual]
+    rows.cellClicked.emit(2, 1)
+    assert session.trace_state.sample == ("test", 2) and session.trace is not None
+    assert [index.row() for index in rows.selectionModel().selectedRows()] == [2]
