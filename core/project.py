@@ -18,7 +18,8 @@ Version 3, the current layout::
              (optional; pinned runs, at most core.runs.MAX_RUNS, each section as above)}
 
 A project keeps at most ``MAX_SAVED_CHECKPOINT_BYTES`` of checkpoints: a larger store is saved
-thinned by its own rule, so the file stays within what ``load_project`` reads.
+thinned by its own rule, thinner still when the weights and pinned runs leave less room, so the file
+stays within what ``load_project`` reads.
 
 A CSV dataset's ``csv_path`` is stored relative to the project file's folder (with ``/``) when the
 file lies inside that folder, so the two can move together; it is made absolute again on loading.
@@ -88,14 +89,29 @@ def save_project(path, data: DataSpec, network: NetworkSpec, training: TrainingC
         doc["history"] = asdict(history)
     if trainer_state is not None:
         doc["trainer_state"] = json_ready(trainer_state)
-    if checkpoints is not None:
-        doc["checkpoints"] = checkpoints.copy(budget=MAX_SAVED_CHECKPOINT_BYTES).to_dict()
     if runs:
         doc["runs"] = [{"label": run.label, **_settings(run.data, run.network, run.training, path.parent),
                         "history": asdict(run.history), "weights": io.network_to_dict(run.weights)} for run in runs]
-    text = (io.dump_json(doc) + "\n").encode("utf-8")
-    io.check_loadable(text, ".json", "the project", "pin fewer runs or lower the checkpoint budget")
+    text = _fitted_text(doc, checkpoints)
+    io.check_loadable(text, ".json", "the project", "pin fewer runs or lower the checkpoint memory")
     io.atomic_write(path, text)
+
+
+def _fitted_text(doc: dict, checkpoints: CheckpointStore | None) -> bytes:
+    """``doc`` as a file's bytes, with ``checkpoints`` thinned as far as needed for the file to stay
+    within what ``load_project`` reads: the settings, weights and pinned runs come first."""
+    budget = MAX_SAVED_CHECKPOINT_BYTES
+    for _ in range(3):
+        if checkpoints is not None:
+            store = checkpoints.copy(budget=budget)
+            doc["checkpoints"] = store.to_dict()
+        text = (io.dump_json(doc) + "\n").encode("utf-8")
+        excess = len(text) - limits.MAX_FILE_BYTES[".json"]
+        if checkpoints is None or excess <= 0 or len(store) <= 1:
+            return text
+        stored = len(io.dump_json(doc["checkpoints"]))  # their share of the text, for their share of memory
+        budget = max(1, int(store.nbytes * (stored - excess) / stored * 0.95))
+    return text
 
 
 def _settings(data: DataSpec, network: NetworkSpec, training: TrainingConfig, folder: Path) -> dict:

@@ -332,11 +332,11 @@ class MainWindow(QMainWindow):
             self.runs_panel.show_runs([session.run_labels()[-1]], [style.BLUE], [], runs.compare(
                 [session.history.to_history()], max(len(session.history), 1), self.target_cost), len(session.history))
             return
-        epoch = session.viewing or len(session.history)
+        epoch = len(session.history) if session.viewing is None else session.viewing
         histories = [r.history for r in session.runs] + [session.history.to_history()]
         colours = [style.run_colour(i) for i in range(len(session.runs))] + [style.BLUE]
         self.runs_panel.show_runs(session.run_labels(), colours, [r not in session.hidden_runs for r in session.runs],
-                                  runs.compare(histories, max(epoch, 1), self.target_cost), epoch)
+                                  runs.compare(histories, epoch, self.target_cost), epoch)  # epoch 0: none yet
 
     def _set_target_cost(self, cost: float):
         self.target_cost = cost

@@ -418,7 +418,8 @@ class NetworkDiagram(QWidget):
         if snapshot is not None:  # neurons share one log scale across layers
             grads = np.concatenate([g.ravel() for g in snapshot.neuron_grads])
             self.neuron_high = float(np.log10(max(grads.max(initial=0.0), 1e-30)))
-            if getattr(snapshot, "neuron_grids", None) is not None:
+            # outputs computed (for a table: predictions, and no pictures); else the pictures stay
+            if snapshot.neuron_grids is not None or snapshot.predictions is not None:
                 showing = self._showing_pictures()
                 self.pictures.show_grids(snapshot.neuron_grids if self.pictures_on else None)
                 if showing != self._showing_pictures():  # neurons become pictures (or circles again)
@@ -430,7 +431,7 @@ class NetworkDiagram(QWidget):
         self.pictures_on = on
         if not on:
             self.pictures.show_grids(None)
-        elif self.snapshot is not None and getattr(self.snapshot, "neuron_grids", None) is not None:
+        elif self.snapshot is not None and self.snapshot.neuron_grids is not None:
             self.pictures.show_grids(self.snapshot.neuron_grids)
         if self.columns:
             self._place_nodes()
@@ -756,6 +757,7 @@ if __name__ == "__main__":
         diagram.show_snapshot(SimpleNamespace(
             weights=[(rng.normal(size=s), rng.normal(size=s[1])) for s in shapes],
             kernel_grads=[10 ** rng.uniform(-5, 0, size=s) for s in shapes],
-            neuron_grads=[10 ** rng.uniform(-5, 0, size=s[1]) for s in shapes], neuron_grids=pictures))
+            neuron_grads=[10 ** rng.uniform(-5, 0, size=s[1]) for s in shapes], neuron_grids=pictures,
+            predictions=None))
 
     style.preview(NetworkDiagram, feed, hz=5)

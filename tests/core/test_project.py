@@ -324,12 +324,26 @@ def test_checkpoints_beyond_the_saved_share_are_saved_thinned(tmp_path, monkeypa
     assert store.epochs == list(range(41))  # the store itself is untouched
 
 
+def test_checkpoints_give_way_to_pinned_runs_so_that_the_project_still_fits(tmp_path, monkeypatch):
+    data, network, training, net, history = _trained()
+    store = _checkpoints(data, network, training, 200)
+    run = PinnedRun(data, network, training, history, net)
+    path = tmp_path / "p.json"
+    save_project(path, data, network, training, net, history, checkpoints=store, runs=(run,) * 8)
+    whole = path.stat().st_size
+    monkeypatch.setitem(limits.MAX_FILE_BYTES, ".json", whole * 2 // 3)  # room for the runs, not every checkpoint
+    save_project(path, data, network, training, net, history, checkpoints=store, runs=(run,) * 8)
+    saved = load_project(path)
+    assert path.stat().st_size <= whole * 2 // 3 and len(saved.runs) == 8
+    assert 1 < len(saved.checkpoints) < 201 and saved.checkpoints.epochs[-1] == 200
+
+
 def test_a_project_too_large_to_open_again_is_not_written(tmp_path, monkeypatch):
     data, network, training, net, history = _trained()
     run = PinnedRun(data, network, training, history, net)
     monkeypatch.setitem(limits.MAX_FILE_BYTES, ".json", 5_000)
     with pytest.raises(ValueError, match=r"the project would take .* KiB, more than the 4.9 KiB a .json file may hold: "
-                                         "pin fewer runs or lower the checkpoint budget"):
+                                         "pin fewer runs or lower the checkpoint memory"):
         save_project(tmp_path / "p.json", data, network, training, net, history, runs=(run,) * 8)
     assert list(tmp_path.iterdir()) == []
 

@@ -309,3 +309,13 @@ def test_a_classification_tables_row_is_followed(qtbot, window):
     rows.cellClicked.emit(2, 1)
     assert session.trace_state.sample == ("test", 2) and session.trace is not None
     assert [index.row() for index in rows.selectionModel().selectedRows()] == [2]
+
+
+def test_neuron_pictures_of_a_2d_run_do_not_stay_on_a_tables_network(qtbot, window):
+    session = window.session
+    train(qtbot, window, 2)
+    qtbot.waitUntil(lambda: window.diagram.pictures.isVisible(), timeout=WAIT)
+    session.set_data(DataSpec(source="house_prices"))
+    settled(qtbot, session)
+    qtbot.waitUntil(lambda: session.snapshot.predictions is not None, timeout=WAIT)
+    assert window.diagram.pictures.grids is None and not window.diagram.pictures.isVisible()
