@@ -18,6 +18,7 @@ from playground.widgets import style
 from playground.widgets.labels import ElidedLabel
 
 REDRAW_HZ = 5  # a cost curve looks live at 5 frames a second, and each frame costs the trainer time
+PINNED_TOP_EPOCHS = 10  # the cost axis reaches the highest of a pinned run's first epochs
 
 
 class LossPlot(QWidget):
@@ -126,7 +127,9 @@ class LossPlot(QWidget):
             accuracy = np.array([np.nan if a is None else a for a in history.train_accuracy], dtype=float)
             if len(accuracy) == len(epochs) and np.isfinite(accuracy).any():
                 self.run_curves.append((self.accuracy, self.accuracy.plot(epochs, accuracy, pen=pen)))
-            top = float(np.nanmax(costs)) if len(costs) and np.isfinite(costs).any() else 0.0
+            # the axes hold a pinned run's start, not the blow-up of one that diverged
+            start = costs[:PINNED_TOP_EPOCHS][np.isfinite(costs[:PINNED_TOP_EPOCHS])]
+            top = float(start.max()) if len(start) else 0.0
             self.runs_extent = (max(self.runs_extent[0], len(epochs)), max(self.runs_extent[1], top))
         for _, curve in self.run_curves:
             curve.setClipToView(True)

@@ -127,7 +127,7 @@ def test_after_a_divergence_the_app_offers_the_last_good_checkpoint(qtbot, windo
     settled(qtbot, session)
     train(qtbot, window, 20)
     good = len(session.history)
-    session.set_hyperparameter("learning_rate", 50.0)
+    session.set_hyperparameter("learning_rate", 2.0)  # the cost climbs through huge values for a few epochs
     session.play()
     qtbot.waitUntil(lambda: window.message.button.isVisible(), timeout=WAIT)
     assert "diverged" in window.message.text() and window.message.button.text().startswith("Go back to epoch")
@@ -138,6 +138,10 @@ def test_after_a_divergence_the_app_offers_the_last_good_checkpoint(qtbot, windo
     settled(qtbot, session)
     assert session.snapshot.epoch == epoch and np.isfinite(session.history["train_loss"]).all()
     assert len(session.runs) == 1  # the diverged run is kept, pinned
+    pinned = np.asarray(session.runs[0].history.train_loss)
+    assert pinned.max() > 1e6 * pinned[:10].max()
+    top = window.loss_plot.cost.viewRange()[1][1]  # its blow-up does not flatten the live curve
+    assert top < 10 * max(pinned[:10].max(), session.history["train_loss"].max())
 
 
 def test_the_checkpoint_memory_is_the_users_to_set_and_is_remembered(qtbot, window, monkeypatch, tmp_path):
