@@ -1,4 +1,5 @@
-"""Undoable edits: of the Session's specs, of one weight, and going back to train from a checkpoint.
+"""Undoable edits: of the Session's specs, of one weight, of the pinned runs, and going back to train
+from a checkpoint.
 
 An edit that rebuilds the network (architecture, data, seed, precision, reset, imported weights)
 keeps the run it leaves behind (weights, trainer state, cost history) on each side, so undo and
@@ -64,6 +65,21 @@ class TrainFromHere(SpecEdit):
     def undo(self):
         super().undo()
         self.session.remove_run(self.future)
+
+
+class RunsEdit(QUndoCommand):
+    """Pin or unpin a run: the pinned runs and the hidden ones, ``before`` and ``after`` it (the
+    stack undoes in order, so what was there before is what undo must put back)."""
+
+    def __init__(self, session, text: str, before: tuple, after: tuple):
+        super().__init__(text)
+        self.session, self.before, self.after = session, before, after
+
+    def redo(self):
+        self.session.set_runs(*self.after)
+
+    def undo(self):
+        self.session.set_runs(*self.before)
 
 
 class WeightEdit(QUndoCommand):

@@ -26,7 +26,7 @@ from core.checkpoints import CheckpointStore, recovery_checkpoint
 from core.project import Project, save_project
 from core.spec import DataSpec, NetworkSpec, TrainingConfig
 from playground.session import trace
-from playground.session.commands import SpecEdit, TrainFromHere, WeightEdit
+from playground.session.commands import RunsEdit, SpecEdit, TrainFromHere, WeightEdit
 from playground.session.history import RunHistory
 from playground.training.protocol import (Applied, Built, Configure, Control, Preview, Previewed, Refused,
                                           SetHyperparameter, SetWeight, Snapshot, TableRead, TrainedState)
@@ -453,9 +453,28 @@ class Session(QObject):
         self.undo_stack.push(TrainFromHere(self, f"train from epoch {checkpoint.epoch:,}", restore, future))
 
     def pin_run(self, label: str = ""):
-        """Keep this run's history, settings and weights to compare later runs with."""
-        if self.snapshot is not None:
-            self.add_run(self._run_now(label))
+        """Keep this run's history, settings and weights to compare later runs with (undoable)."""
+        if self.snapshot is None:
+            return
+        try:
+            pinned = runs.pin(self.runs, self._run_now(label))
+        except ValueError as error:
+            self.notice.emit(f"{error}.")
+            return
+        self.undo_stack.push(RunsEdit(self, "pin this run", (self.runs, self.hidden_runs),
+                                      (pinned, self.hidden_runs)))
+
+    def unpin_run(self, run: runs.PinnedRun):
+        """Stop comparing with ``run`` (undoable)."""
+        label = self.run_labels()[self.runs.index(run)]
+        self.undo_stack.push(RunsEdit(self, f"unpin {label}", (self.runs, self.hidden_runs),
+                                      (tuple(r for r in self.runs if r is not run), self.hidden_runs - {run})))
+
+    def set_runs(self, pinned: tuple, hidden: frozenset):
+        """Called by RunsEdit (do, undo, redo)."""
+        self.runs, self.hidden_runs = pinned, hidden
+        self.runs_changed.emit()
+        self._update_modified()
 
     def _run_now(self, label: str = "") -> runs.PinnedRun:
         return runs.PinnedRun(self.data, self.network, self.training, self.history.to_history(),

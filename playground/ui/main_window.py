@@ -151,7 +151,7 @@ class MainWindow(QMainWindow):
         session.trace_changed.connect(self._show_trace)
         session.runs_changed.connect(self._show_runs)
         session.recovery_offered.connect(self._offer_recovery)
-        self.message.action_taken.connect(lambda: self.recovery_epoch is not None and session.train_from(self.recovery_epoch))
+        self.message.action_taken.connect(self._go_back)
         self.timeline.epoch_chosen.connect(session.view_epoch)
         self.timeline.released.connect(lambda: session.running and session.view_epoch(None))
         self.timeline.train_from_requested.connect(session.train_from)
@@ -166,7 +166,7 @@ class MainWindow(QMainWindow):
         diagram.weight_dragged.connect(session.set_weight)
         diagram.neuron_hovered.connect(self._show_neuron)
         self.runs_panel.pin_requested.connect(lambda: session.pin_run())
-        self.runs_panel.unpin_requested.connect(lambda i: session.remove_run(session.runs[i]))
+        self.runs_panel.unpin_requested.connect(lambda i: session.unpin_run(session.runs[i]))
         self.runs_panel.visibility_changed.connect(lambda i, on: session.show_run(session.runs[i], on))
         self.runs_panel.export_requested.connect(self.files.export_runs)
         self.runs_panel.target_changed.connect(self._set_target_cost)
@@ -345,6 +345,13 @@ class MainWindow(QMainWindow):
     def _offer_recovery(self, epoch: int):
         self.recovery_epoch = epoch
         self.message.offer(f"Go back to epoch {epoch:,}")
+
+    def _go_back(self):
+        epoch = self.recovery_epoch
+        if epoch is not None:
+            self.session.train_from(epoch)
+            if len(self.session.history) > epoch:  # refused, with its reason (eight runs pinned): the offer stays
+                self._offer_recovery(epoch)
 
     def _after_paint(self, snapshot_id: int, start: float):
         QTimer.singleShot(0, partial(self._frame_done, snapshot_id, start))

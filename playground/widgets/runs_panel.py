@@ -22,6 +22,7 @@ class RunsPanel(QWidget):
         self.pin = QPushButton("Pin this run")
         self.pin.setToolTip("Keep this run's curves, settings and weights to compare the next runs with (up to 8)")
         self.unpin = QPushButton("Unpin")
+        self.unpin.setToolTip("Stop comparing with the pinned run selected below (Edit → Undo pins it again)")
         self.export = QPushButton("Export CSV…")
         self.export.setToolTip("Every run's cost and accuracy per epoch, in one CSV file")
         self.target = QDoubleSpinBox()
@@ -58,12 +59,16 @@ class RunsPanel(QWidget):
         self.unpin.clicked.connect(self._unpin)
         self.target.valueChanged.connect(self.target_changed)
         self.table.itemChanged.connect(self._toggled)
+        self.table.itemSelectionChanged.connect(self._enable_unpin)
         self.n_pinned = 0
 
     def _unpin(self):
         row = self.table.currentRow()
         if 0 <= row < self.n_pinned:
             self.unpin_requested.emit(row)
+
+    def _enable_unpin(self):
+        self.unpin.setEnabled(0 <= self.table.currentRow() < self.n_pinned and bool(self.table.selectedItems()))
 
     def _toggled(self, item):
         if item.column() == 0 and item.row() < self.n_pinned:
@@ -88,7 +93,7 @@ class RunsPanel(QWidget):
                 self.table.setItem(row, column, cell)
         self.table.blockSignals(False)
         self.title.setText(f"At epoch {epoch:,}:")
-        self.unpin.setEnabled(self.n_pinned > 0)
+        self._enable_unpin()
         self.export.setEnabled(self.n_pinned > 0)
 
 

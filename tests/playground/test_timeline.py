@@ -178,3 +178,37 @@ def test_the_checkpoint_memory_is_the_users_to_set_and_is_remembered(qtbot, wind
         assert again.session.checkpoints.budget == 2**20  # remembered like the window's other settings
     finally:
         again.session.close()
+
+
+def test_unpinning_a_run_is_undone_and_with_eight_pinned_going_back_stays_offered(qtbot, window):
+    session = window.session
+    session.set_data(DataSpec(source="reg_plane", n_samples=200))
+    settled(qtbot, session)
+    train(qtbot, window, 20)
+    panel = window.runs_panel
+    window.output_tabs.setCurrentWidget(panel)
+    assert not panel.unpin.isEnabled()  # nothing pinned, nothing selected
+    for _ in range(8):
+        panel.pin.click()
+    assert len(session.runs) == 8 and session.undo_stack.undoText() == "pin this run"
+    session.set_hyperparameter("learning_rate", 2.0)
+    session.play()
+    qtbot.waitUntil(lambda: window.message.button.isVisible(), timeout=WAIT)
+    session.set_hyperparameter("learning_rate", 0.01)
+    epochs = len(session.history)
+    window.message.button.click()  # eight runs pinned: the diverged run could not be kept, so not now
+    assert len(session.history) == epochs and "8 runs are pinned" in window.message.text()
+    assert window.message.button.isVisible() and window.recovery_epoch is not None
+    panel.table.selectRow(2)
+    assert panel.unpin.isEnabled()
+    pinned = session.runs
+    panel.unpin.click()
+    assert len(session.runs) == 7 and pinned[2] not in session.runs
+    assert session.undo_stack.undoText().startswith("unpin")
+    session.undo()
+    assert session.runs == pinned  # back, in its place
+    session.redo()
+    back_to = window.recovery_epoch
+    window.message.button.click()  # now there is room for the diverged run
+    settled(qtbot, session)
+    assert len(session.runs) == 8 and len(session.history) == back_to < epochs
