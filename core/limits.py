@@ -51,6 +51,7 @@ BATCH_SIZE = (1, SAMPLES[1])
 LEARNING_RATE = (0.0, 1e3)  # above 0
 REG_RATE = (0.0, 1e3)
 MAX_EPOCHS = 1_000_000  # epochs in a history, so that a saved project always loads
+TARGET_COST = (0.0, 1e6)  # the cost pinned runs are timed to reach
 CHECKPOINT_BUDGET = (1 * MiB, 4096 * MiB)  # memory for a run's checkpoints (a project saves at most 128 MiB)
 
 # --- text -----------------------------------------------------------------------------------------

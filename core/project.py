@@ -14,8 +14,10 @@ Version 3, the current layout::
                       shuffling and an unfinished epoch, so training continues exactly where it stopped),
      "checkpoints": a core.checkpoints document: the weights at past epochs (optional),
      "runs": [{"label": "...", "data": {...}, "network": {...}, "training": {...}, "history": {...},
-               "weights": {...}}, ...]
-             (optional; pinned runs, at most core.runs.MAX_RUNS, each section as above)}
+               "weights": {...}, "shown": true}, ...]
+             (optional; pinned runs, at most core.runs.MAX_RUNS, each section as above; "shown",
+              optional, false for a run whose curves are hidden),
+     "target_cost": the cost the runs are timed to reach (optional)}
 
 A project keeps at most ``MAX_SAVED_CHECKPOINT_BYTES`` of checkpoints: a larger store is saved
 thinned by its own rule, thinner still when the weights and pinned runs leave less room, so the file
@@ -66,11 +68,12 @@ class Project:
     trainer_state: dict | None = None  # Trainer.state_dict(), to continue exactly where the run stopped
     checkpoints: CheckpointStore | None = None
     runs: tuple = ()  # PinnedRun, oldest first
+    target_cost: float | None = None  # the cost the runs are timed to reach
 
 
 def save_project(path, data: DataSpec, network: NetworkSpec, training: TrainingConfig,
                  net: Network | None = None, history: History | None = None, trainer_state: dict | None = None, *,
-                 checkpoints: CheckpointStore | None = None, runs=()) -> None:
+                 checkpoints: CheckpointStore | None = None, runs=(), target_cost: float | None = None) -> None:
     """Write a project file atomically. ValueError for settings out of ``core.limits``, non-finite
     weights or history, more than ``MAX_RUNS`` runs, or a file too large to open again (nothing is
     written then); OSError if it cannot be written."""
@@ -91,7 +94,10 @@ def save_project(path, data: DataSpec, network: NetworkSpec, training: TrainingC
         doc["trainer_state"] = json_ready(trainer_state)
     if runs:
         doc["runs"] = [{"label": run.label, **_settings(run.data, run.network, run.training, path.parent),
-                        "history": asdict(run.history), "weights": io.network_to_dict(run.weights)} for run in runs]
+                        "history": asdict(run.history), "weights": io.network_to_dict(run.weights),
+                        **({} if run.shown else {"shown": False})} for run in runs]
+    if target_cost is not None:
+        doc["target_cost"] = limits.check_number(target_cost, "the target cost", limits.TARGET_COST)
     text = _fitted_text(doc, checkpoints)
     io.check_loadable(text, ".json", "the project", "pin fewer runs or lower the checkpoint memory")
     io.atomic_write(path, text)
@@ -194,7 +200,7 @@ def _from_version_0(doc: dict) -> dict:
 # --- checks -----------------------------------------------------------------------------------
 def _project(doc: dict, folder: Path) -> Project:
     unknown = sorted(set(doc) - {"format", "version", "weights", "history", "trainer_state", "checkpoints", "runs",
-                                 *SECTIONS})
+                                 "target_cost", *SECTIONS})
     if unknown:
         raise FormatError(f"unknown keys {limits.excerpt(unknown)}")
     data, network, training = _sections(doc, folder)
@@ -207,8 +213,11 @@ def _project(doc: dict, folder: Path) -> Project:
     if doc.get("checkpoints") is not None:
         checkpoints = CheckpointStore.from_dict(doc["checkpoints"])
         _check_checkpoints(checkpoints, network, weights)
+    target_cost = doc.get("target_cost")
+    if target_cost is not None:
+        target_cost = limits.check_number(target_cost, "target_cost", limits.TARGET_COST, FormatError)
     return Project(data, network, training, weights, history, state, checkpoints,
-                   _runs(doc.get("runs", []), folder))
+                   _runs(doc.get("runs", []), folder), target_cost)
 
 
 def _sections(doc: dict, folder: Path) -> tuple[DataSpec, NetworkSpec, TrainingConfig]:
@@ -247,14 +256,17 @@ def _runs(entries, folder: Path) -> tuple:
     runs = []
     for i, entry in enumerate(entries):
         try:
-            if not isinstance(entry, dict) or set(entry) != {"label", "history", "weights", *SECTIONS}:
-                raise FormatError(f"expected label, {', '.join(SECTIONS)}, history and weights, "
+            needed = {"label", "history", "weights", *SECTIONS}
+            if not isinstance(entry, dict) or not needed <= set(entry) <= needed | {"shown"}:
+                raise FormatError(f"expected label, {', '.join(SECTIONS)}, history, weights and perhaps shown, "
                                   f"got {limits.excerpt(entry)}")
             if not isinstance(entry["label"], str):
                 raise FormatError(f"label must be text, got {limits.excerpt(entry['label'])}")
+            if not isinstance(entry.get("shown", True), bool):
+                raise FormatError(f"shown must be true or false, got {limits.excerpt(entry['shown'])}")
             data, network, training = _sections(entry, folder)
             runs.append(PinnedRun(data, network, training, _history(entry["history"]),
-                                  _weights(entry["weights"], network), entry["label"]))
+                                  _weights(entry["weights"], network), entry["label"], entry.get("shown", True)))
         except FormatError as error:
             raise FormatError(f"run {i}: {error}") from None
     return tuple(runs)

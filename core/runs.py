@@ -19,6 +19,7 @@ from .spec import DataSpec, NetworkSpec, TrainingConfig
 from .trainer import History
 
 MAX_RUNS = 8
+DEFAULT_TARGET_COST = 0.1  # the cost runs are timed to reach, until the user sets another
 CSV_COLUMNS = ("run", "epoch", "train_loss", "train_accuracy", "test_loss", "test_accuracy")
 
 
@@ -27,7 +28,7 @@ class PinnedRun:
     """A run kept for comparison: copies of its history and final weights, taken when it is made.
 
     ``label`` is the user's own name for it, "" when none was given (show
-    ``describe_differences`` then)."""
+    ``describe_differences`` then); ``shown`` whether its curves are drawn."""
 
     data: DataSpec
     network: NetworkSpec
@@ -35,10 +36,17 @@ class PinnedRun:
     history: History
     weights: Network
     label: str = ""
+    shown: bool = True
 
     def __post_init__(self):
         object.__setattr__(self, "history", copy.deepcopy(self.history))
         object.__setattr__(self, "weights", self.weights.copy())
+
+    def shown_as(self, shown: bool) -> "PinnedRun":
+        """The same run, drawn or not (it shares this one's copies: neither is ever changed)."""
+        other = copy.copy(self)
+        object.__setattr__(other, "shown", bool(shown))
+        return other
 
 
 def pin(runs: tuple, run: PinnedRun) -> tuple:

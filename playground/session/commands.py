@@ -68,18 +68,18 @@ class TrainFromHere(SpecEdit):
 
 
 class RunsEdit(QUndoCommand):
-    """Pin or unpin a run: the pinned runs and the hidden ones, ``before`` and ``after`` it (the
-    stack undoes in order, so what was there before is what undo must put back)."""
+    """Pin or unpin a run: the pinned runs ``before`` and ``after`` it (the stack undoes in order, so
+    what was there before is what undo must put back)."""
 
     def __init__(self, session, text: str, before: tuple, after: tuple):
         super().__init__(text)
         self.session, self.before, self.after = session, before, after
 
     def redo(self):
-        self.session.set_runs(*self.after)
+        self.session.set_runs(self.after)
 
     def undo(self):
-        self.session.set_runs(*self.before)
+        self.session.set_runs(self.before)
 
 
 class WeightEdit(QUndoCommand):

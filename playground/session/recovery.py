@@ -87,7 +87,7 @@ class Autosaver(QObject):
         args = (session.data, session.network, session.training, net, history, state)
         # the store's copy shares its read-only arrays; the runs are immutable: safe on another thread
         kept = {"checkpoints": session.checkpoints.copy() if net is not None and len(session.checkpoints) else None,
-                "runs": session.runs}
+                "runs": session.runs, "target_cost": session.target_cost}
         meta = {"project_path": session.project_path, "written": time.time(), "pid": os.getpid()}
         self.written_marker = marker
         self.writer = threading.Thread(target=self._write, args=(args, kept, meta), name="autosave", daemon=True)

@@ -115,7 +115,7 @@ class Session(QObject):
         self._follow_point = None  # a drawn point followed while the data is drawn anew
         self.trace = None  # core.explain.Trace of the followed sample through the network shown
         self.runs: tuple = ()  # PinnedRun, oldest first
-        self.hidden_runs = frozenset()  # pinned runs whose curves are not drawn
+        self.target_cost = runs.DEFAULT_TARGET_COST  # the cost the runs are timed to reach
         self.pending: dict[int, _Pending] = {}
         self._ids = itertools.count(1)
         self._run_ids = itertools.count(1)
@@ -194,7 +194,7 @@ class Session(QObject):
 
     def marker(self):
         """What saving records: a change of it means unsaved work."""
-        return self.specs, self.run_id, self.steps, self.weight_edits, tuple(map(id, self.runs))
+        return self.specs, self.run_id, self.steps, self.weight_edits, tuple(map(id, self.runs)), self.target_cost
 
     def _update_modified(self):
         modified = self.is_modified()
@@ -461,18 +461,16 @@ class Session(QObject):
         except ValueError as error:
             self.notice.emit(f"{error}.")
             return
-        self.undo_stack.push(RunsEdit(self, "pin this run", (self.runs, self.hidden_runs),
-                                      (pinned, self.hidden_runs)))
+        self.undo_stack.push(RunsEdit(self, "pin this run", self.runs, pinned))
 
     def unpin_run(self, run: runs.PinnedRun):
         """Stop comparing with ``run`` (undoable)."""
         label = self.run_labels()[self.runs.index(run)]
-        self.undo_stack.push(RunsEdit(self, f"unpin {label}", (self.runs, self.hidden_runs),
-                                      (tuple(r for r in self.runs if r is not run), self.hidden_runs - {run})))
+        self.undo_stack.push(RunsEdit(self, f"unpin {label}", self.runs, tuple(r for r in self.runs if r is not run)))
 
-    def set_runs(self, pinned: tuple, hidden: frozenset):
-        """Called by RunsEdit (do, undo, redo)."""
-        self.runs, self.hidden_runs = pinned, hidden
+    def set_runs(self, pinned: tuple):
+        """The pinned runs, oldest first; called by RunsEdit (do, undo, redo) too."""
+        self.runs = pinned
         self.runs_changed.emit()
         self._update_modified()
 
@@ -491,14 +489,18 @@ class Session(QObject):
         return True
 
     def remove_run(self, run: runs.PinnedRun):
-        self.runs = tuple(r for r in self.runs if r is not run)
-        self.hidden_runs = self.hidden_runs - {run}
-        self.runs_changed.emit()
-        self._update_modified()
+        """Unpin ``run``, shown or hidden since (``shown_as`` copies share its weights)."""
+        self.set_runs(tuple(r for r in self.runs if r.weights is not run.weights))
 
     def show_run(self, run: runs.PinnedRun, visible: bool):
-        self.hidden_runs = self.hidden_runs - {run} if visible else self.hidden_runs | {run}
+        """Draw ``run``'s curves or not (saved with the project)."""
+        self.set_runs(tuple(r.shown_as(visible) if r is run else r for r in self.runs))
+
+    def set_target_cost(self, cost: float):
+        """The cost the runs are timed to reach (saved with the project)."""
+        self.target_cost = limits.check_number(cost, "the target cost", limits.TARGET_COST)
         self.runs_changed.emit()
+        self._update_modified()
 
     def run_labels(self) -> list[str]:
         """Each pinned run's label (its own, or what differs from the others), then this run's."""
@@ -582,7 +584,8 @@ class Session(QObject):
         state = self.snapshot.trainer_state if self.snapshot is not None else None
         save_project(path, self.data, self.network, self.training, net,
                      self.history.to_history() if net is not None else None, state,
-                     checkpoints=self.checkpoints if net is not None and len(self.checkpoints) else None, runs=self.runs)
+                     checkpoints=self.checkpoints if net is not None and len(self.checkpoints) else None, runs=self.runs,
+                     target_cost=self.target_cost)
         self.project_path = str(path)
         self.mark_saved()
 
@@ -721,7 +724,8 @@ class Session(QObject):
         self.specs = Specs(project.data, project.network, project.training)
         self.trace_state = trace.TraceState()
         self._show_run(built.id, pending.restore)
-        self.runs, self.hidden_runs = tuple(project.runs), frozenset()
+        self.runs = tuple(project.runs)
+        self.target_cost = runs.DEFAULT_TARGET_COST if project.target_cost is None else project.target_cost
         self.runs_changed.emit()
         self.built = built
         self.project_path = str(path) if path and not as_template else None

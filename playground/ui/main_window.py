@@ -65,7 +65,6 @@ class MainWindow(QMainWindow):
         self.trace_bar.hide()
         self.timeline = Timeline()
         self.runs_panel = RunsPanel()
-        self.target_cost = self.runs_panel.target.value()
         self.output_tabs = QTabWidget()
         self.output_tabs.addTab(self.output, "Output")
         self.output_tabs.addTab(self.chain_rule, "Chain rule")
@@ -169,7 +168,7 @@ class MainWindow(QMainWindow):
         self.runs_panel.unpin_requested.connect(lambda i: session.unpin_run(session.runs[i]))
         self.runs_panel.visibility_changed.connect(lambda i, on: session.show_run(session.runs[i], on))
         self.runs_panel.export_requested.connect(self.files.export_runs)
-        self.runs_panel.target_changed.connect(self._set_target_cost)
+        self.runs_panel.target_changed.connect(session.set_target_cost)
         self.data_controls.changed.connect(session.set_data)
         self.data_controls.csv_requested.connect(self.files.ask_csv)
         self.setAcceptDrops(True)  # a CSV dropped on the window opens in the import dialog
@@ -320,27 +319,20 @@ class MainWindow(QMainWindow):
         session = self.session
         labels = session.run_labels()
         colours = [style.run_colour(i) for i in range(len(session.runs))]
-        shown = [r for r in session.runs if r not in session.hidden_runs]
+        shown = [r for r in session.runs if r.shown]
         self.loss_plot.set_runs([r.history for r in shown],
                                 [labels[session.runs.index(r)] for r in shown],
                                 [colours[session.runs.index(r)] for r in shown])
         self._show_runs_figures()
 
     def _show_runs_figures(self):
+        """The pinned runs and this one, compared at the epoch shown (0: no figures yet)."""
         session = self.session
-        if not session.runs:
-            self.runs_panel.show_runs([session.run_labels()[-1]], [style.BLUE], [], runs.compare(
-                [session.history.to_history()], max(len(session.history), 1), self.target_cost), len(session.history))
-            return
         epoch = len(session.history) if session.viewing is None else session.viewing
         histories = [r.history for r in session.runs] + [session.history.to_history()]
         colours = [style.run_colour(i) for i in range(len(session.runs))] + [style.BLUE]
-        self.runs_panel.show_runs(session.run_labels(), colours, [r not in session.hidden_runs for r in session.runs],
-                                  runs.compare(histories, epoch, self.target_cost), epoch)  # epoch 0: none yet
-
-    def _set_target_cost(self, cost: float):
-        self.target_cost = cost
-        self._show_runs_figures()
+        self.runs_panel.show_runs(session.run_labels(), colours, [r.shown for r in session.runs],
+                                  runs.compare(histories, epoch, session.target_cost), epoch, session.target_cost)
 
     def _offer_recovery(self, epoch: int):
         self.recovery_epoch = epoch

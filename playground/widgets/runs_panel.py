@@ -7,6 +7,8 @@ from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (QDoubleSpinBox, QHBoxLayout, QHeaderView, QLabel, QPushButton, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
+from core import limits
+
 COLUMNS = ("run", "cost", "accuracy", "reached the target cost")
 
 
@@ -27,7 +29,7 @@ class RunsPanel(QWidget):
         self.export.setToolTip("Every run's cost and accuracy per epoch, in one CSV file")
         self.target = QDoubleSpinBox()
         self.target.setDecimals(4)
-        self.target.setRange(0.0, 1e6)
+        self.target.setRange(*limits.TARGET_COST)
         self.target.setValue(0.1)
         self.target.setToolTip("The cost each run is timed to reach")
         for widget in (self.pin, self.unpin, self.export, self.target):
@@ -74,9 +76,13 @@ class RunsPanel(QWidget):
         if item.column() == 0 and item.row() < self.n_pinned:
             self.visibility_changed.emit(item.row(), item.checkState() == Qt.Checked)
 
-    def show_runs(self, labels, colours, visible, figures, epoch: int) -> None:
+    def show_runs(self, labels, colours, visible, figures, epoch: int, target_cost: float) -> None:
         """``labels`` and ``colours`` of the pinned runs then this one; ``figures`` their EpochFigures at
-        ``epoch``; ``visible`` whether each pinned run is drawn."""
+        ``epoch``; ``visible`` whether each pinned run is drawn; the cost they are timed to reach."""
+        if self.target.value() != target_cost and not self.target.hasFocus():  # not while it is typed in
+            self.target.blockSignals(True)
+            self.target.setValue(target_cost)
+            self.target.blockSignals(False)
         self.n_pinned = len(labels) - 1
         self.table.blockSignals(True)
         self.table.setRowCount(len(labels))

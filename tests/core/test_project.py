@@ -175,6 +175,8 @@ BAD = {  # name: (change to a valid document, what the message must say)
     "nine runs": (lambda d: d.update(runs=_with_runs_and_checkpoints(d)["runs"] * 5), "runs must be a list of at most 8"),
     "run without a label": (_run_of(lambda r: r.pop("label")), "run 1: expected label"),
     "run label not text": (_run_of(lambda r: r.update(label=3)), "run 1: label must be text"),
+    "run shown in words": (_run_of(lambda r: r.update(shown="no")), "run 1: shown must be true or false"),
+    "negative target cost": (lambda d: d.update(target_cost=-1), "target_cost must be from 0 to 1e"),
     "run of an unknown optimizer": (_run_of(lambda r: r["training"].update(optimizer="rmsprop")),
                                     "run 1: unknown optimizer 'rmsprop'"),
     "run weights of another shape": (_run_of(lambda r: r["network"].update(hidden=[[3, "tanh"]])),
@@ -322,6 +324,17 @@ def test_checkpoints_beyond_the_saved_share_are_saved_thinned(tmp_path, monkeypa
     saved = load_project(tmp_path / "p.json").checkpoints
     assert saved.nbytes <= store.nbytes // 3 and saved.epochs[-1] == 40 and saved.epochs[0] == 0
     assert store.epochs == list(range(41))  # the store itself is untouched
+
+
+def test_hidden_runs_and_the_target_cost_are_saved(tmp_path):
+    data, network, training, net, history = _trained()
+    runs = (PinnedRun(data, network, training, history, net), PinnedRun(data, network, training, history, net,
+                                                                         "hidden", shown=False))
+    save_project(tmp_path / "p.json", data, network, training, net, history, runs=runs, target_cost=0.3)
+    project = load_project(tmp_path / "p.json")
+    assert [run.shown for run in project.runs] == [True, False] and project.target_cost == 0.3
+    save_project(tmp_path / "q.json", data, network, training, net, history)
+    assert load_project(tmp_path / "q.json").target_cost is None
 
 
 def test_checkpoints_give_way_to_pinned_runs_so_that_the_project_still_fits(tmp_path, monkeypatch):

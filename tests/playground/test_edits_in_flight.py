@@ -209,21 +209,20 @@ def test_marker_of_a_past_epoch_goes_when_an_edit_starts_a_new_run(qtbot, window
     assert not marker.isVisible()
 
 
-def test_redo_of_train_from_when_the_runs_are_full_loses_nothing(qtbot, window):
+def test_pinning_after_undoing_train_from_is_a_new_edit_and_loses_nothing(qtbot, window):
     s = window.session
     train(qtbot, window, 20)
     epochs = len(s.history)
     s.train_from(5)
     settled(qtbot, s)
-    s.undo()
+    s.undo()  # the whole run is back
     settled(qtbot, s)
     for _ in range(runs.MAX_RUNS):
-        s.pin_run()
-    pinned = s.runs
-    notices = _refusals(s)
-    s.redo()  # the epochs after 5 would need a ninth pinned run: refused, and said so
+        s.pin_run()  # an edit of its own: the train-from undone can no longer be redone over it
+    assert len(s.runs) == runs.MAX_RUNS and not s.undo_stack.canRedo()
+    s.redo()
     settled(qtbot, s)
-    assert notices
-    assert s.runs == pinned
-    assert len(s.history) == epochs
-    assert not s.undo_stack.canRedo()
+    assert len(s.runs) == runs.MAX_RUNS and len(s.history) == epochs
+    for _ in range(runs.MAX_RUNS):
+        s.undo()
+    assert s.runs == () and len(s.history) == epochs

@@ -102,11 +102,14 @@ def test_pinned_runs_are_compared_drawn_saved_and_exported(qtbot, window, tmp_pa
     assert table.item(0, 1).text() == (f"{pinned[epoch - 1]:.4g}" if epoch <= len(pinned) else "–")
     assert table.item(1, 1).text() == f"{session.history['train_loss'][-1]:.4g}"
     table.item(0, 0).setCheckState(table.item(0, 0).checkState().__class__(0))  # unticked: not drawn
-    assert session.runs[0] in session.hidden_runs and not window.loss_plot.run_curves
+    assert not session.runs[0].shown and not window.loss_plot.run_curves
+    window.runs_panel.target.setValue(0.25)
+    assert session.target_cost == 0.25
     path = tmp_path / "runs.json"
     assert window.files.write(path)
     project = load_project(path)
     assert len(project.runs) == 1 and project.runs[0].history == session.runs[0].history
+    assert not project.runs[0].shown and project.target_cost == 0.25  # hidden, and the target, as they were
     assert project.checkpoints is not None and project.checkpoints.epochs == session.checkpoints.epochs
     csv_path = tmp_path / "runs.csv"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(csv_path), ""))
@@ -115,10 +118,12 @@ def test_pinned_runs_are_compared_drawn_saved_and_exported(qtbot, window, tmp_pa
     assert {row["run"] for row in rows} == {"SGD, lr 0.03", "this run: Adam, lr 0.01"}
     assert len(rows) == len(session.runs[0].history.train_loss) + len(session.history)
     session.set_data(DataSpec(source="xor"))
+    window.runs_panel.target.setValue(0.5)
     settled(qtbot, session)
     assert window.files.open(path)
-    qtbot.waitUntil(lambda: session.project_path == str(path), timeout=WAIT)
+    qtbot.waitUntil(lambda: session.data.source == "circle" and not session.busy, timeout=WAIT)
     assert len(session.runs) == 1 and session.runs[0].history == project.runs[0].history
+    assert not session.runs[0].shown and window.runs_panel.target.value() == 0.25
 
 
 def test_after_a_divergence_the_app_offers_the_last_good_checkpoint(qtbot, window):
