@@ -31,7 +31,7 @@ PICTURE_STRIDE = 2  # neuron pictures take every 2nd point of the output grid: (
 DRAWN_HALF = 6.0  # the drawn set's canvas spans at least [−6, 6]²
 MAX_POINTS_SHOWN = 2000  # predicted-vs-actual points drawn, however large the table
 MAX_ROWS_SCORED = 20000  # test rows counted into a confusion matrix
-PREVIEW_ROWS = 1000  # training rows whose gradients a past checkpoint is coloured by
+PREVIEW_ROWS = 1000  # training rows whose gradients colour a network not trained here (a past checkpoint)
 SMOOTHING = 0.3  # weight of the newest gradient in the running average the diagram shows
 CACHED_PROBLEMS = 2  # prepared data kept per data spec (the current one and the one before)
 MEASURE_WORK = 50_000_000  # rows × parameters measured after each weight edit: ~20 ms, a drag stays smooth
@@ -206,14 +206,20 @@ class TrainingWorker(QObject):
 
     def _preview(self, request: Preview):
         net = Network(self.net.n_inputs, self.net.spec, dtype=self.net.dtype, weights=request.weights)
+        kernel_grads, neuron_grads = self._sample_gradients(net)
+        return Previewed(request.id, request.epoch, request.weights, read_only(tuple(kernel_grads)),
+                         read_only(tuple(neuron_grads)), *read_only(self._outputs(net)))
+
+    def _sample_gradients(self, net):
+        """(|dJ/dW| per layer, mean |dJ/dz| per layer) of ``net`` (changed: pass a copy) over a sample of
+        the training set: how a network that has not taken a step here is coloured."""
         p = self.problem
         sizes = [net.n_inputs] + [layer.units for layer in net.layers]
         rows = slice(0, min(PREVIEW_ROWS, limits.rows_per_pass(sizes)))  # the split is shuffled: a fair sample
-        net.loss_and_gradients(p.X_train[rows], p.Y_train[rows], self.trainer.loss)
-        kernel_grads = tuple(np.abs(layer.d_kernel) for layer in net.layers)
-        neuron_grads = tuple(np.abs(layer.grad_z).mean(axis=0) for layer in net.layers)
-        return Previewed(request.id, request.epoch, request.weights, read_only(kernel_grads), read_only(neuron_grads),
-                         *read_only(self._outputs(net)))
+        with np.errstate(all="ignore"):
+            net.loss_and_gradients(p.X_train[rows], p.Y_train[rows], self.trainer.loss)
+        return ([np.abs(layer.d_kernel) for layer in net.layers],
+                [np.abs(layer.grad_z).mean(axis=0) for layer in net.layers])
 
     _HANDLERS = {Configure: _configure, SetHyperparameter: _set_hyperparameter, Control: _control,
                  SetWeight: _set_weight, Preview: _preview, TableRead: _keep_table_read}
@@ -228,8 +234,8 @@ class TrainingWorker(QObject):
     def _restart(self, keep_running):
         p = self.problem
         self.runner = self.trainer.run(p.X_train, p.Y_train, p.X_test, p.Y_test)
-        self.kernel_grads = [np.zeros_like(layer.kernel) for layer in self.net.layers]
-        self.neuron_grads = [np.zeros_like(layer.bias) for layer in self.net.layers]
+        # coloured from the start (a run brought back, or a fresh one), not grey until its first steps
+        self.kernel_grads, self.neuron_grads = self._sample_gradients(self.net.copy())
         self.pending_epochs = []
         self.pending_checkpoints = []
         self.measured = None

@@ -77,6 +77,7 @@ def test_training_from_a_checkpoint_pins_the_abandoned_run_and_undo_brings_it_ba
     assert session.history.to_history() == history.up_to(12)
     assert len(session.runs) == 1 and session.runs[0].history == history  # nothing lost
     assert session.checkpoints.epochs[-1] == 12
+    assert all(g.any() for g in session.snapshot.kernel_grads)  # coloured by its gradients before a step
     train(qtbot, window, 20)  # it goes on exactly as the run went from epoch 12
     np.testing.assert_allclose(session.history["train_loss"][:20], history.train_loss[:20], rtol=0, atol=1e-12)
     session.undo_stack.undo()
