@@ -83,6 +83,10 @@ class Actions:
                                               "the more epochs the timeline keeps")
         self.export_runs = self._action("Export runs as CSV…", files.export_runs, None,
                                         "Every pinned run's and this run's cost and accuracy per epoch")
+        self.earlier = self._action("Earlier checkpoint", lambda: window.timeline.step(-1), "Left",
+                                    "The network one checkpoint earlier (the timeline under the cost plot)")
+        self.later = self._action("Later checkpoint", lambda: window.timeline.step(+1), "Right",
+                                  "The network one checkpoint later; at the last, the live run")
         self.zoom_in = self._action("Zoom in", lambda: self._zoom(+1), "Ctrl+=", "Larger text and diagram")
         self.zoom_in.setShortcuts([QKeySequence("Ctrl+="), QKeySequence("Ctrl++")])
         self.zoom_out = self._action("Zoom out", lambda: self._zoom(-1), "Ctrl+-", "Smaller text and diagram")
@@ -165,6 +169,9 @@ class Actions:
         view_menu = menu.addMenu("&View")
         for action in (self.colour_by_weights, self.log_scale, self.show_test, self.pictures):
             view_menu.addAction(action)
+        view_menu.addSeparator()
+        view_menu.addAction(self.earlier)
+        view_menu.addAction(self.later)
         view_menu.addSeparator()
         for action in (self.zoom_in, self.zoom_out, self.zoom_reset, self.full_screen):
             view_menu.addAction(action)

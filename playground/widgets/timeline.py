@@ -3,7 +3,7 @@ shows the network as it was then; ← / → step from checkpoint to checkpoint."
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
 
 
@@ -39,7 +39,7 @@ class Timeline(QWidget):
         layout.addWidget(self.slider)
         layout.addLayout(buttons)
         self.slider.valueChanged.connect(self._moved)
-        self.slider.sliderReleased.connect(self.released)
+        self.slider.installEventFilter(self)  # a click on the groove ends as a drag of the handle does
         self.live.clicked.connect(lambda: self.epoch_chosen.emit(None))
         self.train_here.clicked.connect(lambda: self.viewing is not None and self.train_from_requested.emit(self.viewing))
         self.set_checkpoints([], None)
@@ -60,6 +60,21 @@ class Timeline(QWidget):
         self.label.setText("timeline: " + ("live" if viewing is None else f"epoch {viewing:,} of {last:,}"))
         self.live.setEnabled(viewing is not None)
         self.train_here.setEnabled(viewing is not None)
+
+    def eventFilter(self, obj, event):
+        if event.type() == QEvent.MouseButtonRelease:
+            self.released.emit()
+        return False
+
+    def step(self, direction: int) -> None:
+        """One checkpoint earlier (−1) or later (+1), as ← / → do; later than the last is the live run."""
+        if not self.isEnabled():
+            return
+        position = self.slider.value() + direction
+        if direction > 0 and position >= self.slider.maximum():
+            self.epoch_chosen.emit(None)
+        else:
+            self.slider.setValue(max(position, 0))
 
     def _moved(self, position: int):
         if len(self.epochs):

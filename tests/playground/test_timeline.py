@@ -3,6 +3,7 @@ pinned runs, and going back after a divergence."""
 import csv
 
 import numpy as np
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QFileDialog
 
 from core import Network
@@ -57,6 +58,37 @@ def test_releasing_the_timeline_while_training_returns_to_the_live_run(qtbot, wi
     window.timeline.slider.setValue(3)
     assert session.viewing == 3
     window.timeline.released.emit()
+    assert session.viewing is None
+    session.pause()
+
+
+def test_arrow_keys_step_through_checkpoints_wherever_the_focus_is_but_in_a_text_field(qtbot, window):
+    from PySide6.QtTest import QTest
+    session = window.session
+    train(qtbot, window, 10)
+    epochs = session.checkpoints.epochs
+    window.diagram.view.setFocus()
+    QTest.keyClick(window.diagram.view, Qt.Key_Left)
+    QTest.keyClick(window.diagram.view, Qt.Key_Left)
+    assert session.viewing == epochs[-3]
+    QTest.keyClick(window.diagram.view, Qt.Key_Right)
+    assert session.viewing == epochs[-2]
+    QTest.keyClick(window.diagram.view, Qt.Key_Right)
+    assert session.viewing is None  # past the last checkpoint: live
+    field = window.training_controls.learning_rate.lineEdit()
+    field.setFocus()
+    field.setCursorPosition(2)
+    QTest.keyClick(field, Qt.Key_Left)  # moves the text cursor, not the timeline
+    assert field.cursorPosition() == 1 and session.viewing is None
+
+
+def test_a_click_on_the_timelines_groove_while_training_returns_to_the_live_run(qtbot, window):
+    session = window.session
+    train(qtbot, window, 10)
+    session.play()
+    qtbot.waitUntil(lambda: session.running, timeout=WAIT)
+    slider = window.timeline.slider
+    qtbot.mouseClick(slider, Qt.LeftButton, pos=QPoint(4, slider.height() // 2))  # far left of the groove
     assert session.viewing is None
     session.pause()
 
