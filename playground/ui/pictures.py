@@ -4,7 +4,8 @@ A view showing one pyqtgraph plot (the cost curves, the output, the landscape) i
 controls: PNG through pyqtgraph's ``ImageExporter``, SVG by rendering the plot through Qt's
 ``QSvgGenerator`` (QtSvg, part of PySide6-Essentials). pyqtgraph's own ``SVGExporter`` cannot be used:
 in pyqtgraph 0.14 it fails on the path data Qt 6.10 and later write (pyqtgraph issue #3485). Other
-views (the network diagram with its header controls, tables) are taken whole: PNG by
+views (the network diagram with its header controls, tables) are taken whole, the part of a deep
+network scrolled out of sight too: PNG by
 ``QWidget.grab()``, SVG by rendering the widget through ``QSvgGenerator``, so their drawing stays
 vector paths and text. Files are written beside their final name and renamed once complete.
 """
@@ -18,7 +19,7 @@ from pyqtgraph.exporters import ImageExporter
 from PySide6.QtCore import QPoint, QRect, QRectF, QSize
 from PySide6.QtGui import QImage, QPainter
 from PySide6.QtSvg import QSvgGenerator
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QWidget
 
 from core.io import atomic_file
 
@@ -34,7 +35,7 @@ def export_view(widget: QWidget, path) -> None:
     view = plot_view(widget)
     source = view if view is not None else widget
     _check_size(source)
-    with atomic_file(path) as tmp:
+    with atomic_file(path) as tmp, _whole(widget):
         if suffix == ".svg":
             _write_svg(source, tmp, path)
         elif view is not None:
@@ -127,6 +128,24 @@ def _write_svg(widget: QWidget, tmp: Path, path: Path) -> None:
         painter.end()  # writes the file; a painter left open on the generator crashes Python
     if tmp.stat().st_size == 0:
         raise OSError(f"could not write an SVG drawing to {path}")
+
+
+@contextmanager
+def _whole(widget: QWidget):
+    """A view that scrolls part of itself (the diagram of a deep network: ``scrolled_width()`` pixels
+    out of sight) is laid out wide enough to show all of it meanwhile, so that the picture has it all."""
+    hidden = widget.scrolled_width() if hasattr(widget, "scrolled_width") else 0
+    if hidden <= 0:
+        yield
+        return
+    size = widget.size()
+    widget.resize(size.width() + hidden, size.height())
+    QApplication.sendPostedEvents()  # the layouts inside it follow the new size now, not after the export
+    try:
+        yield
+    finally:
+        widget.resize(size)
+        QApplication.sendPostedEvents()
 
 
 @contextmanager

@@ -275,6 +275,10 @@ class NetworkDiagram(QWidget):
         layout.addLayout(top)
         layout.addLayout(body, 1)
 
+    def scrolled_width(self) -> int:
+        """Pixels of the diagram out of sight, scrolled (a picture of it widens it by as much)."""
+        return max(0, self.canvas.minimumWidth() - self.scroll_area.viewport().width())
+
     # --- structure ---------------------------------------------------------------------
     def set_structure(self, inputs, hidden, output, loss: str = "", toggleable: bool = False) -> None:
         """inputs: [(key, label, active), ...], the candidate inputs and which feed the network;

@@ -115,6 +115,19 @@ def test_the_diagram_with_its_header_controls_as_png_and_svg(tmp_path, diagram):
     assert looks_alike(drawn_back(tmp_path / "network.SVG", diagram.width(), diagram.height()), on_screen) < 0.001
 
 
+def test_a_deep_network_scrolled_out_of_sight_is_exported_whole(tmp_path, qtbot):
+    diagram = shown(qtbot, NetworkDiagram(), (500, 480))
+    diagram.set_structure([("x1", "X₁", True)], [[3, "tanh"]] * 8, (1, "sigmoid"), "bce")
+    hidden = diagram.scrolled_width()
+    assert hidden > 300  # ten columns do not fit in 500 pixels
+    for suffix in (".png", ".svg"):
+        export_view(diagram, tmp_path / f"deep{suffix}")
+    assert QImage(str(tmp_path / "deep.png")).width() == 500 + hidden
+    tags, texts = svg_elements(tmp_path / "deep.svg")
+    assert "output" in texts and texts.count("Tanh") == 8  # the last layers' headers too
+    assert diagram.width() == 500 and diagram.scrolled_width() == hidden  # as it was on screen
+
+
 def test_the_output_view_exports_the_page_it_shows(tmp_path, qtbot):
     output = shown(qtbot, OutputView())
     problem = prepare(DataSpec())
