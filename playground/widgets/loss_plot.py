@@ -5,13 +5,14 @@ It draws histories it does not own (the Session does) and keeps no figures of it
 """
 from __future__ import annotations
 
+import html
 import time
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from playground.session.history import RunHistory
 from playground.widgets import style
@@ -62,7 +63,13 @@ class LossPlot(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
-        layout.addWidget(self.graphics)
+        layout.addWidget(self.graphics, 1)
+        # the pinned runs are named under the plot, as many lines as they need, not over the curves
+        self.runs_key = QLabel()
+        self.runs_key.setWordWrap(True)  # between runs, never inside a label
+        self.runs_key.setContentsMargins(6, 0, 6, 2)
+        self.runs_key.setVisible(False)
+        layout.addWidget(self.runs_key)
         self.show_accuracy(True)
         self.dirty = False
         self.last_redraw = 0.0
@@ -116,14 +123,13 @@ class LossPlot(QWidget):
         """Pinned runs' train cost (and accuracy), dashed, each in its colour (RGB) with its label."""
         for plot, curve in self.run_curves:
             plot.removeItem(curve)
-            self.legend.removeItem(curve)
         self.run_curves = []
         self.runs_extent = (0, 0.0)
         for history, label, colour in zip(histories, labels, colours):
             pen = pg.mkPen(colour, width=1, style=Qt.DashLine)
             epochs = np.arange(1, len(history.train_loss) + 1)
             costs = np.asarray(history.train_loss, dtype=float)
-            self.run_curves.append((self.cost, self.cost.plot(epochs, costs, pen=pen, name=label)))
+            self.run_curves.append((self.cost, self.cost.plot(epochs, costs, pen=pen)))
             accuracy = np.array([np.nan if a is None else a for a in history.train_accuracy], dtype=float)
             if len(accuracy) == len(epochs) and np.isfinite(accuracy).any():
                 self.run_curves.append((self.accuracy, self.accuracy.plot(epochs, accuracy, pen=pen)))
@@ -131,6 +137,10 @@ class LossPlot(QWidget):
             start = costs[:PINNED_TOP_EPOCHS][np.isfinite(costs[:PINNED_TOP_EPOCHS])]
             top = float(start.max()) if len(start) else 0.0
             self.runs_extent = (max(self.runs_extent[0], len(epochs)), max(self.runs_extent[1], top))
+        self.runs_key.setText("&nbsp;&nbsp; ".join(
+            f"<span style='color: rgb{tuple(colour)}'>╌╌</span>&nbsp;{html.escape(label).replace(' ', '&nbsp;')}"
+            for label, colour in zip(labels, colours)))
+        self.runs_key.setVisible(bool(labels))
         for _, curve in self.run_curves:
             curve.setClipToView(True)
             curve.setDownsampling(auto=True, method="peak")
