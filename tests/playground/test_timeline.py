@@ -129,7 +129,7 @@ def test_pinned_runs_are_compared_drawn_saved_and_exported(qtbot, window, tmp_pa
     window.output_tabs.setCurrentWidget(window.runs_panel)
     assert session.run_labels() == ["SGD, lr 0.03", "this run: Adam, lr 0.01"]
     assert len(window.loss_plot.run_curves) == 2 and window.loss_plot.runs_key.isVisible()  # cost and accuracy
-    assert "SGD, lr 0.03" in window.loss_plot.runs_key.text()  # named under the plot
+    assert "SGD,&nbsp;lr&nbsp;0.03" in window.loss_plot.runs_key.text()  # named under the plot, unbroken
     table = window.runs_panel.table
     assert table.item(0, 0).text() == "SGD, lr 0.03" and table.rowCount() == 2
     pinned, epoch = session.runs[0].history.train_loss, len(session.history)  # compared at this run's epoch
