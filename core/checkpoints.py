@@ -44,6 +44,8 @@ VERSION = 1
 DEFAULT_BUDGET = 100 * 2**20
 RECENT = 10
 MAX_COUNT = 2_000
+CLIMB_EPOCHS = 10  # a cost above CLIMB_FACTOR × its lowest for this many epochs has climbed for good
+CLIMB_FACTOR = 10.0
 # bytes of the Python objects around a checkpoint's arrays, counted in ``nbytes`` (measured with
 # tracemalloc on CPython 3.11, rounded up)
 CHECKPOINT_OVERHEAD = 256
@@ -245,6 +247,17 @@ def recovery_checkpoint(history: History, store: CheckpointStore, tolerance: flo
     lowest = costs.min()
     last_good = int(np.flatnonzero(costs <= lowest + abs(lowest) * tolerance)[-1]) + 1  # an epoch number
     return store.at_or_before(last_good - 1)
+
+
+def has_climbed(train_loss, epochs: int = CLIMB_EPOCHS, factor: float = CLIMB_FACTOR) -> bool:
+    """Whether a run's cost climbed for good without overflowing: each of its last ``epochs`` epochs cost
+    more than ``factor`` times its lowest and more than its first (``train_loss``: one per epoch)."""
+    costs = np.asarray(train_loss, dtype=np.float64)
+    if len(costs) < 2 * epochs:
+        return False
+    recent = costs[-epochs:]
+    lowest = np.nanmin(costs)
+    return bool(np.all((recent > factor * lowest) & (recent > costs[0])))
 
 
 # --- helpers ----------------------------------------------------------------------------------

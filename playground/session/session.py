@@ -22,7 +22,7 @@ from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, Signal, Slot
 from PySide6.QtGui import QUndoStack
 
 from core import Network, datasets, limits, runs, trainer
-from core.checkpoints import CheckpointStore, recovery_checkpoint
+from core.checkpoints import CLIMB_FACTOR, CheckpointStore, has_climbed, recovery_checkpoint
 from core.project import Project, save_project
 from core.spec import DataSpec, NetworkSpec, TrainingConfig
 from playground.session import trace
@@ -108,6 +108,7 @@ class Session(QObject):
         self.steps = 0  # of the run shown
         self.weight_edits = 0  # weights typed or dragged, less those undone: unsaved work while not 0
         self.checkpoints = CheckpointStore()  # of the run shown, within checkpoints.budget bytes
+        self._climb_said = False  # the run shown was said to climb for good
         self.viewing: int | None = None  # the epoch of the past checkpoint the views show; None: the live run
         self.preview: Previewed | None = None  # what the views draw of it, once the worker has computed it
         self._preview_id = 0
@@ -625,6 +626,7 @@ class Session(QObject):
         budget = self.checkpoints.budget  # the user's, whatever budget a restored store was kept in
         self.checkpoints = restore.checkpoints.copy() if restore and restore.checkpoints else CheckpointStore(budget)
         self.checkpoints.budget = budget
+        self._climb_said = False
         looking_back = self.viewing is not None
         self.viewing = self.preview = None
         self.trace = None  # of the run left behind: it comes back with this run's first outputs
@@ -750,6 +752,9 @@ class Session(QObject):
         if snapshot.new_epochs:
             self.history.extend(snapshot.new_epochs)
             self.history_changed.emit(False)
+            if not self._climb_said and has_climbed(self.history["train_loss"]):  # once: the user may mean it
+                self._offer_going_back(f"the cost has climbed to {self.history.last.train_loss:.3g}, more than "
+                                       f"{CLIMB_FACTOR:g} times its lowest: the learning rate may be too high.")
         if snapshot.new_checkpoints:
             for epoch, weights, state in snapshot.new_checkpoints:
                 if not len(self.checkpoints) or epoch > self.checkpoints.latest.epoch:
@@ -767,11 +772,19 @@ class Session(QObject):
 
     @Slot(str)
     def _on_stopped(self, why: str):
-        self.notice.emit(f"Training paused: {why}")
         if "diverged" in why:  # the last finite weights may be far gone: offer the last good checkpoint
-            checkpoint = recovery_checkpoint(self.history.to_history(), self.checkpoints)
-            if checkpoint is not None and checkpoint.epoch < len(self.history):
-                self.recovery_offered.emit(checkpoint.epoch)
+            self._offer_going_back(f"Training paused: {why}")
+        else:
+            self.notice.emit(f"Training paused: {why}")
+
+    def _offer_going_back(self, message: str):
+        """Say ``message``, offering the checkpoint from before the cost began to climb, if there is one;
+        once said (a divergence, or a climb), a climb of this run is not said again."""
+        self._climb_said = True
+        self.notice.emit(message[:1].upper() + message[1:])
+        checkpoint = recovery_checkpoint(self.history.to_history(), self.checkpoints)
+        if checkpoint is not None and checkpoint.epoch < len(self.history):
+            self.recovery_offered.emit(checkpoint.epoch)
 
 
 def _check_hyperparameter(name: str, value) -> None:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from core import DivergenceError, History, Network
-from core.checkpoints import DEFAULT_BUDGET, CheckpointStore, recovery_checkpoint
+from core.checkpoints import DEFAULT_BUDGET, CheckpointStore, has_climbed, recovery_checkpoint
 from core.io import FormatError
 from core.spec import DataSpec, NetworkSpec, TrainingConfig, prepare
 
@@ -385,3 +385,12 @@ def test_recovery_after_a_real_divergence_finds_weights_that_train_on():
     assert recovered <= 1.5 * min(history.train_loss)
     trainer.learning_rate = 0.01
     assert trainer.fit(problem.X_train, problem.Y_train, 20).train_loss[-1] < recovered  # it trains on
+
+
+def test_a_cost_that_stays_far_above_its_lowest_has_climbed_for_good():
+    start = [0.7, 0.5, 0.3, 0.2] + [0.25] * 16
+    assert not has_climbed(start)  # noisy, near its lowest
+    assert has_climbed(start + [400.0] * 10)  # ten epochs above 10 × 0.2 and above the first
+    assert not has_climbed(start + [400.0] * 9 + [1.0])  # one epoch back down: not for good
+    assert not has_climbed([5.0, 0.2] + [3.0] * 20)  # above 10 × its lowest, but below where it started
+    assert not has_climbed([0.7] + [400.0] * 10)  # too short a run to tell

@@ -167,8 +167,8 @@ def test_after_a_divergence_the_app_offers_the_last_good_checkpoint(qtbot, windo
     train(qtbot, window, 20)
     good = len(session.history)
     session.set_hyperparameter("learning_rate", 2.0)  # the cost climbs through huge values for a few epochs
-    session.play()
-    qtbot.waitUntil(lambda: window.message.button.isVisible(), timeout=WAIT)
+    session.play()  # (said as a climb first, perhaps, then as a divergence)
+    qtbot.waitUntil(lambda: window.message.button.isVisible() and "diverged" in window.message.text(), timeout=WAIT)
     assert "diverged" in window.message.text() and window.message.button.text().startswith("Go back to epoch")
     epoch = window.recovery_epoch
     assert epoch <= good
@@ -181,6 +181,18 @@ def test_after_a_divergence_the_app_offers_the_last_good_checkpoint(qtbot, windo
     assert pinned.max() > 1e6 * pinned[:10].max()
     top = window.loss_plot.cost.viewRange()[1][1]  # its blow-up does not flatten the live curve
     assert top < 10 * max(pinned[:10].max(), session.history["train_loss"].max())
+
+
+def test_a_cost_that_climbs_for_good_without_overflowing_is_said_with_the_offer_to_go_back(qtbot, window):
+    session = window.session
+    train(qtbot, window, 10)
+    good = len(session.history)
+    session.set_hyperparameter("learning_rate", 1000.0)  # bce saturates: hundreds, never inf
+    session.play()
+    qtbot.waitUntil(lambda: window.message.button.isVisible(), timeout=WAIT)
+    assert "climbed" in window.message.text() and session.running  # said, not stopped
+    assert window.recovery_epoch <= good
+    session.pause()
 
 
 def test_the_checkpoint_memory_is_the_users_to_set_and_is_remembered(qtbot, window, monkeypatch, tmp_path):
@@ -232,7 +244,7 @@ def test_unpinning_a_run_is_undone_and_with_eight_pinned_going_back_stays_offere
     assert len(session.runs) == 8 and session.undo_stack.undoText() == "pin this run"
     session.set_hyperparameter("learning_rate", 2.0)
     session.play()
-    qtbot.waitUntil(lambda: window.message.button.isVisible(), timeout=WAIT)
+    qtbot.waitUntil(lambda: window.message.button.isVisible() and "diverged" in window.message.text(), timeout=WAIT)
     session.set_hyperparameter("learning_rate", 0.01)
     epochs = len(session.history)
     window.message.button.click()  # eight runs pinned: the diverged run could not be kept, so not now
