@@ -266,6 +266,7 @@ class NetworkDiagram(QWidget):
         self.scroll_area.setFrameShape(QFrame.NoFrame)
         self.scroll_area.setVerticalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         self.scroll_area.setMinimumWidth(2 * COLUMN_WIDTH)
+        self.scroll_area.viewport().installEventFilter(self)  # the canvas is as tall as the pane, never taller
         body = QHBoxLayout()
         body.setSpacing(0)
         body.addWidget(self.scroll_area, 1)
@@ -690,6 +691,11 @@ class NetworkDiagram(QWidget):
         """Double-click an edge or a neuron: type its weight or bias. Press on one and drag up or down:
         the weight follows the pointer."""
         kind = event.type()
+        if kind == QEvent.Resize and obj is self.scroll_area.viewport():
+            # it scrolls sideways only: taller than the pane (as its size hint asks when it is wider)
+            # its lowest neurons could not be reached
+            self.canvas.setFixedHeight(max(event.size().height(), self.canvas.minimumSizeHint().height()))
+            return False
         if kind == QEvent.MouseButtonDblClick and event.button() == Qt.LeftButton:
             found = self._weight_at(self.view.mapToScene(event.position().toPoint()))
             self.drag = None

@@ -37,6 +37,11 @@ def test_ten_hidden_layers_at_1280x720_leave_every_panel_usable(qtbot, window, z
     assert window.diagram.scroll_area.horizontalScrollBar().maximum() > 0  # the diagram scrolls, the window keeps its size
     label = window.epoch_label
     assert QFontMetrics(label.font()).horizontalAdvance("epoch 9,999,999") <= label.width()
+    session.set_trace(sample=("train", 3))  # the trace bar takes room under the diagram:
+    qtbot.waitUntil(lambda: window.trace_bar.isVisible(), timeout=2000)
+    QApplication.processEvents()
+    diagram = window.diagram  # it shrinks to fit, every neuron in sight, as it scrolls sideways only
+    assert diagram.canvas.height() <= diagram.scroll_area.viewport().height()
 
 
 def test_a_stray_drag_cannot_make_a_panel_vanish(qtbot, window):
