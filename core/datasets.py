@@ -139,11 +139,13 @@ PLANE_SETS = {  # name: (label, generator, task)
 
 DRAWN = "drawn"  # a 2-D set drawn by hand, point by point
 MAX_DRAWN_POINTS = 100_000
+DRAWN_VALUE_RANGE = 1.0  # a drawn regression's values, as the 2-D regression sets' (−1 to 1)
 
 
-def from_points(points) -> Dataset:
+def from_points(points, task: str | None = None) -> Dataset:
     """A 2-D set drawn by hand from ``points`` ``((x1, x2, label), ...)``: labels 0 and 1 are two
-    classes (binary), up to 2 three (multi-class)."""
+    classes (binary), up to 2 three (multi-class); with ``task`` "regression" each label is the value
+    to predict there (from −DRAWN_VALUE_RANGE to +DRAWN_VALUE_RANGE)."""
     if len(points) > MAX_DRAWN_POINTS:
         raise DatasetError(f"{len(points):,} drawn points; at most {MAX_DRAWN_POINTS:,}")
     try:
@@ -151,10 +153,16 @@ def from_points(points) -> Dataset:
     except (TypeError, ValueError):
         raise DatasetError(f"drawn points must be (x1, x2, label) triples, got {_short(points)}") from None
     labels = array[:, 2]
-    if not np.isfinite(array).all() or not np.isin(labels, (0, 1, 2)).all():
-        raise DatasetError("drawn points need finite coordinates and a label of 0, 1 or 2")
+    if not np.isfinite(array).all():
+        raise DatasetError("drawn points need finite coordinates and labels")
     if len(array) < 2:
         raise DatasetError(f"{len(array)} drawn point{'s' * (len(array) != 1)}: draw at least 2 (click the output view)")
+    if task == "regression":
+        if np.abs(labels).max() > DRAWN_VALUE_RANGE:
+            raise DatasetError(f"drawn values must be from {-DRAWN_VALUE_RANGE:g} to {DRAWN_VALUE_RANGE:g}")
+        return Dataset(array[:, :2], labels, ["x1", "x2"], "value", "regression", None, DRAWN)
+    if not np.isin(labels, (0, 1, 2)).all():
+        raise DatasetError("drawn points need a label of 0, 1 or 2")
     if labels.max(initial=0) <= 1:
         return Dataset(array[:, :2], labels, ["x1", "x2"], "label", "binary", ["class 0", "class 1"], DRAWN)
     return Dataset(array[:, :2], labels.astype(np.int64), ["x1", "x2"], "label", "multiclass",

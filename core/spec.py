@@ -38,7 +38,7 @@ class DataSpec:
     target: str | None = None  # CSV: the column to predict; None: the last that is not a row index or constant
     task: str | None = None  # None: inferred from the target; else one of tables.TASK_CHOICES
     standardize: bool = True  # tables: inputs and regression targets to mean 0, std 1 (off: raw, as the lessons)
-    points: tuple = ()  # the drawn set: ((x1, x2, label), ...)
+    points: tuple = ()  # the drawn set: ((x1, x2, label), ...), each label a value when task is "regression"
     header: bool | None = None  # CSV: whether the first row names the columns; None: detected
     delimiter: str | None = None  # CSV: None: detected among , ; tab |
     feature_columns: tuple | None = None  # CSV: columns to learn from; None: all but the target and the unticked
@@ -77,7 +77,7 @@ class DataSpec:
             raise error(f"standardize must be true or false, got {limits.excerpt(self.standardize)}")
         self._check_csv_choices()
         if self.points:
-            datasets.from_points(self.points)  # checks them
+            datasets.from_points(self.points, self.task)  # checks them
 
     def _check_csv_choices(self) -> None:
         error = datasets.DatasetError
@@ -257,7 +257,7 @@ def prepare(spec: DataSpec, should_stop=None, progress=None, table=None) -> Prob
     spec.check()
     limits.check_stop(should_stop)
     if spec.source == datasets.DRAWN:
-        data = datasets.from_points(spec.points)
+        data = datasets.from_points(spec.points, spec.task)
     elif spec.is_plane:
         data = datasets.make_plane(spec.source, spec.n_samples, spec.noise, spec.seed)
     elif spec.source == "csv":

@@ -247,15 +247,19 @@ class Session(QObject):
         if table is not None:
             self._send(TableRead(next(self._ids), data, table))
         if data.source == datasets.DRAWN and not data.points:
-            data = replace(data, points=self._points_to_draw_on(), test_fraction=0.0)
+            points, task = self._points_to_draw_on()
+            data = replace(data, points=points, task=task, test_fraction=0.0)
         other = _what_is_predicted(data) != _what_is_predicted(self.data)
         network = replace(self.network, output_activation=None) if other else self.network
         training = replace(self.training, loss=None) if other else self.training
         self._edit("change data", data=data, network=network, training=training)
 
-    def draw_point(self, x: float, y: float, label: int):
-        """A point of class ``label`` at (x, y) in the drawn set; the network trains on with it."""
-        self._edit_points(self._drawn().points + ((float(x), float(y), int(label)),), "draw a point")
+    def draw_point(self, x: float, y: float, label: float):
+        """A point of class ``label`` (of value ``label``, for a regression) at (x, y) in the drawn set;
+        the network trains on with it."""
+        drawn = self._drawn()
+        label = float(label) if drawn.task == "regression" else int(label)
+        self._edit_points(drawn.points + ((float(x), float(y), label),), "draw a point")
 
     def erase_point(self, x: float, y: float, radius: float):
         """Remove the drawn point nearest (x, y), if it lies within ``radius``."""
@@ -270,20 +274,25 @@ class Session(QObject):
     def _drawn(self) -> DataSpec:
         if self.data.source == datasets.DRAWN:
             return self.data
-        return DataSpec(source=datasets.DRAWN, points=self._points_to_draw_on(), test_fraction=0.0,
+        points, task = self._points_to_draw_on()
+        return DataSpec(source=datasets.DRAWN, points=points, task=task, test_fraction=0.0,
                         seed=self.data.seed, features=self.data.features)
 
     def _points_to_draw_on(self) -> tuple:
-        """The 2-D points shown now, to edit by hand; a few to start with otherwise."""
+        """(points, task): the 2-D training points shown now, to edit by hand, with their classes (or
+        values: task "regression"); a few of two classes to start with otherwise."""
         problem = self.built.problem if self.built else None
-        if problem is not None and problem.is_plane and problem.task != "regression":
-            labels = problem.Y_train.reshape(-1).astype(int)
-            return tuple((float(x), float(y), int(k)) for (x, y), k in zip(problem.points_train, labels))
-        return ((-2.0, -2.0, 0), (2.0, 2.0, 1), (-2.0, 2.0, 1), (2.0, -2.0, 0))
+        if problem is not None and problem.is_plane:
+            regression = problem.task == "regression"
+            labels = problem.Y_train.reshape(-1)
+            labels = labels.astype(float) if regression else labels.astype(int)
+            return (tuple((float(x), float(y), k.item()) for (x, y), k in zip(problem.points_train, labels)),
+                    "regression" if regression else None)
+        return ((-2.0, -2.0, 0), (2.0, 2.0, 1), (-2.0, 2.0, 1), (2.0, -2.0, 0)), None
 
     def _edit_points(self, points: tuple, text: str):
         data = replace(self._drawn(), points=points)
-        outputs = 3 if any(label == 2 for _, _, label in points) else 1
+        outputs = 3 if data.task != "regression" and any(label == 2 for _, _, label in points) else 1
         same_network = (self.data.source == datasets.DRAWN and self.built is not None
                         and self.built.problem.n_outputs == outputs)
         # the network goes on training with the new points (a fresh one when they need other outputs)

@@ -9,9 +9,10 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QHBoxLayout, QHeaderView, QLabel, QRadioButton,
+from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QDoubleSpinBox, QHBoxLayout, QHeaderView, QLabel, QRadioButton,
                                QStackedWidget, QTableWidget, QTableWidgetItem, QToolButton, QVBoxLayout, QWidget)
 
+from core.datasets import DRAWN_VALUE_RANGE
 from core.metrics import regression_scores
 from playground.widgets import style
 from playground.widgets.diagram_overlays import LUT
@@ -43,7 +44,7 @@ class PlaneOutput(QWidget):
 
     show_test_requested = Signal(bool)
     sample_picked = Signal(str, int)  # "train" or "test", and the row: the sample to follow
-    point_drawn = Signal(float, float, int)  # x1, x2 and class of a point drawn
+    point_drawn = Signal(float, float, float)  # x1, x2 and the class (or, for a regression, the value) drawn
     point_erased = Signal(float, float, float)  # x1, x2 and the radius to erase the nearest drawn point within
 
     def __init__(self, parent=None):
@@ -73,8 +74,10 @@ class PlaneOutput(QWidget):
         self.draw.setText("✎ Draw")
         self.draw.setCheckable(True)
         self.draw.setFocusPolicy(Qt.NoFocus)
-        self.draw.setToolTip("Draw your own data: click adds a point of the chosen class, Shift+click one of the "
-                             "other class, right click erases a point. Off: a click picks a sample to follow.")
+        self.draw.setToolTip("Draw your own data: click adds a point of the chosen class (or value), Shift+click "
+                             "one of the other class (the opposite value), right click erases a point. Off: a click "
+                             "picks a sample to follow.")
+        self.task = "binary"
         self.classes = QButtonGroup(self)
         self.class_buttons = []
         for k, name in enumerate(("orange", "blue", "green")):
@@ -84,10 +87,17 @@ class PlaneOutput(QWidget):
             button.setToolTip(f"Draw class {k} ({name})")
             self.classes.addButton(button, k)
             self.class_buttons.append(button)
+        self.value = QDoubleSpinBox()  # what a regression's point drawn is worth
+        self.value.setRange(-DRAWN_VALUE_RANGE, DRAWN_VALUE_RANGE)
+        self.value.setSingleStep(0.1)
+        self.value.setDecimals(2)
+        self.value.setValue(DRAWN_VALUE_RANGE)
+        self.value.setPrefix("value ")
+        self.value.setFocusPolicy(Qt.ClickFocus)
+        self.value.setToolTip("The value of the points drawn (Shift+click: its opposite)")
         self.draw.toggled.connect(self._drawing_changed)
         self._drawing_changed(False)
         self.plot.scene().sigMouseClicked.connect(self._clicked)
-        self.task = "binary"
         self.shown_points = None  # the Problem whose points are drawn
         self.class_brushes = [pg.mkBrush(style.class_colour(k)) for k in range(len(style.CLASS_COLOURS))]
         colours = style.DIVERGING.map((np.arange(VALUE_BUCKETS) + 0.5) / VALUE_BUCKETS, mode="byte")
@@ -98,6 +108,7 @@ class PlaneOutput(QWidget):
         bar.addWidget(self.draw)
         for button in self.class_buttons:
             bar.addWidget(button)
+        bar.addWidget(self.value)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.caption)
@@ -105,8 +116,10 @@ class PlaneOutput(QWidget):
         layout.addLayout(bar)
 
     def _drawing_changed(self, on: bool):
+        regression = self.task == "regression"
         for button in self.class_buttons:
-            button.setVisible(on)
+            button.setVisible(on and not regression)
+        self.value.setVisible(on and regression)
         self.plot.setCursor(Qt.CrossCursor if on else Qt.ArrowCursor)
 
     def _clicked(self, event):
@@ -119,9 +132,12 @@ class PlaneOutput(QWidget):
                 x_min, x_max = self.extent[:2]
                 self.point_erased.emit(at.x(), at.y(), ERASE_SHARE * (x_max - x_min))
             elif event.button() == Qt.LeftButton:
-                label = self.classes.checkedId()
-                if event.modifiers() & Qt.ShiftModifier:  # the other class
-                    label = 0 if label != 0 else 1
+                other = bool(event.modifiers() & Qt.ShiftModifier)  # the other class, or the opposite value
+                if self.task == "regression":
+                    label = -self.value.value() if other else self.value.value()
+                else:
+                    label = self.classes.checkedId()
+                    label = (0 if label != 0 else 1) if other else label
                 self.point_drawn.emit(at.x(), at.y(), label)
             event.accept()
             return
@@ -173,6 +189,7 @@ class PlaneOutput(QWidget):
             return
         self.shown_points = problem
         self.task = problem.task
+        self._drawing_changed(self.draw.isChecked())  # classes, or a value, to draw
         self.extent = extent
         self.rect_pending = True
         x_min, x_max, y_min, y_max = extent

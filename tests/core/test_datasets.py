@@ -72,6 +72,16 @@ def test_a_drawn_set_is_binary_or_three_classes_and_refuses_what_is_not_a_point(
             datasets.from_points(bad)
 
 
+def test_a_drawn_regression_takes_each_points_value():
+    from core.spec import DataSpec, prepare
+    points = ((0.0, 1.0, 0.25), (2.0, -1.0, -1.0), (1.5, 1.5, 1.0))
+    problem = prepare(DataSpec(source="drawn", points=points, task="regression", test_fraction=0.0))
+    assert problem.task == "regression" and problem.is_plane
+    assert sorted(problem.Y_train.ravel()) == [-1.0, 0.25, 1.0]  # in its own units, as the 2-D sets
+    with pytest.raises(datasets.DatasetError, match="drawn values must be from -1 to 1"):
+        datasets.from_points(points + ((0.0, 0.0, 3.0),), "regression")
+
+
 def test_regression_gaussians_are_the_distances_linalg_norm_gives():
     """Their distances are summed by hand (ten times faster); the labels are exactly linalg.norm's."""
     data = datasets.make_plane("reg_gauss", 2000, noise=0.3, seed=5)

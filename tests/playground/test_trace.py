@@ -190,6 +190,27 @@ def test_drawn_points_train_live_and_are_saved_in_the_project(qtbot, window, tmp
     assert load_project(tmp_path / "drawn.json").data.points == session.data.points
 
 
+def test_drawing_on_a_regression_adds_points_of_the_value_chosen_and_keeps_the_data(qtbot, window, tmp_path):
+    session = window.session
+    session.set_data(DataSpec(source="reg_plane"))
+    train(qtbot, window, 2)
+    plane = window.output.plane
+    plane.draw.click()
+    assert plane.value.isVisible() and not any(button.isVisible() for button in plane.class_buttons)
+    plane.value.setValue(0.5)
+    _click(qtbot, plane.plot, 1.0, 1.0)
+    settled(qtbot, session)
+    assert session.data.source == "drawn" and session.data.task == "regression"
+    assert len(session.data.points) == 251 and session.data.points[-1][2] == 0.5  # the 250 points, and the new one
+    assert session.built.problem.task == "regression"
+    _click(qtbot, plane.plot, -1.0, 2.0, modifiers=Qt.ShiftModifier)  # the opposite value
+    settled(qtbot, session)
+    assert session.data.points[-1][2] == -0.5 and len(session.data.points) == 252
+    assert window.files.write(tmp_path / "drawn.json")
+    loaded = load_project(tmp_path / "drawn.json").data
+    assert loaded.points == session.data.points and loaded.task == "regression"
+
+
 def test_erasing_the_point_followed_stops_following_instead_of_jumping_to_another(qtbot, window):
     session = window.session
     session.set_data(DataSpec(source="drawn", points=((0.0, 0.0, 0), (3.0, 3.0, 1), (-3.0, 3.0, 1), (3.0, -3.0, 0),
