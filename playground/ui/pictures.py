@@ -11,6 +11,7 @@ vector paths and text. Files are written beside their final name and renamed onc
 """
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QWidget
 from core.io import atomic_file
 
 SUFFIXES = (".png", ".svg")
+EMPTY_PATH = re.compile(r'<path\b[^>]*\sd=""[^>]*/>\s*')
 FILTERS = {".png": "PNG image (*.png)", ".svg": "SVG drawing (*.svg)"}
 
 
@@ -128,6 +130,9 @@ def _write_svg(widget: QWidget, tmp: Path, path: Path) -> None:
         painter.end()  # writes the file; a painter left open on the generator crashes Python
     if tmp.stat().st_size == 0:
         raise OSError(f"could not write an SVG drawing to {path}")
+    # empty items (a curve with no points yet) become paths without data, which readers warn about
+    text = tmp.read_text(encoding="utf-8")
+    tmp.write_text(EMPTY_PATH.sub("", text), encoding="utf-8")
 
 
 @contextmanager

@@ -125,6 +125,7 @@ def test_a_deep_network_scrolled_out_of_sight_is_exported_whole(tmp_path, qtbot)
     assert QImage(str(tmp_path / "deep.png")).width() == 500 + hidden
     tags, texts = svg_elements(tmp_path / "deep.svg")
     assert "output" in texts and texts.count("Tanh") == 8  # the last layers' headers too
+    assert 'd=""' not in (tmp_path / "deep.svg").read_text()  # no empty paths for readers to warn about
     assert diagram.width() == 500 and diagram.scrolled_width() == hidden  # as it was on screen
 
 
