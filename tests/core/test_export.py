@@ -254,7 +254,7 @@ def _readme_blocks():
 
 def test_readme_shows_a_snippet_per_format():
     files = sorted(re.search(r'"(\w+\.\w+)"', block).group(1) for block in _readme_blocks())
-    assert files == ["house_prices.safetensors", "iris.npz", "iris.onnx"]
+    assert files == ["house_prices.json", "house_prices.safetensors", "iris.npz", "iris.onnx"]
 
 
 @pytest.mark.parametrize("block", _readme_blocks(), ids=lambda b: re.search(r'"(\w+\.\w+)"', b).group(1))
