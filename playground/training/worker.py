@@ -29,8 +29,7 @@ from playground.training.protocol import (Applied, Built, Configure, Control, Pr
 GRID = 64  # the output view's resolution over the input plane (GRID × GRID points)
 PICTURE_STRIDE = 2  # neuron pictures take every 2nd point of the output grid: (GRID / 2)² points
 DRAWN_HALF = 6.0  # the drawn set's canvas spans at least [−6, 6]²
-MAX_POINTS_SHOWN = 2000  # predicted-vs-actual points drawn, however large the table
-MAX_ROWS_SCORED = 20000  # test rows counted into a confusion matrix
+MAX_ROWS_SCORED = 20000  # test rows predicted for the output view (its scores, its matrix), at most
 PREVIEW_ROWS = 1000  # training rows whose gradients colour a network not trained here (a past checkpoint)
 SMOOTHING = 0.3  # weight of the newest gradient in the running average the diagram shows
 CACHED_PROBLEMS = 2  # prepared data kept per data spec (the current one and the one before)
@@ -362,12 +361,11 @@ def network_outputs(net, problem: Problem, grid_inputs):
         neurons = tuple(a.reshape(GRID, GRID, -1)[::PICTURE_STRIDE, ::PICTURE_STRIDE] for a in hidden)
         return out.reshape(GRID, GRID, -1), None, neurons
     X, Y = (p.X_test, p.Y_test) if len(p.X_test) else (p.X_train, p.Y_train)
+    X, Y = X[:MAX_ROWS_SCORED], Y[:MAX_ROWS_SCORED]  # the split is shuffled: a fair sample
+    out, _ = _forward(net, X)
     if p.task == "regression":
-        X, Y = X[:MAX_POINTS_SHOWN], Y[:MAX_POINTS_SHOWN]  # the split is shuffled: a fair sample
-        out, _ = _forward(net, X)
         return None, (p.to_target_units(out).ravel(), p.to_target_units(np.reshape(Y, (-1, 1))).ravel()), None
-    X, Y = X[:MAX_ROWS_SCORED], Y[:MAX_ROWS_SCORED]
-    return None, (p.preprocessing.labels(_forward(net, X)[0]), np.asarray(Y).astype(np.int64).ravel()), None
+    return None, (p.preprocessing.labels(out), np.asarray(Y).astype(np.int64).ravel()), None
 
 
 def _history_full() -> str:

@@ -18,6 +18,7 @@ from playground.widgets import style
 from playground.widgets.diagram_overlays import LUT
 
 TABLE_ROWS = 10
+MAX_POINTS_DRAWN = 2000  # predicted-vs-actual points drawn (of the rows scored): a fair sample, the split is shuffled
 VALUE_BUCKETS = 32  # regression targets are coloured in this many steps, one cached brush each
 PICK_PX = 10  # a click picks the nearest point this close
 ERASE_SHARE = 0.04  # a right click erases the nearest drawn point within this share of the plane's width
@@ -290,6 +291,7 @@ class TableOutput(QWidget):
         self.table = SampleRows()
         self.table.sample_picked.connect(self.sample_picked)
         self.scores = QLabel()
+        self.split_rows = 0  # rows of the split the predictions are of
         self.scores.setToolTip("On the test set (the training set when there is none), in the target's own units: "
                                "the cost is computed on standardised targets, these are not")
         views = QHBoxLayout()
@@ -303,6 +305,7 @@ class TableOutput(QWidget):
     def set_problem(self, problem) -> None:
         name = problem.target_name
         self.target_name = name
+        self.split_rows = len(problem.X_test) or len(problem.X_train)
         self.table.set_problem(problem, name)
         self.plot.setLabel("bottom", f"actual {name}")
         self.plot.setLabel("left", f"predicted {name}")
@@ -310,10 +313,12 @@ class TableOutput(QWidget):
     def set_predictions(self, predicted, actual) -> None:
         scores = regression_scores(predicted, actual)
         split = "test" if self.table.split == "test" else "training"
+        rows = f"{len(actual):,} rows" if len(actual) == self.split_rows else \
+            f"the first {len(actual):,} of {self.split_rows:,} rows"
         self.scores.setText(f"{split} RMSE {scores.rmse:.4g} {self.target_name} · R² {scores.r2:.3f}  "
-                            f"<span style='color:#666'>({len(actual):,} rows)</span>")
-        self.scatter.setData(actual, predicted)
-        self.points = np.column_stack([actual, predicted])
+                            f"<span style='color:#666'>({rows})</span>")
+        self.points = np.column_stack([actual, predicted])[:MAX_POINTS_DRAWN]
+        self.scatter.setData(self.points[:, 0], self.points[:, 1])
         low, high = float(min(actual.min(), predicted.min())), float(max(actual.max(), predicted.max()))
         self.diagonal.setData([low, high], [low, high])
         self.table.set_rows(predicted, actual, lambda value: f"{value:,.2f}")

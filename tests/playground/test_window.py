@@ -184,6 +184,24 @@ def test_a_regression_table_shows_predicted_against_actual_in_its_units(qtbot, w
     assert 5 <= actual.min() and actual.max() <= 50  # in the table's own units ($1000s), not standardised
 
 
+def test_a_regressions_scores_cover_its_whole_test_split_though_fewer_points_are_drawn(qtbot, window, tmp_path):
+    from core.metrics import regression_scores
+    session = window.session
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(6000, 2))
+    path = tmp_path / "many.csv"
+    path.write_text("a,b,y\n" + "".join(f"{a:.4f},{b:.4f},{3 * a - b + 10:.4f}\n" for a, b in X))
+    session.set_data(DataSpec(source="csv", csv_path=str(path), test_fraction=0.5))
+    settled(qtbot, session)
+    qtbot.waitUntil(lambda: session.snapshot.predictions is not None, timeout=WAIT)
+    predicted, actual = session.snapshot.predictions
+    assert len(actual) == 3000  # the whole test split, scored
+    view = window.output.tabular
+    scores = regression_scores(predicted, actual)
+    assert f"RMSE {scores.rmse:.4g}" in view.scores.text() and "(3,000 rows)" in view.scores.text()
+    assert len(view.scatter.data) == 2000  # drawn: a fair sample
+
+
 def test_a_classification_table_shows_a_confusion_matrix_and_each_class_accuracy(qtbot, window):
     session = window.session
     session.set_data(DataSpec(source="iris", test_fraction=0.3))
