@@ -691,11 +691,12 @@ class NetworkDiagram(QWidget):
         """Double-click an edge or a neuron: type its weight or bias. Press on one and drag up or down:
         the weight follows the pointer."""
         kind = event.type()
-        if kind == QEvent.Resize and obj is self.scroll_area.viewport():
-            # it scrolls sideways only: taller than the pane (as its size hint asks when it is wider)
-            # its lowest neurons could not be reached
-            self.canvas.setFixedHeight(max(event.size().height(), self.canvas.minimumSizeHint().height()))
-            return False
+        if obj is self.scroll_area.viewport():
+            if kind == QEvent.Resize:
+                # it scrolls sideways only: taller than the pane (as its size hint asks when it is wider)
+                # its lowest neurons could not be reached
+                self.canvas.setFixedHeight(max(event.size().height(), self.canvas.minimumSizeHint().height()))
+            return False  # mouse events the view passed on are not the diagram's: they are in other pixels
         if kind == QEvent.MouseButtonDblClick and event.button() == Qt.LeftButton:
             found = self._weight_at(self.view.mapToScene(event.position().toPoint()))
             self.drag = None

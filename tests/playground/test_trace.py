@@ -7,6 +7,7 @@ import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QInputDialog
 
 from core import explain, io, losses
@@ -126,16 +127,18 @@ def test_dragging_an_edge_up_raises_its_weight_in_one_undo_step(qtbot, window):
     layer, row, column, value = diagram._weight_at(middle)
     start = diagram.view.mapFromScene(middle)
     viewport = diagram.view.viewport()
-    for kind, dy, buttons in ((QEvent.MouseButtonPress, 0, Qt.LeftButton), (QEvent.MouseMove, 10, Qt.LeftButton),
-                              (QEvent.MouseMove, 20, Qt.LeftButton), (QEvent.MouseMove, 40, Qt.LeftButton),
-                              (QEvent.MouseButtonRelease, 40, Qt.NoButton)):
-        at = QPointF(start - QPoint(0, dy))
-        button = Qt.NoButton if kind == QEvent.MouseMove else Qt.LeftButton
-        # the diagram's own filter sees the viewport's events before the view does
-        diagram.eventFilter(viewport, QMouseEvent(kind, at, viewport.mapToGlobal(at), button, buttons, Qt.NoModifier))
+    others = [w.copy() for w, _ in session.snapshot.weights]
+    # real events, through every widget that sees them (the view passes presses on to its parents)
+    QTest.mousePress(viewport, Qt.LeftButton, Qt.NoModifier, start)
+    for dy in (10, 20, 40):
+        QTest.mouseMove(viewport, start - QPoint(0, dy))
+    QTest.mouseRelease(viewport, Qt.LeftButton, Qt.NoModifier, start - QPoint(0, 40))
     expected = value + 40 * 0.01 * max(1.0, abs(value))
     qtbot.waitUntil(lambda: abs(session.snapshot.weights[layer][0][row, column] - expected) < 1e-12, timeout=WAIT)
     assert session.undo_stack.count() == 1
+    others[layer][row, column] = expected
+    for now, before in zip((w for w, _ in session.snapshot.weights), others):
+        np.testing.assert_array_equal(now, before)  # that weight alone
 
 
 def test_an_edge_answers_the_pointer_a_few_pixels_away(qtbot, window):
