@@ -68,18 +68,25 @@ class TrainFromHere(SpecEdit):
 
 
 class RunsEdit(QUndoCommand):
-    """Pin or unpin a run: the pinned runs ``before`` and ``after`` it (the stack undoes in order, so
-    what was there before is what undo must put back)."""
+    """Pin ``run`` (``pin`` True) or unpin it; undo does the other, back in its place, shown or hidden
+    as it was. Only this run changes: the others keep what was done to them since."""
 
-    def __init__(self, session, text: str, before: tuple, after: tuple):
+    def __init__(self, session, text: str, run, pin: bool):
         super().__init__(text)
-        self.session, self.before, self.after = session, before, after
+        self.session, self.run, self.pin = session, run, pin
+        self.position = None
 
     def redo(self):
-        self.session.set_runs(self.after)
+        if self.pin:
+            self.session.insert_run(self.run)
+        else:
+            self.run, self.position = self.session.remove_run(self.run)
 
     def undo(self):
-        self.session.set_runs(self.before)
+        if self.pin:
+            self.run, _ = self.session.remove_run(self.run)
+        else:
+            self.session.insert_run(self.run, self.position)
 
 
 class WeightEdit(QUndoCommand):

@@ -244,14 +244,14 @@ class Session(QObject):
     def set_data(self, data: DataSpec, table=None):
         """New data; an output activation or loss pinned for the old data no longer applies. ``table``:
         the CSV file as the import dialog read it, so that the worker need not read it again."""
-        if table is not None:
-            self._send(TableRead(next(self._ids), data, table))
         if data.source == datasets.DRAWN and not data.points:
             points, task = self._points_to_draw_on()
             data = replace(data, points=points, task=task, test_fraction=0.0)
         other = _what_is_predicted(data) != _what_is_predicted(self.data)
         network = replace(self.network, output_activation=None) if other else self.network
         training = replace(self.training, loss=None) if other else self.training
+        if table is not None and data != self.data and not self.opening:  # a rebuild follows: it takes the table
+            self._send(TableRead(next(self._ids), data, table))
         self._edit("change data", data=data, network=network, training=training)
 
     def draw_point(self, x: float, y: float, label: float):
@@ -466,45 +466,53 @@ class Session(QObject):
         """Keep this run's history, settings and weights to compare later runs with (undoable)."""
         if self.snapshot is None:
             return
+        run = self._run_now(label)
         try:
-            pinned = runs.pin(self.runs, self._run_now(label))
+            runs.pin(self.runs, run)  # a ninth is refused before it is an edit
         except ValueError as error:
             self.notice.emit(f"{error}.")
             return
-        self.undo_stack.push(RunsEdit(self, "pin this run", self.runs, pinned))
+        self.undo_stack.push(RunsEdit(self, "pin this run", run, pin=True))
 
     def unpin_run(self, run: runs.PinnedRun):
         """Stop comparing with ``run`` (undoable)."""
         label = self.run_labels()[self.runs.index(run)]
-        self.undo_stack.push(RunsEdit(self, f"unpin {label}", self.runs, tuple(r for r in self.runs if r is not run)))
+        self.undo_stack.push(RunsEdit(self, f"unpin {label}", run, pin=False))
 
-    def set_runs(self, pinned: tuple):
-        """The pinned runs, oldest first; called by RunsEdit (do, undo, redo) too."""
-        self.runs = pinned
-        self.runs_changed.emit()
-        self._update_modified()
+    def insert_run(self, run: runs.PinnedRun, position: int | None = None):
+        """Pin ``run`` at ``position`` (last by default); called by RunsEdit (do, undo, redo)."""
+        position = len(self.runs) if position is None else position
+        self._set_runs(self.runs[:position] + (run,) + self.runs[position:])
 
     def _run_now(self, label: str = "") -> runs.PinnedRun:
         return runs.PinnedRun(self.data, self.network, self.training, self.history.to_history(),
                               self.current_network(), label)
 
-    def add_run(self, run: runs.PinnedRun):
+    def add_run(self, run: runs.PinnedRun) -> bool:
+        """Pin ``run`` last; False, and said, when ``runs.MAX_RUNS`` are pinned already."""
         try:
-            self.runs = runs.pin(self.runs, run)
+            self._set_runs(runs.pin(self.runs, run))
         except ValueError as error:
             self.notice.emit(f"{error}.")
             return False
-        self.runs_changed.emit()
-        self._update_modified()
         return True
 
-    def remove_run(self, run: runs.PinnedRun):
-        """Unpin ``run``, shown or hidden since (``shown_as`` copies share its weights)."""
-        self.set_runs(tuple(r for r in self.runs if r.weights is not run.weights))
+    def remove_run(self, run: runs.PinnedRun) -> tuple:
+        """Unpin ``run``, shown or hidden since (``shown_as`` copies share its weights); return the run
+        as it was pinned and its position."""
+        position = next(i for i, r in enumerate(self.runs) if r.weights is run.weights)
+        removed = self.runs[position]
+        self._set_runs(self.runs[:position] + self.runs[position + 1:])
+        return removed, position
 
     def show_run(self, run: runs.PinnedRun, visible: bool):
         """Draw ``run``'s curves or not (saved with the project)."""
-        self.set_runs(tuple(r.shown_as(visible) if r is run else r for r in self.runs))
+        self._set_runs(tuple(r.shown_as(visible) if r is run else r for r in self.runs))
+
+    def _set_runs(self, pinned: tuple):
+        self.runs = pinned
+        self.runs_changed.emit()
+        self._update_modified()
 
     def set_target_cost(self, cost: float):
         """The cost the runs are timed to reach (saved with the project)."""

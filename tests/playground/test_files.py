@@ -367,11 +367,15 @@ def test_the_file_read_in_the_import_dialog_is_not_read_again_unless_it_changed(
     assert reads == [] and session.data.csv_path == str(path)
     assert len(session.built.problem.X_train) + len(session.built.problem.X_test) == 60
 
+    window.files.use_csv(session.data, table)  # the dialog OK'd again, nothing changed: nothing to build
     with path.open("a") as f:  # changed after the dialog read it: read again, the new row with it
         f.write("999,3,999\n")
-    window.files.use_csv(replace(spec, target="rooms"), table)
+    session.set_data(replace(session.data, test_fraction=0.3))
     settled(qtbot, session)
-    assert len(reads) == 1 and session.data.csv_fingerprint == tables.fingerprint(path)
+    assert len(reads) == 1 and len(session.built.problem.X_train) + len(session.built.problem.X_test) == 61
+    window.files.use_csv(replace(spec, target="rooms"), table)  # a table older than the file: not used
+    settled(qtbot, session)
+    assert len(reads) == 2 and session.data.csv_fingerprint == tables.fingerprint(path)
     assert len(session.built.problem.X_train) + len(session.built.problem.X_test) == 61
 
 

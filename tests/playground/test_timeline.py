@@ -69,17 +69,24 @@ def test_arrow_keys_step_through_checkpoints_wherever_the_focus_is_but_in_a_text
     epochs = session.checkpoints.epochs
     window.diagram.view.setFocus()
     QTest.keyClick(window.diagram.view, Qt.Key_Left)
+    assert session.viewing == epochs[-1]  # the latest checkpoint first
     QTest.keyClick(window.diagram.view, Qt.Key_Left)
-    assert session.viewing == epochs[-3]
-    QTest.keyClick(window.diagram.view, Qt.Key_Right)
     assert session.viewing == epochs[-2]
     QTest.keyClick(window.diagram.view, Qt.Key_Right)
-    assert session.viewing is None  # past the last checkpoint: live
+    assert session.viewing == epochs[-1]
+    QTest.keyClick(window.diagram.view, Qt.Key_Right)
+    assert session.viewing is None  # after the latest: live
     field = window.training_controls.learning_rate.lineEdit()
     field.setFocus()
     field.setCursorPosition(2)
     QTest.keyClick(field, Qt.Key_Left)  # moves the text cursor, not the timeline
     assert field.cursorPosition() == 1 and session.viewing is None
+    window.output_tabs.setCurrentWidget(window.runs_panel)
+    table = window.runs_panel.table  # a table: the arrows move between its cells
+    table.setFocus()
+    table.setCurrentCell(0, 2)
+    QTest.keyClick(table, Qt.Key_Left)
+    assert table.currentColumn() == 1 and session.viewing is None
 
 
 def test_a_click_on_the_timelines_groove_while_training_returns_to_the_live_run(qtbot, window):
@@ -263,3 +270,22 @@ def test_unpinning_a_run_is_undone_and_with_eight_pinned_going_back_stays_offere
     window.message.button.click()  # now there is room for the diverged run
     settled(qtbot, session)
     assert len(session.runs) == 8 and len(session.history) == back_to < epochs
+
+
+def test_undoing_a_pin_leaves_the_other_runs_shown_or_hidden_as_they_are_now(qtbot, window):
+    session = window.session
+    train(qtbot, window, 3)
+    session.pin_run("A")
+    session.reset()
+    settled(qtbot, session)
+    train(qtbot, window, 3)
+    session.pin_run("B")
+    session.show_run(session.runs[0], False)  # A hidden after B was pinned
+    session.undo()  # unpins B
+    assert [(run.label, run.shown) for run in session.runs] == [("A", False)]
+    session.redo()
+    assert [(run.label, run.shown) for run in session.runs] == [("A", False), ("B", True)]
+    session.unpin_run(session.runs[0])
+    session.show_run(session.runs[0], False)
+    session.undo()  # A back in its place, hidden as it was; B as it is now
+    assert [(run.label, run.shown) for run in session.runs] == [("A", False), ("B", False)]
