@@ -33,7 +33,7 @@ MAX_ROWS_SCORED = 20000  # test rows predicted for the output view (its scores, 
 PREVIEW_ROWS = 1000  # training rows whose gradients colour a network not trained here (a past checkpoint)
 SMOOTHING = 0.3  # weight of the newest gradient in the running average the diagram shows
 CACHED_PROBLEMS = 2  # prepared data kept per data spec (the current one and the one before)
-MEASURE_WORK = 50_000_000  # rows × parameters measured after each weight edit: ~20 ms, a drag stays smooth
+MEASURE_WORK = 10_000_000  # rows × parameters measured after each weight edit: ~5 ms, a drag stays smooth
 
 
 class TrainingWorker(QObject):

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from functools import partial
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QInputDialog, QToolBar
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
+from PySide6.QtWidgets import QAbstractItemView, QAbstractSlider, QApplication, QInputDialog, QTextEdit, QToolBar
 
 from core.limits import CHECKPOINT_BUDGET, MiB
 
@@ -83,10 +83,10 @@ class Actions:
                                               "the more epochs the timeline keeps")
         self.export_runs = self._action("Export runs as CSV…", files.export_runs, None,
                                         "Every pinned run's and this run's cost and accuracy per epoch")
-        self.earlier = self._action("Earlier checkpoint", lambda: window.timeline.step(-1), "Left",
+        self.earlier = self._action("Earlier checkpoint", lambda: self._arrow(Qt.Key_Left, -1), "Left",
                                     "The network one checkpoint earlier (the timeline under the cost plot)")
-        self.later = self._action("Later checkpoint", lambda: window.timeline.step(+1), "Right",
-                                  "The network one checkpoint later; at the last, the live run")
+        self.later = self._action("Later checkpoint", lambda: self._arrow(Qt.Key_Right, +1), "Right",
+                                  "The network one checkpoint later; after the latest, the live run")
         self.zoom_in = self._action("Zoom in", lambda: self._zoom(+1), "Ctrl+=", "Larger text and diagram")
         self.zoom_in.setShortcuts([QKeySequence("Ctrl+="), QKeySequence("Ctrl++")])
         self.zoom_out = self._action("Zoom out", lambda: self._zoom(-1), "Ctrl+-", "Smaller text and diagram")
@@ -110,6 +110,16 @@ class Actions:
         action.setCheckable(checkable)
         action.triggered.connect(slot)
         return action
+
+    def _arrow(self, key, direction: int):
+        """← / → step the timeline, unless the focus is on something they move: a slider, text, a table
+        (a text field takes them before any shortcut)."""
+        focus = QApplication.focusWidget()
+        moves = isinstance(focus, (QAbstractSlider, QAbstractItemView, QTextEdit))
+        if moves and focus is not self.window.timeline.slider:
+            focus.keyPressEvent(QKeyEvent(QEvent.KeyPress, key, Qt.NoModifier))  # sent, it would be this shortcut
+        else:
+            self.window.timeline.step(direction)
 
     def _zoom(self, direction: int):
         zoom = self.window.session.view.zoom

@@ -20,7 +20,7 @@ from pyqtgraph.exporters import ImageExporter
 from PySide6.QtCore import QPoint, QRect, QRectF, QSize
 from PySide6.QtGui import QImage, QPainter
 from PySide6.QtSvg import QSvgGenerator
-from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QScrollBar, QWidget
 
 from core.io import atomic_file
 
@@ -144,6 +144,7 @@ def _whole(widget: QWidget):
         yield
         return
     size = widget.size()
+    scrolled = [(bar, bar.value()) for bar in widget.findChildren(QScrollBar)]
     widget.resize(size.width() + hidden, size.height())
     QApplication.sendPostedEvents()  # the layouts inside it follow the new size now, not after the export
     try:
@@ -151,6 +152,8 @@ def _whole(widget: QWidget):
     finally:
         widget.resize(size)
         QApplication.sendPostedEvents()
+        for bar, value in scrolled:  # scrolled where the user left it
+            bar.setValue(value)
 
 
 @contextmanager

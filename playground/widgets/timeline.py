@@ -67,14 +67,16 @@ class Timeline(QWidget):
         return False
 
     def step(self, direction: int) -> None:
-        """One checkpoint earlier (−1) or later (+1), as ← / → do; later than the last is the live run."""
+        """One checkpoint earlier (−1) or later (+1), as ← / → do: the live run comes after the latest
+        checkpoint (which, while training, is some epochs behind it)."""
         if not self.isEnabled():
             return
-        position = self.slider.value() + direction
-        if direction > 0 and position >= self.slider.maximum():
-            self.epoch_chosen.emit(None)
-        else:
-            self.slider.setValue(max(position, 0))
+        if self.viewing is None:
+            if direction < 0:
+                self.epoch_chosen.emit(int(self.epochs[-1]))
+            return
+        position = int(np.searchsorted(self.epochs, self.viewing)) + direction
+        self.epoch_chosen.emit(None if position >= len(self.epochs) else int(self.epochs[max(position, 0)]))
 
     def _moved(self, position: int):
         if len(self.epochs):

@@ -120,13 +120,15 @@ def test_a_deep_network_scrolled_out_of_sight_is_exported_whole(tmp_path, qtbot)
     diagram.set_structure([("x1", "X₁", True)], [[3, "tanh"]] * 8, (1, "sigmoid"), "bce")
     hidden = diagram.scrolled_width()
     assert hidden > 300  # ten columns do not fit in 500 pixels
+    diagram.scroll_area.horizontalScrollBar().setValue(200)
     for suffix in (".png", ".svg"):
         export_view(diagram, tmp_path / f"deep{suffix}")
     assert QImage(str(tmp_path / "deep.png")).width() == 500 + hidden
     tags, texts = svg_elements(tmp_path / "deep.svg")
     assert "output" in texts and texts.count("Tanh") == 8  # the last layers' headers too
     assert 'd=""' not in (tmp_path / "deep.svg").read_text()  # no empty paths for readers to warn about
-    assert diagram.width() == 500 and diagram.scrolled_width() == hidden  # as it was on screen
+    assert diagram.width() == 500 and diagram.scrolled_width() == hidden  # as it was on screen,
+    assert diagram.scroll_area.horizontalScrollBar().value() == 200  # scrolled where it was
 
 
 def test_the_output_view_exports_the_page_it_shows(tmp_path, qtbot):
