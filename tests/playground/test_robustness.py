@@ -262,6 +262,7 @@ def test_a_run_stops_at_the_most_epochs_a_project_keeps_and_still_saves(qtbot, w
     session = window.session
     monkeypatch.setattr(limits, "MAX_EPOCHS", 40)  # the worker reads the limit as it trains
     session.play()
+    qtbot.waitUntil(lambda: "the most a project keeps" in window.message.text(), timeout=WAIT)
     # stopped, and its last snapshot in (the stop is said before that snapshot arrives)
     qtbot.waitUntil(lambda: not session.running and not session.snapshot.running, timeout=WAIT)
     assert session.snapshot.epoch == 40 == len(session.history)
