@@ -166,7 +166,7 @@ def test_refused_typed_edit_merged_with_the_one_before_returns_to_what_the_worke
     s.set_hyperparameter("learning_rate", 0.1)
     s.set_hyperparameter("learning_rate", 0.5)  # typed on: merges with the edit before
     qtbot.waitUntil(lambda: s.training.learning_rate != 0.5, timeout=WAIT)
-    settled(qtbot, s)
+    qtbot.waitUntil(lambda: not s.pending, timeout=WAIT)  # the rate rolled back to has been applied too
     assert s.training.learning_rate == _worker(s).trainer.learning_rate
 
 
