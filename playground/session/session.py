@@ -28,7 +28,7 @@ from core.spec import DataSpec, NetworkSpec, TrainingConfig
 from playground.session import trace
 from playground.session.commands import RunsEdit, SpecEdit, TrainFromHere, WeightEdit
 from playground.session.history import RunHistory
-from playground.training.protocol import (Applied, Built, Configure, Control, Preview, Previewed, Refused,
+from playground.training.protocol import (Built, Configure, Control, Preview, Previewed, Refused,
                                           SetHyperparameter, SetWeight, Snapshot, TableRead, TrainedState)
 from playground.training.worker import WorkerThread
 

@@ -12,7 +12,7 @@ import pytest
 
 from core.project import load_project, save_project
 from core.spec import DataSpec, NetworkSpec, TrainingConfig
-from window_helpers import WAIT, settled, train
+from window_helpers import WAIT, train
 
 
 def _project_doc(tmp_path, **changes):

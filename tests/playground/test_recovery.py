@@ -79,7 +79,6 @@ def test_the_work_of_a_window_that_died_is_offered_and_restored(qtbot, window, t
 
 
 def test_declining_the_offer_deletes_the_kept_work(qtbot, window, dialogs):
-    session = window.session
     train(qtbot, window, 2)
     _autosave(qtbot, window)
     dead = window.autosaver.folder / "session-999999998.json"

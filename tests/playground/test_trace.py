@@ -258,7 +258,6 @@ def test_a_model_exported_with_drawn_data_still_answers_raw_points(qtbot, window
 def test_the_pointer_moving_over_pictures_neurons_and_edges_is_answered(qtbot, window):
     """Real mouse moves through the scene's hover machinery (a graphics item that shadowed a Qt method
     once crashed it here)."""
-    session = window.session
     train(qtbot, window, 3)
     qtbot.waitUntil(lambda: window.diagram.pictures.isVisible(), timeout=WAIT)
     diagram = window.diagram
