@@ -293,9 +293,11 @@ class Session(QObject):
     def _edit_points(self, points: tuple, text: str):
         data = replace(self._drawn(), points=points)
         outputs = 3 if data.task != "regression" and any(label == 2 for _, _, label in points) else 1
-        same_network = (self.data.source == datasets.DRAWN and self.built is not None
-                        and self.built.problem.n_outputs == outputs)
-        # the network goes on training with the new points (a fresh one when they need other outputs)
+        problem = self.built.problem if self.built is not None else None
+        same_network = (problem is not None and problem.is_plane and problem.n_outputs == outputs
+                        and (problem.task == "regression") == (data.task == "regression"))
+        # the network goes on training with the new points, from the first one drawn on a 2-D set (a
+        # fresh one when they need other outputs)
         self._follow_point = self._followed_point()
         self._edit(text, data=data, restore=self._current_run() if same_network else None)
 

@@ -173,11 +173,13 @@ def test_hidden_neurons_show_what_they_compute_and_one_hovered_shows_large(qtbot
 def test_drawn_points_train_live_and_are_saved_in_the_project(qtbot, window, tmp_path):
     session = window.session
     train(qtbot, window, 3)
+    trained = len(session.history)
     plane = window.output.plane
     plane.draw.click()
     _click(qtbot, plane.plot, 1.0, 1.0)  # the first click turns the shown points into a drawing
     settled(qtbot, session)
     assert session.data.source == "drawn" and session.data.points[-1][2] == 1
+    assert len(session.history) >= trained  # and the network trained so far trains on with them
     n, run, epochs = len(session.data.points), session.run_id, len(session.history)
     assert n == 251  # the 250 training points, and the new one
     _click(qtbot, plane.plot, -1.0, 2.0, modifiers=Qt.ShiftModifier)  # the other class
