@@ -153,7 +153,7 @@ class MainWindow(QMainWindow):
         self.message.action_taken.connect(self._go_back)
         self.timeline.epoch_chosen.connect(session.view_epoch)
         self.timeline.released.connect(lambda: session.running and session.view_epoch(None))
-        self.timeline.train_from_requested.connect(session.train_from)
+        self.timeline.train_from_requested.connect(self._train_from_here)
         self.output.sample_picked.connect(lambda split, row: session.set_trace(sample=(split, row), layer=None))
         self.chain_rule.sample_chosen.connect(lambda split, row: session.set_trace(sample=(split, row), layer=None))
         self.output.plane.point_drawn.connect(session.draw_point)
@@ -337,6 +337,12 @@ class MainWindow(QMainWindow):
     def _offer_recovery(self, epoch: int):
         self.recovery_epoch = epoch
         self.message.offer(f"Go back to epoch {epoch:,}")
+
+    def _train_from_here(self, epoch: int):
+        """Timeline → Train from here: back to that checkpoint (the later epochs pinned), and training."""
+        self.session.train_from(epoch)
+        if len(self.session.history) == self.session.checkpoints.latest.epoch <= epoch:  # it went back
+            self.session.play()
 
     def _go_back(self):
         epoch = self.recovery_epoch

@@ -10,7 +10,7 @@ from core import Network
 from core.project import load_project
 from core.spec import DataSpec
 from playground.training.worker import GRID, grid_points
-from window_helpers import WAIT, settled, train
+from window_helpers import WAIT, pause, settled, train
 
 
 def _wait_preview(qtbot, session, epoch):
@@ -62,6 +62,18 @@ def test_releasing_the_timeline_while_training_returns_to_the_live_run(qtbot, wi
     session.pause()
 
 
+def test_train_from_here_goes_back_and_trains_on(qtbot, window):
+    session = window.session
+    train(qtbot, window, 30)
+    window.timeline.slider.setValue(10)
+    epoch = session.viewing
+    window.timeline.train_here.click()
+    qtbot.waitUntil(lambda: session.running, timeout=WAIT)
+    pause(qtbot, window)
+    assert session.viewing is None and len(session.runs) == 1 and session.history.to_history().train_loss[:epoch] \
+        == session.runs[0].history.train_loss[:epoch]  # from that epoch on, the same run's own past
+
+
 def test_arrow_keys_step_through_checkpoints_wherever_the_focus_is_but_in_a_text_field(qtbot, window):
     from PySide6.QtTest import QTest
     session = window.session
@@ -107,7 +119,7 @@ def test_training_from_a_checkpoint_pins_the_abandoned_run_and_undo_brings_it_ba
     epochs = session.snapshot.epoch
     history = session.history.to_history()
     session.view_epoch(12)
-    window.timeline.train_here.click()
+    session.train_from(12)  # as the timeline's Train from here does, before it plays on
     settled(qtbot, session)
     checkpoint = session.checkpoints.at(12)
     assert session.snapshot.epoch == 12 and len(session.history) == 12
