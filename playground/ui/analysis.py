@@ -87,6 +87,10 @@ class Analyses(QObject):
     def export_view(self, name: str):
         views = {"network": self.window.diagram, "output": self.window.output, "cost": self.window.loss_plot,
                  "landscape": self.landscape}
+        if name == "landscape" and self.landscape.result is None:  # the picture would be empty axes
+            QMessageBox.information(self.window, "Export landscape", "There is no landscape to export yet: "
+                                    "compute it first (the Landscape tab, Compute).")
+            return
         ask_export_view(self.window, views[name], name)
 
     def export_window(self):

@@ -164,7 +164,7 @@ class LandscapeView(QWidget):
         self.start_marker = pg.ScatterPlotItem(symbol="o", size=11, brush=pg.mkBrush(*style.ORANGE),
                                                pen=pg.mkPen("w", width=1.5), name="start")
         self.end_marker = pg.ScatterPlotItem(symbol="star", size=16, brush=pg.mkBrush(230, 40, 40),
-                                             pen=pg.mkPen("w", width=1), name="now (the current weights)")
+                                             pen=pg.mkPen("w", width=1), name="centre: the weights computed at")
         for marker in (self.start_marker, self.end_marker):
             marker.setZValue(10)
             self.plot.addItem(marker)  # and to the legend, by its name
@@ -272,9 +272,10 @@ class LandscapeView(QWidget):
         self.plot.setRange(xRange=(xs[0] - dx / 2, xs[-1] + dx / 2), yRange=(ys[0] - dy / 2, ys[-1] + dy / 2),
                            padding=0)
         centre = result.centre_cost
-        at = f" (epoch {result.epoch:,})" if result.epoch is not None else ""
-        self.readout.setText(f"cost at the current weights{at}, the centre: {centre:.6g}" if np.isfinite(centre)
-                             else "cost at the current weights: computing…")
+        # the weights of that epoch, which training has since left: "Compute" draws the run as it is now
+        at = f", the weights of epoch {result.epoch:,}" if result.epoch is not None else ""
+        self.readout.setText(f"cost at the centre{at}: {centre:.6g}" if np.isfinite(centre)
+                             else f"cost at the centre{at}: computing…")
 
     def _hovered(self, scene_pos) -> None:
         result = self.drawn

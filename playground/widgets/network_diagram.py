@@ -422,7 +422,8 @@ class NetworkDiagram(QWidget):
         self.snapshot = snapshot
         if snapshot is not None:  # neurons share one log scale across layers
             grads = np.concatenate([g.ravel() for g in snapshot.neuron_grads])
-            self.neuron_high = float(np.log10(max(grads.max(initial=0.0), 1e-30)))
+            finite = grads[np.isfinite(grads)]
+            self.neuron_high = float(np.log10(max(finite.max(initial=0.0), 1e-30)))
             # outputs computed (for a table: predictions, and no pictures); else the pictures stay
             if snapshot.neuron_grids is not None or snapshot.predictions is not None:
                 showing = self._showing_pictures()
@@ -496,13 +497,16 @@ class NetworkDiagram(QWidget):
         if not grads.any():  # before the first step there is no gradient to show
             return np.zeros(n), width
         logs = np.log10(np.maximum(grads, 1e-30))
-        high = float(np.ceil(logs.max() * 2) / 2)  # in half decades, so the colour bar's axis rarely moves
+        finite = logs[np.isfinite(logs)]  # a diverged run's gradients may overflow
+        if not len(finite):
+            return np.zeros(n), width
+        high = float(np.ceil(finite.max() * 2) / 2)  # in half decades, so the colour bar's axis rarely moves
         self._set_colour_bar((high - DECADES, high), "log₁₀ |dJ/dW|")
         return np.clip((logs - (high - DECADES)) / DECADES, 0, 1), width
 
     def _set_colour_bar(self, levels, label):
         """Touch the colour bar only on change: its axis is costly to repaint."""
-        levels = tuple(float(f"{v:.2g}") for v in levels)
+        levels = tuple(round(float(v), 2) for v in levels)  # (146.5, 150.5) stays two levels
         if (levels, label) != getattr(self, "_bar_state", None):
             self._bar_state = (levels, label)
             self.colour_bar.setLevels(levels)

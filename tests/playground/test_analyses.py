@@ -2,7 +2,7 @@
 import imageio.v3 as iio
 import numpy as np
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from playground.ui.animation_export import AnimationChoices, AnimationDialog
 from window_helpers import train
@@ -48,6 +48,11 @@ def test_file_export_picture_writes_the_network_and_the_window(qtbot, window, tm
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(tmp_path / "cost.svg"), ""))
     window.menu.export_views[2].trigger()
     assert "<svg" in (tmp_path / "cost.svg").read_text()
+    said = []  # a landscape not computed yet: said, and no picture of empty axes
+    monkeypatch.setattr(QMessageBox, "information", lambda parent, title, text: said.append(text))
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(tmp_path / "landscape.png"), ""))
+    window.menu.export_views[3].trigger()
+    assert "compute it first" in said[0] and not (tmp_path / "landscape.png").exists()
 
 
 def test_file_export_training_animation_writes_the_frames_asked_for(qtbot, window, tmp_path, monkeypatch):

@@ -183,3 +183,14 @@ def test_a_failed_write_keeps_the_file_before(tmp_path, diagram, monkeypatch):
     monkeypatch.undo()  # the real save again
     export_view(diagram, target)
     assert QImage(str(target)).width() == diagram.width()
+
+
+def test_the_colour_bar_keeps_its_scale_for_a_diverged_runs_huge_gradients(diagram):
+    shapes = diagram._kernel_shapes()
+    grads = [np.full(s, 1e150) for s in shapes]
+    grads[0][0, 0] = np.inf  # one overflowed
+    diagram.show_snapshot(SimpleNamespace(weights=[(np.zeros(s), np.zeros(s[1])) for s in shapes],
+                                          kernel_grads=grads, neuron_grads=[np.full(s[1], 1e150) for s in shapes],
+                                          neuron_grids=None, predictions=None))
+    low, high = diagram.colour_bar.levels()
+    assert high == 150.0 and low < high  # a scale, not two equal numbers
