@@ -23,7 +23,7 @@ LEARNING_RATES = ["0.00001", "0.0001", "0.001", "0.003", "0.01", "0.03", "0.1", 
 REG_RATES = ["0", "0.0001", "0.001", "0.003", "0.01", "0.03", "0.1", "0.3", "1", "3", "10"]
 REGULARIZATIONS = [("none", None), ("L1", "l1"), ("L2", "l2")]
 TABLE_LABELS = {"house_prices": "House prices (table)", "iris": "Iris flowers (table)"}
-TASKS = [("inferred from the target", None), ("regression", "regression"), ("classification", "multiclass")]
+TASKS = [("inferred", None), ("regression", "regression"), ("classification", "multiclass")]
 CSV = "csv"
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
 from core.landscape import Landscape, axis, extents, landscape, pca_plane, random_plane
 from playground.widgets import style
@@ -120,7 +120,7 @@ class LandscapeView(QWidget):
                                   "training moved most (the principal directions of its checkpoints), or two "
                                   "random ones scaled to the weights (filter-normalised, as in Li et al. 2018)",
                                   keyboard=False)
-        self.plane.setMinimumContentsLength(len(PLANES[0][0]))
+
         self.resolution = choice_combo([(f"{n} × {n}", n) for n in RESOLUTIONS],
                                        "Points along each side of the grid: each one is a forward pass over the data",
                                        keyboard=False)
@@ -128,6 +128,8 @@ class LandscapeView(QWidget):
         self.span = choice_combo([(f"{s:g}×", s) for s in SPANS], "How far the grid reaches: times the path's reach "
                                  "(principal directions) or times ±1 (random)", keyboard=False)
         self.span.setCurrentIndex(SPANS.index(LandscapeOptions.span))
+        for combo in (self.plane, self.resolution, self.span):  # each as wide as its longest choice, no wider
+            combo.setSizeAdjustPolicy(QComboBox.AdjustToContents)
         self.compute = QPushButton("Compute")
         self.compute.setToolTip("Compute the cost over the plane, around the current weights")
         self.cancel = QPushButton("Cancel")
@@ -164,7 +166,7 @@ class LandscapeView(QWidget):
         self.start_marker = pg.ScatterPlotItem(symbol="o", size=11, brush=pg.mkBrush(*style.ORANGE),
                                                pen=pg.mkPen("w", width=1.5), name="start")
         self.end_marker = pg.ScatterPlotItem(symbol="star", size=16, brush=pg.mkBrush(230, 40, 40),
-                                             pen=pg.mkPen("w", width=1), name="centre: the weights computed at")
+                                             pen=pg.mkPen("w", width=1), name="centre: the weights it was computed at")
         for marker in (self.start_marker, self.end_marker):
             marker.setZValue(10)
             self.plot.addItem(marker)  # and to the legend, by its name
