@@ -197,10 +197,11 @@ class LossPlot(QWidget):
             self.cost.setXRange(0, self.x_bound, padding=0)
         if self.log_scale.isChecked():
             return  # the log axis follows the data (see _set_log_scale)
-        costs = [self.history[k] for k in ("train_loss", "test_loss") if len(self.history[k])]
-        top = max([float(np.nanmax(c)) for c in costs] + [self.runs_extent[1]] or [1.0])
+        # the highest finite cost: an overflowed test cost would otherwise reset the axis at every frame
+        finite = [c[np.isfinite(c)] for c in (self.history["train_loss"], self.history["test_loss"])]
+        top = max([float(c.max()) for c in finite if len(c)] + [self.runs_extent[1]])
         if top > self.y_bound or not n_points:
-            self.y_bound = 1.1 * top if np.isfinite(top) and top > 0 else 1.0
+            self.y_bound = 1.1 * top if top > 0 else 1.0
             self.cost.setYRange(0, self.y_bound, padding=0)
 
     def _set_log_scale(self, on: bool) -> None:

@@ -194,3 +194,10 @@ def test_the_colour_bar_keeps_its_scale_for_a_diverged_runs_huge_gradients(diagr
                                           neuron_grids=None, predictions=None))
     low, high = diagram.colour_bar.levels()
     assert high == 150.0 and low < high  # a scale, not two equal numbers
+
+
+def test_an_overflowed_cost_does_not_flatten_the_cost_axis(qtbot):
+    plot = shown(qtbot, LossPlot())
+    plot.history.extend([EpochStats(e, 10.0 * e, None, (np.inf if e == 5 else 5.0), None) for e in range(1, 6)])
+    plot.set_history(plot.history, True)
+    assert plot.cost.viewRange()[1][1] == pytest.approx(1.1 * 50.0)  # the highest finite cost, with a margin
