@@ -40,6 +40,31 @@ def grid_to_rgb(grid, task: str) -> np.ndarray:
     return np.clip(faded, 0, 255).astype(np.uint8)
 
 
+class Ring:
+    """The ring around the sample followed on a plot; ``at`` (0 or 1, 2) is where it is drawn."""
+
+    def __init__(self, plot):
+        self.item = pg.ScatterPlotItem(size=16, pen=pg.mkPen("#111", width=2.5), brush=pg.mkBrush(0, 0, 0, 0))
+        self.item.setZValue(20)
+        plot.addItem(self.item)
+        self.at = np.zeros((0, 2))
+
+    def show(self, at) -> None:
+        """Ring the point ``at`` ((1, 2), in the plot's coordinates), or none (empty)."""
+        self.at = np.asarray(at, dtype=float).reshape(-1, 2)
+        self.item.setData(pos=self.at)
+
+
+def nearest(box, points, scene_pos) -> tuple[int, float]:
+    """(index, distance in pixels) of the point (n, 2), in ``box``'s view coordinates, nearest a click."""
+    origin, unit = box.mapViewToScene(pg.Point(0, 0)), box.mapViewToScene(pg.Point(1, 1))
+    scene = np.column_stack([origin.x() + points[:, 0] * (unit.x() - origin.x()),
+                             origin.y() + points[:, 1] * (unit.y() - origin.y())])
+    distance = np.hypot(scene[:, 0] - scene_pos.x(), scene[:, 1] - scene_pos.y())
+    i = int(distance.argmin())
+    return i, float(distance[i])
+
+
 class PlaneOutput(QWidget):
     """Heatmap of the output over the input plane, with the training (and test) points."""
 
@@ -63,9 +88,7 @@ class PlaneOutput(QWidget):
         self.show_test.setToolTip("Draw the test points (outlined in black) as well as the training points")
         self.show_test.toggled.connect(self.show_test_requested)
         self.test_points.setVisible(False)
-        self.marker = pg.ScatterPlotItem(size=16, pen=pg.mkPen("#111", width=2.5), brush=pg.mkBrush(0, 0, 0, 0))
-        self.marker.setZValue(20)
-        self.plot.addItem(self.marker)
+        self.ring = Ring(self.plot)
         self.neuron = pg.ImageItem(axisOrder="row-major")  # a hidden neuron's picture, while it is hovered
         self.neuron.setZValue(1)
         self.neuron.setVisible(False)
@@ -158,11 +181,11 @@ class PlaneOutput(QWidget):
     def mark(self, sample) -> None:
         """Ring the sample followed (("train" | "test", row)), or nothing (None)."""
         if sample is None or self.shown_points is None:
-            self.marker.setData([])
+            self.ring.show(())
             return
         split, row = sample
         points = self.shown_points.points_train if split == "train" else self.shown_points.points_test
-        self.marker.setData(pos=points[row:row + 1] if row < len(points) else np.zeros((0, 2)))
+        self.ring.show(points[row:row + 1])
 
     def show_neuron(self, grid, caption: str = "") -> None:
         """A hidden neuron's activation over the plane (n, n) over the output, or the output again (None)."""
@@ -215,16 +238,6 @@ class PlaneOutput(QWidget):
             self.rect_pending = False
             x_min, x_max, y_min, y_max = self.extent
             self.image.setRect(x_min, y_min, x_max - x_min, y_max - y_min)
-
-
-def nearest(box, points, scene_pos) -> tuple[int, float]:
-    """(index, distance in pixels) of the point (n, 2), in ``box``'s view coordinates, nearest a click."""
-    origin, unit = box.mapViewToScene(pg.Point(0, 0)), box.mapViewToScene(pg.Point(1, 1))
-    scene = np.column_stack([origin.x() + points[:, 0] * (unit.x() - origin.x()),
-                             origin.y() + points[:, 1] * (unit.y() - origin.y())])
-    distance = np.hypot(scene[:, 0] - scene_pos.x(), scene[:, 1] - scene_pos.y())
-    i = int(distance.argmin())
-    return i, float(distance[i])
 
 
 class SampleRows(QTableWidget):
@@ -283,9 +296,7 @@ class TableOutput(QWidget):
         self.diagonal = self.plot.plot(pen=pg.mkPen((150, 150, 150), width=1, style=pg.QtCore.Qt.DashLine))
         self.scatter = pg.ScatterPlotItem(size=6, brush=pg.mkBrush(*style.BLUE, 160), pen=None)
         self.plot.addItem(self.scatter)
-        self.marker = pg.ScatterPlotItem(size=16, pen=pg.mkPen("#111", width=2.5), brush=pg.mkBrush(0, 0, 0, 0))
-        self.marker.setZValue(20)
-        self.plot.addItem(self.marker)
+        self.ring = Ring(self.plot)
         self.plot.scene().sigMouseClicked.connect(self._clicked)
         self.points = np.zeros((0, 2))  # (actual, predicted) as drawn
         self.table = SampleRows()
@@ -327,8 +338,8 @@ class TableOutput(QWidget):
     def mark(self, sample) -> None:
         """Ring the sample followed on the scatter and select its row, where they are drawn."""
         self.table.mark(sample)
-        shown = sample is not None and sample[0] == self.table.split and sample[1] < len(self.points)
-        self.marker.setData(pos=self.points[sample[1]:sample[1] + 1] if shown else np.zeros((0, 2)))
+        shown = sample is not None and sample[0] == self.table.split
+        self.ring.show(self.points[sample[1]:sample[1] + 1] if shown else ())
 
     def _clicked(self, event):
         """Pick the point nearest the click to follow its chain rule."""

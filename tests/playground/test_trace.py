@@ -39,7 +39,7 @@ def test_clicking_a_point_follows_that_sample_and_the_trace_is_the_chain_rule(qt
         np.testing.assert_array_equal(got.grad_z, want.grad_z)
         np.testing.assert_array_equal(got.d_kernel, want.d_kernel)
     assert window.trace_bar.isVisible() and "sample 18" in window.trace_bar.title.text()
-    np.testing.assert_array_equal(window.output.plane.marker.getData()[0], [x])  # the chosen point is ringed
+    np.testing.assert_array_equal(window.output.plane.ring.at, [[x, y]])  # the chosen point is ringed
     shown = window.diagram.trace_values[-1]  # the output neuron shows dJ/dz for that sample
     np.testing.assert_allclose(shown, expected.layers[-1].grad_z)
 
@@ -312,8 +312,8 @@ def test_a_regression_tables_point_or_row_is_followed_and_marked(qtbot, window):
     i = int(apart.min(axis=0).argmax())  # the point farthest from any other: a click finds no other
     _click(qtbot, view.plot, actual[i], predicted[i])
     assert session.trace_state.sample == ("test", i)
-    qtbot.waitUntil(lambda: len(view.marker.getData()[0]) == 1, timeout=WAIT)
-    assert (view.marker.getData()[0][0], view.marker.getData()[1][0]) == (actual[i], predicted[i])
+    qtbot.waitUntil(lambda: len(view.ring.at) == 1, timeout=WAIT)
+    np.testing.assert_array_equal(view.ring.at, [[actual[i], predicted[i]]])
     view.table.cellClicked.emit(4, 0)  # a row of the table
     assert session.trace_state.sample == ("test", 4)
     assert [index.row() for index in view.table.selectionModel().selectedRows()] == [4]
