@@ -441,19 +441,19 @@ class Session(QObject):
         self.checkpoints.budget = limits.check_int(nbytes, "the checkpoint memory", limits.CHECKPOINT_BUDGET)
         self.checkpoints_changed.emit()
 
-    def train_from(self, epoch: int):
+    def train_from(self, epoch: int) -> bool:
         """Go on training from the checkpoint nearest ``epoch``; the epochs after it become a pinned run,
-        so nothing is lost (undoable)."""
+        so nothing is lost (undoable). False, and said, if it cannot be done now."""
         if not len(self.checkpoints) or self._refuse_while_opening():
-            return
+            return False
         checkpoint = self.checkpoints.nearest(epoch)
         if checkpoint.epoch == len(self.history):
             self.view_epoch(None)
-            return
+            return True
         if len(self.runs) >= runs.MAX_RUNS:
             self.notice.emit(f"{runs.MAX_RUNS} runs are pinned, the most there can be: unpin one, then train "
                              "from here (the epochs after it are kept as a pinned run).")
-            return
+            return False
         future = self._run_now(f"until epoch {len(self.history):,}")
         store = self.checkpoints.copy()
         store.truncate_after(checkpoint.epoch)
@@ -463,6 +463,7 @@ class Session(QObject):
                              state["steps"] if state else 0, store)
         self.view_epoch(None)
         self.undo_stack.push(TrainFromHere(self, f"train from epoch {checkpoint.epoch:,}", restore, future))
+        return True
 
     def pin_run(self, label: str = ""):
         """Keep this run's history, settings and weights to compare later runs with (undoable)."""

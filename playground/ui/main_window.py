@@ -340,16 +340,13 @@ class MainWindow(QMainWindow):
 
     def _train_from_here(self, epoch: int):
         """Timeline → Train from here: back to that checkpoint (the later epochs pinned), and training."""
-        self.session.train_from(epoch)
-        if len(self.session.history) == self.session.checkpoints.latest.epoch <= epoch:  # it went back
+        if self.session.train_from(epoch):
             self.session.play()
 
     def _go_back(self):
         epoch = self.recovery_epoch
-        if epoch is not None:
-            self.session.train_from(epoch)
-            if len(self.session.history) > epoch:  # refused, with its reason (eight runs pinned): the offer stays
-                self._offer_recovery(epoch)
+        if epoch is not None and not self.session.train_from(epoch):
+            self._offer_recovery(epoch)  # refused, with its reason (eight runs pinned): the offer stays
 
     def _after_paint(self, snapshot_id: int, start: float):
         QTimer.singleShot(0, partial(self._frame_done, snapshot_id, start))
