@@ -44,6 +44,7 @@ import zlib
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -299,14 +300,14 @@ class Table:
                                f"({_count(int(drop.sum()), 'row')} with missing cells dropped); at least 2 are needed")
         first, last = used[1], used[-1]
         if isinstance(keep, np.ndarray):
-            X = self.values[keep][:, used[1:]]
+            X = self.values[np.ix_(keep, used[1:])]  # one copy of those rows' used cells
         elif used[1:] == list(range(first, last + 1)):
             X = self.values[:, first:last + 1]  # neighbouring columns: a view, not a copy of them
         else:
             X = self.values[:, used[1:]]
         y = self._targets(used[0], keep, task, classes)
-        columns = tuple(Column(n, self.column(n).categories if self.column(n).kind == "text" else ())
-                        for n in features)
+        columns = tuple(Column(n, c.categories if c.kind == "text" else ())
+                        for n, c in ((n, self.column(n)) for n in features))
         n_filled = int(np.isnan(X).sum()) if missing in ("mean", "median", "mode") and with_missing else 0
         summary = self.summary(target, features, task, classes, missing, n_kept=n_kept, n_filled=n_filled)
         return Dataset(X, y, list(features), target, task, None if classes is None else list(classes),
@@ -341,22 +342,29 @@ class Table:
         return self.infer_task(target, task)
 
     # --- helpers -----------------------------------------------------------------------------------
+    @cached_property
+    def _positions(self) -> dict:
+        """Column name → its index (names are unique), looked up at every tick in the import dialog."""
+        return {name: j for j, name in enumerate(self.names)}
+
     def _index(self, name: str) -> int:
         try:
-            return self.names.index(name)
-        except ValueError:
+            return self._positions[name]
+        except KeyError:
             raise DatasetError(f"{self.name} has no column {name!r}; its columns are "
                                f"{_short(', '.join(self.names), 300)}") from None
 
     def _check_features(self, target, features) -> None:
         if not features:
             raise DatasetError(f"{self.name}: no feature columns to learn {target!r} from")
+        chosen = set()
         for name in features:
             column = self.column(name)
             if name == target:
                 raise DatasetError(f"{self.name}: {name!r} is the target; it cannot be a feature too")
-            if features.count(name) > 1:
+            if name in chosen:
                 raise DatasetError(f"{self.name}: feature {name!r} is chosen twice")
+            chosen.add(name)
             if column.n_missing == self.n_rows:
                 raise DatasetError(f"{self.name}: column {name!r} has no values")
             if column.longest_text:
@@ -1125,9 +1133,11 @@ def _names(cells) -> tuple[tuple, tuple]:
             unnamed.append(j)
             name = f"column {j + 1}"
         names.append(name)
+    seen = set()  # (a set: 10,000 columns)
     for j, name in enumerate(names):
-        if names.index(name) != j:
+        if name in seen:
             names[j] = f"{name} (column {j + 1})"
+        seen.add(names[j])
     return tuple(names), tuple(unnamed)
 
 

@@ -148,7 +148,7 @@ def _train(args) -> int:
     if changed:
         print(limits.one_line(f"playground train: warning: {changed}"), file=sys.stderr)
     problem = prepare_project(Project(data, network, training))  # every setting checked before anything is built
-    if data.source == "csv":
+    if data.source == "csv" and args.save_project:  # the file as read, for the project to tell a change later
         data = replace(data, csv_fingerprint=tables.fingerprint(data.csv_path))
     if problem.summary:
         print(problem.summary)
