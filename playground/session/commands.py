@@ -78,7 +78,8 @@ class RunsEdit(QUndoCommand):
 
     def redo(self):
         if self.pin:
-            self.session.insert_run(self.run)
+            if not self.session.add_run(self.run):  # eight pinned already: said, and nothing to undo
+                self.setObsolete(True)
         else:
             self.run, self.position = self.session.remove_run(self.run)
 

@@ -469,22 +469,15 @@ class Session(QObject):
         """Keep this run's history, settings and weights to compare later runs with (undoable)."""
         if self.snapshot is None:
             return
-        run = self._run_now(label)
-        try:
-            runs.pin(self.runs, run)  # a ninth is refused before it is an edit
-        except ValueError as error:
-            self.notice.emit(f"{error}.")
-            return
-        self.undo_stack.push(RunsEdit(self, "pin this run", run, pin=True))
+        self.undo_stack.push(RunsEdit(self, "pin this run", self._run_now(label), pin=True))
 
     def unpin_run(self, run: runs.PinnedRun):
         """Stop comparing with ``run`` (undoable)."""
         label = self.run_labels()[self.runs.index(run)]
         self.undo_stack.push(RunsEdit(self, f"unpin {label}", run, pin=False))
 
-    def insert_run(self, run: runs.PinnedRun, position: int | None = None):
-        """Pin ``run`` at ``position`` (last by default); called by RunsEdit (do, undo, redo)."""
-        position = len(self.runs) if position is None else position
+    def insert_run(self, run: runs.PinnedRun, position: int):
+        """Pin ``run`` back at ``position``; called by RunsEdit when an unpin is undone."""
         self._set_runs(self.runs[:position] + (run,) + self.runs[position:])
 
     def _run_now(self, label: str = "") -> runs.PinnedRun:
@@ -522,6 +515,10 @@ class Session(QObject):
         self.target_cost = limits.check_number(cost, "the target cost", limits.TARGET_COST)
         self.runs_changed.emit()
         self._update_modified()
+
+    def run_histories(self) -> list:
+        """Each pinned run's History, then this run's, as ``run_labels`` names them."""
+        return [run.history for run in self.runs] + [self.history.to_history()]
 
     def run_labels(self) -> list[str]:
         """Each pinned run's label (its own, or what differs from the others), then this run's."""
@@ -644,7 +641,7 @@ class Session(QObject):
         self.run_id = restore.run_id if restore else next(self._run_ids)
         self.steps = restore.steps if restore else 0
         budget = self.checkpoints.budget  # the user's, whatever budget a restored store was kept in
-        self.checkpoints = restore.checkpoints.copy() if restore and restore.checkpoints else CheckpointStore(budget)
+        self.checkpoints = restore.checkpoints.copy() if restore and restore.checkpoints else CheckpointStore()
         self.checkpoints.budget = budget
         self._climb_said = False
         looking_back = self.viewing is not None

@@ -212,7 +212,7 @@ class Files:
                                               "CSV files (*.csv)")
         if not path:
             return
-        histories = [run.history for run in session.runs] + [session.history.to_history()]
+        histories = session.run_histories()
         try:
             runs.export_csv(path, histories, session.run_labels())
         except (ValueError, OSError) as error:

@@ -237,7 +237,7 @@ class MainWindow(QMainWindow):
         self.loss_plot.redraw_if_due(force=not snapshot.running)
         if self.session.viewing is None:  # while a past epoch is looked at, the views keep showing it
             self._draw_frame(snapshot)
-            if self.output_tabs.currentWidget() is self.runs_panel and snapshot.new_epochs:
+            if snapshot.new_epochs:
                 self._show_runs_figures()
         self._show_epoch()
         speed = f"{snapshot.steps_per_second:,.0f} steps/s" if snapshot.running else ""
@@ -317,19 +317,19 @@ class MainWindow(QMainWindow):
     @Slot()
     def _show_runs(self):
         session = self.session
-        labels = session.run_labels()
-        colours = [style.run_colour(i) for i in range(len(session.runs))]
-        shown = [r for r in session.runs if r.shown]
-        self.loss_plot.set_runs([r.history for r in shown],
-                                [labels[session.runs.index(r)] for r in shown],
-                                [colours[session.runs.index(r)] for r in shown])
+        shown = [(i, run, label) for i, (run, label) in enumerate(zip(session.runs, session.run_labels())) if run.shown]
+        self.loss_plot.set_runs([run.history for _, run, _ in shown], [label for _, _, label in shown],
+                                [style.run_colour(i) for i, _, _ in shown])
         self._show_runs_figures()
 
     def _show_runs_figures(self):
-        """The pinned runs and this one, compared at the epoch shown (0: no figures yet)."""
+        """The pinned runs and this one, compared at the epoch shown (0: no figures yet); written only
+        while the Runs tab is shown (showing it writes them)."""
+        if self.output_tabs.currentWidget() is not self.runs_panel:
+            return
         session = self.session
         epoch = len(session.history) if session.viewing is None else session.viewing
-        histories = [r.history for r in session.runs] + [session.history.to_history()]
+        histories = session.run_histories()
         colours = [style.run_colour(i) for i in range(len(session.runs))] + [style.BLUE]
         self.runs_panel.show_runs(session.run_labels(), colours, [r.shown for r in session.runs],
                                   runs.compare(histories, epoch, session.target_cost), epoch, session.target_cost)
