@@ -30,9 +30,9 @@ def finish(code: int) -> int:
     """The exit code, once the window has closed. A thread still in a step or a pass of a huge
     network (which cannot be interrupted) is not waited for: the process ends now, since all that
     is kept was written when the window closed (files are written whole or not at all)."""
-    from playground.training import jobs, worker
+    from playground.training import worker
 
-    if worker.unfinished_threads() or jobs.unfinished_threads():
+    if worker.unfinished_threads():
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)

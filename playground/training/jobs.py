@@ -13,7 +13,6 @@ that came before it (a later partial replaces an earlier one).
 """
 from __future__ import annotations
 
-import atexit
 import inspect
 import itertools
 import time
@@ -21,27 +20,9 @@ import weakref
 
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 
-from playground.training.worker import error_line
-from playground.training.worker import collect_garbage_on_the_gui_thread
+from playground.training.worker import collect_garbage_on_the_gui_thread, error_line, keep_until_exit
 
 STOPPED = -1  # the worker's ``wanted`` once the runner is closed: no job runs any more
-EXIT_WAIT_MS = 60_000  # how long the process waits at exit for a job that did not stop when closed
-
-# Threads whose job had not stopped when their runner was closed, with their workers. Kept, and
-# joined at exit, because destroying a running QThread aborts the process.
-_unfinished = []
-
-
-def unfinished_threads() -> list:
-    """Job threads a close could not join in time, still running."""
-    return [thread for thread, _ in _unfinished if thread.isRunning()]
-
-
-@atexit.register
-def _join_unfinished():
-    for thread, _ in _unfinished:
-        thread.wait(EXIT_WAIT_MS)
-
 
 class _JobWorker(QObject):
     """Runs one job at a time on the runner's thread; every signal carries the job's id."""
@@ -155,7 +136,7 @@ class JobRunner(QObject):
         thread.quit()  # the event loop ends once the job in hand has stopped
         if thread.wait(timeout_ms):
             return True
-        _unfinished.append((thread, worker))
+        keep_until_exit(thread, worker)
         return False
 
     def _start_thread(self):

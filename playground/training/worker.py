@@ -468,19 +468,26 @@ class WorkerThread:
         self.thread.quit()  # the event loop ends after the current slice or request
         if self.thread.wait(timeout_ms):
             return True
-        _unfinished.append(self)  # destroying a running QThread aborts the process: kept, joined at exit
+        keep_until_exit(self.thread, self.worker)
         return False
 
 
-_unfinished = []
+EXIT_WAIT_MS = 60_000  # how long the process waits at exit for a thread that did not stop when closed
+_unfinished = []  # (thread, its worker) that a close could not join in time
+
+
+def keep_until_exit(thread, worker) -> None:
+    """Keep a thread that is still running after its close, with its worker, and join it at exit:
+    destroying a running QThread aborts the process. For the training thread and the job threads."""
+    _unfinished.append((thread, worker))
 
 
 def unfinished_threads() -> list:
-    """Training threads a close could not join in time, still running."""
-    return [t for t in _unfinished if t.thread.isRunning()]
+    """Threads a close could not join in time, still running."""
+    return [thread for thread, _ in _unfinished if thread.isRunning()]
 
 
 @atexit.register
 def _join_unfinished():
-    for worker_thread in _unfinished:
-        worker_thread.thread.wait(60_000)
+    for thread, _ in _unfinished:
+        thread.wait(EXIT_WAIT_MS)

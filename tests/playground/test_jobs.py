@@ -3,6 +3,7 @@ import threading
 
 import pytest
 
+from playground.training import worker as worker_module
 from playground.training.jobs import JobRunner
 
 WAIT = 5000
@@ -170,15 +171,13 @@ def test_close_joins_the_thread_and_closes_a_running_job(qtbot):
 
 
 def test_a_job_that_does_not_yield_in_time_is_left_to_end_and_the_runner_starts_anew(qtbot, runner, gate):
-    from playground.training import jobs
-
     log = []
     with qtbot.waitSignal(runner.progress, timeout=WAIT):
         runner.start(gated(log, gate))
     gate.wait_for_job()
     assert not runner.close(timeout_ms=50)  # the job is held at its gate: close does not wait for it
     assert not runner.thread_running and not runner.running
-    thread, _ = jobs._unfinished[-1]  # kept, so that it is not destroyed while it runs
+    thread, _ = worker_module._unfinished[-1]  # kept, so that it is not destroyed while it runs
     assert thread.isRunning()
     gate.open.set()
     assert thread.wait(WAIT)  # it stopped at its next yield
