@@ -229,23 +229,9 @@ def load_table(name: str) -> Dataset:
     """A bundled table: 'house_prices' (regression) or 'iris' (3 classes)."""
     if name not in TABLES:
         raise DatasetError(f"unknown table {limits.excerpt(name)}; expected one of {', '.join(TABLES)}")
-    return load_csv(TABLES[name], name=name)
+    from . import tables  # (tables imports this module)
 
-
-def load_csv(path, target=None, task=None, name=None, **choices) -> Dataset:
-    """A CSV file's ``target`` (default: the last usable column) and features, read by ``core.tables``;
-    ``choices`` are ``read_table``'s and ``Table.dataset``'s (header, delimiter, features, missing)."""
-    from . import tables
-
-    reading = {key: choices.pop(key) for key in ("header", "delimiter", "progress", "should_stop") if key in choices}
-    return tables.read_table(path, **reading).dataset(target, task=task, name=name, **choices)
-
-
-def load_csv_header(path) -> list:
-    """The column names of a CSV file, to choose the target from (reads its start only)."""
-    from . import tables
-
-    return list(tables.read_format(path).names)
+    return tables.read_table(TABLES[name]).dataset(name=name)
 
 
 def _short(value) -> str:

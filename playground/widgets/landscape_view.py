@@ -82,12 +82,12 @@ def landscape_job(network_copy, checkpoints, X, Y, loss, options: LandscapeOptio
             plane = pca_plane(path, current)
             labels = tuple(f"PC{i + 1} ({100 * share:.0f} % of the path's variance)"
                            for i, share in enumerate(plane.explained))
-            reach = np.array(extents(plane.project(path)))
         else:
             plane = random_plane(current, options.seed)
             labels = ("random direction 1", "random direction 2")
-            reach = np.ones(2)  # Li et al.'s [−1, 1]: filter-normalised directions are the weights' own scale
         xy = plane.project(path)
+        # the path's reach, or Li et al.'s [−1, 1]: filter-normalised directions are the weights' own scale
+        reach = np.array(extents(xy)) if options.plane == "pca" else np.ones(2)
         xs, ys = (axis(r * options.span, options.resolution) for r in reach)
         result = None
         for grid in landscape(network_copy, loss, X, Y, plane, xs, ys):

@@ -73,7 +73,6 @@ class TraceBar(QWidget):
         layout.addLayout(title)
         layout.addLayout(bar)
         layout.addWidget(self.formula)
-        self.last_layer = None
         self.at_end = False
 
     def _interval(self) -> int:

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from core import datasets
+from core import datasets, tables
 from core.datasets import DatasetError
 
 
@@ -51,12 +51,12 @@ def test_bundled_tables_and_csv_files_are_read_alike(tmp_path):
     iris = datasets.load_table("iris")
     copy = tmp_path / "iris.csv"
     copy.write_bytes(datasets.TABLES["iris"].read_bytes())
-    again = datasets.load_csv(copy, name="iris")
+    again = tables.read_table(copy).dataset(name="iris")
     np.testing.assert_array_equal(again.X, iris.X)
     assert again.class_names == iris.class_names and again.summary == iris.summary
-    assert datasets.load_csv_header(copy) == ["sepal_length", "sepal_width", "petal_length", "petal_width", "species"]
+    assert tables.read_format(copy).names == ("sepal_length", "sepal_width", "petal_length", "petal_width", "species")
     with pytest.raises(DatasetError, match="^cannot read missing.csv: No such file or directory$"):
-        datasets.load_csv_header(tmp_path / "missing.csv")
+        tables.read_format(tmp_path / "missing.csv")
 
 
 def test_a_drawn_set_is_binary_or_three_classes_and_refuses_what_is_not_a_point():
