@@ -642,7 +642,7 @@ class NetworkDiagram(QWidget):
         if hovered != self.hovered:
             self.hovered = hovered
             self.neuron_hovered.emit(*hovered)
-        text = self._describe(scene_pos)
+        text = self._describe(found)
         if text:  # shown for as long as the pointer stays on the item (the rect around it), not Qt's 10 s
             px = self.view.mapFromScene(scene_pos)
             QToolTip.showText(self.view.mapToGlobal(px), text, self.view,
@@ -719,9 +719,8 @@ class NetworkDiagram(QWidget):
             self.drag = None
         return False
 
-    def _describe(self, scene_pos):
-        """Tooltip text for the neuron or edge under the mouse, or ''."""
-        found = self._item_at(scene_pos)
+    def _describe(self, found):
+        """Tooltip text for the neuron or edge ``_item_at`` found under the mouse, or ''."""
         if found is None:
             return ""
         if found[0] == "neuron":

@@ -146,7 +146,7 @@ def test_an_edge_answers_the_pointer_a_few_pixels_away(qtbot, window):
     xy = diagram.edge_xy
     middle = diagram.box.mapViewToScene(pg.Point((xy["x0"][0] + xy["x1"][0]) / 2, (xy["y0"][0] + xy["y1"][0]) / 2))
     assert diagram._item_at(middle + pg.Point(0, 6))[0] == "edge"
-    assert "double-click to type it" in diagram._describe(middle)
+    assert "double-click to type it" in diagram._describe(diagram._item_at(middle))
 
 
 def test_hidden_neurons_show_what_they_compute_and_one_hovered_shows_large(qtbot, window):

@@ -276,12 +276,12 @@ def test_hovering_an_edge_or_a_neuron_tells_its_weight_bias_and_gradient(qtbot, 
     box = diagram.box
     xy = diagram.edge_xy
     middle = box.mapViewToScene(pg.Point((xy["x0"][0] + xy["x1"][0]) / 2, (xy["y0"][0] + xy["y1"][0]) / 2))
-    text = diagram._describe(middle)
+    text = diagram._describe(diagram._item_at(middle))
     i, j = int(diagram.edges[0]["src"][0]), int(diagram.edges[0]["dst"][0])
     assert f"W1[{i + 1}, {j + 1}]" in text and f"{snapshot.weights[0][0][i, j]:+.4g}" in text and "|dJ/dW|" in text
     output = diagram.columns[-1]
     centre = box.mapViewToScene(pg.Point(output["x"], output["ys"][0]))
-    text = diagram._describe(centre)
+    text = diagram._describe(diagram._item_at(centre))
     assert "output, neuron 1" in text and f"{snapshot.weights[-1][1][0]:+.4g}" in text and "|dJ/dz|" in text
 
 
