@@ -95,7 +95,6 @@ class CsvImportDialog(QDialog):
         self.initial = spec if spec is not None and spec.source == "csv" else DataSpec(source="csv")
         self.table = None
         self.fingerprint = None
-        self.learnt = ""
         self.request = 0
         self.setWindowTitle(f"Open data: {Path(self.path).name}")
         self.resize(900, 720)
@@ -369,13 +368,11 @@ class CsvImportDialog(QDialog):
         self.columns.resizeColumnsToContents()
         self.columns.blockSignals(False)
 
-    def _show_summary(self, learnt: str | None = None) -> None:
-        if learnt is not None:
-            self.learnt = learnt
+    def _show_summary(self, learnt: str) -> None:
         table = self.table
         counts = "" if table.complete else f" (counts from the first {table.n_rows:,} rows)"
         self.summary.setStyleSheet("")
-        self.summary.setText(f"{table.n_rows:,} rows × {len(table.columns)} columns{counts}: {self.learnt}.")
+        self.summary.setText(f"{table.n_rows:,} rows × {len(table.columns)} columns{counts}: {learnt}.")
         self.buttons.button(QDialogButtonBox.Ok).setEnabled(True)
 
     def _show_error(self, message: str) -> None:
