@@ -141,9 +141,6 @@ class LossPlot(QWidget):
             f"<span style='color: rgb{tuple(colour)}'>╌╌</span>&nbsp;{html.escape(label).replace(' ', '&nbsp;')}"
             for label, colour in zip(labels, colours)))
         self.runs_key.setVisible(bool(labels))
-        for _, curve in self.run_curves:
-            curve.setClipToView(True)
-            curve.setDownsampling(auto=True, method="peak")
         self.x_bound = self.y_bound = 0.0
         self._grow_ranges()
 
