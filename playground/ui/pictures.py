@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pyqtgraph as pg
 from pyqtgraph.exporters import ImageExporter
-from PySide6.QtCore import QPoint, QRect, QRectF, QSize
+from PySide6.QtCore import QBuffer, QIODevice, QPoint, QRect, QRectF, QSize
 from PySide6.QtGui import QImage, QPainter
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QScrollBar, QWidget
@@ -110,8 +110,10 @@ def _write_svg(widget: QWidget, tmp: Path, path: Path) -> None:
     """Render ``widget`` (a pyqtgraph view or any widget) as vector drawing into the SVG file ``tmp``,
     which becomes ``path``."""
     width, height = widget.width(), widget.height()
+    drawing = QBuffer()  # in memory first: the text is cleaned before it is written
+    drawing.open(QIODevice.WriteOnly)
     generator = QSvgGenerator()
-    generator.setFileName(str(tmp))
+    generator.setOutputDevice(drawing)
     generator.setSize(QSize(width, height))
     generator.setViewBox(QRect(0, 0, width, height))
     generator.setTitle(path.stem)
@@ -127,11 +129,11 @@ def _write_svg(widget: QWidget, tmp: Path, path: Path) -> None:
             else:
                 QWidget.render(widget, painter, QPoint())
     finally:
-        painter.end()  # writes the file; a painter left open on the generator crashes Python
-    if tmp.stat().st_size == 0:
+        painter.end()  # finishes the drawing; a painter left open on the generator crashes Python
+    text = bytes(drawing.data()).decode("utf-8")
+    if not text:
         raise OSError(f"could not write an SVG drawing to {path}")
     # empty items (a curve with no points yet) become paths without data, which readers warn about
-    text = tmp.read_text(encoding="utf-8")
     tmp.write_text(EMPTY_PATH.sub("", text), encoding="utf-8")
 
 
