@@ -41,6 +41,7 @@ class RunHistory:
         self.series = {name: GrowingSeries() for name in SERIES}
         self.last_tested = None  # the latest EpochStats with test figures, for the readout
         self.last = None  # the latest EpochStats
+        self.highest_cost = 0.0  # the highest finite train or test cost, kept as epochs come: the plot's axis
 
     def __len__(self) -> int:
         return self.series["train_loss"].size
@@ -65,6 +66,10 @@ class RunHistory:
                 self.series["test_accuracy"].extend([s.test_accuracy for _, s in tested])
             self.last_tested = tested[-1][1]
         self.last = stats_list[-1]
+        costs = np.array([c for s in stats_list for c in (s.train_loss, s.test_loss) if c is not None], dtype=float)
+        finite = costs[np.isfinite(costs)]
+        if len(finite):
+            self.highest_cost = max(self.highest_cost, float(finite.max()))
 
     def at(self, epoch: int):
         """``(EpochStats of epoch, the latest EpochStats with test figures up to it)`` for a 1-based

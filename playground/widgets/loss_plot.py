@@ -195,8 +195,7 @@ class LossPlot(QWidget):
         if self.log_scale.isChecked():
             return  # the log axis follows the data (see _set_log_scale)
         # the highest finite cost: an overflowed test cost would otherwise reset the axis at every frame
-        finite = [c[np.isfinite(c)] for c in (self.history["train_loss"], self.history["test_loss"])]
-        top = max([float(c.max()) for c in finite if len(c)] + [self.runs_extent[1]])
+        top = max(self.history.highest_cost, self.runs_extent[1])
         if top > self.y_bound or not n_points:
             self.y_bound = 1.1 * top if top > 0 else 1.0
             self.cost.setYRange(0, self.y_bound, padding=0)
